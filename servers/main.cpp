@@ -1,0 +1,43 @@
+// wsalloc-server: the RFC 6455 echo server in four memory variants.
+//
+//   wsalloc-server --variant {malloc,arena,pool,zerocopy} --host H --port P [--threads N]
+//
+// Prints one line "listening on H:P" when ready; exits 0 on SIGINT/SIGTERM after closing
+// connections; a bad flag or value is a usage error (exit 2).
+#include <CLI/CLI.hpp>
+
+#include "variants/server.hpp"
+
+int main(int argc, char** argv) {
+  using namespace wsalloc::variants;
+  ServerOptions o;
+  CLI::App app{"wsalloc-server: a WebSocket echo server in four memory variants"};
+  app.add_option("--variant", o.variant, "memory variant")
+      ->check(CLI::IsMember({"malloc", "arena", "pool", "zerocopy"}));
+  app.add_option("--host", o.host, "address to listen on (IPv4/IPv6 literal or localhost)");
+  app.add_option("--port", o.port, "port; 0 picks a free one");
+  app.add_option("--threads", o.threads, "poller threads (SO_REUSEPORT)")->check(CLI::Range(1u, 256u));
+  std::string allocator = "variant";
+  app.add_option("--allocator", allocator, "'std' forces standard allocators")
+      ->check(CLI::IsMember({"variant", "std"}));
+  app.add_option("--max-message", o.limits.protocol.max_message,
+                 "largest message in bytes (1009 beyond; 0 = unlimited)");
+  app.add_option("--max-header", o.limits.handshake.max_header_bytes, "largest HTTP request head (431 beyond)")
+      ->check(CLI::Range(size_t{256}, size_t{1} << 20));
+  long handshake_ms = o.handshake_timeout.count(), idle_ms = o.idle_timeout.count();
+  app.add_option("--handshake-timeout-ms", handshake_ms, "drop a connection that has not upgraded")
+      ->check(CLI::Range(1L, 3'600'000L));
+  app.add_option("--idle-timeout-ms", idle_ms, "close (1001) a silent connection; 0 = never")
+      ->check(CLI::Range(0L, 86'400'000L));
+  app.add_option("--stats-out", o.stats_out, "also write the exit statistics (JSON) to this file");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  o.allocator = allocator == "std" ? Allocator::Standard : Allocator::Variant;
+  o.handshake_timeout = std::chrono::milliseconds(handshake_ms);
+  o.idle_timeout = std::chrono::milliseconds(idle_ms);
+  return run_server(o);
+}

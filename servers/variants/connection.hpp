@@ -1,0 +1,165 @@
+#pragma once
+// connection.hpp: a Session on a socket. Reads into the loop's receive buffer, hands the bytes to
+// the session, writes what it produced with one writev, and turns the session's Next and the
+// socket's state into epoll interest, backpressure and a graceful close.
+//
+// Lifecycle: Handshaking/Open -> (Next::Close) Flushing -> (all written) shutdown(SHUT_WR) ->
+// Draining (read and discard until the peer's FIN or close_linger) -> closed. A connection is
+// never freed inside its own callback: the worker moves it to a graveyard freed at the end of the
+// loop iteration (STYLE: free late).
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "net/io_handler.hpp"
+#include "net/poller.hpp"
+#include "variants/server_options.hpp"
+#include "variants/session.hpp"
+#include "variants/writer.hpp"
+
+namespace wsalloc::variants {
+
+enum class LinkState : uint8_t {
+  Live,      // reading and writing
+  Flushing,  // the session is done; writing what is queued
+  Draining,  // our side is shut; reading until the peer closes
+  Dead,      // closed; waiting in the graveyard
+};
+
+template <class Worker>
+class Connection final : public net::IoHandler, public Writer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using SessionT = typename Worker::SessionT;
+
+  Connection(Worker& worker, int fd)
+      : worker_(worker), fd_(fd), session_(worker.plan(), *this, worker.app(), worker.options().limits,
+                                           worker.stats_source()),
+        since_(Clock::now()) {}
+
+  int fd() const noexcept { return fd_; }
+  LinkState link() const noexcept { return link_; }
+  SessionT& session() noexcept { return session_; }
+  Clock::time_point since() const noexcept { return since_; }
+  size_t& index() noexcept { return index_; }
+
+  void on_io(uint32_t events) override {
+    if (events & (net::kReadable | net::kHangup | net::kError)) {
+      if (!on_readable()) return;
+    }
+    if (link_ != LinkState::Dead && (events & net::kWritable)) on_writable();
+    if (link_ != LinkState::Dead) update_interest();
+  }
+
+  // Server-initiated close: shutdown (1001), timeouts (1008/1001). Flushes what it can now.
+  void close(core::CloseCode code, std::string_view reason) {
+    if (link_ != LinkState::Live) return;
+    if (session_.phase() == SessionPhase::Handshaking) return abort();
+    session_.close(code, reason);
+    begin_flushing();
+    if (link_ != LinkState::Dead) update_interest();
+  }
+
+  // Hard close: no more bytes either way.
+  void abort() {
+    if (link_ == LinkState::Dead) return;
+    link_ = LinkState::Dead;
+    worker_.poller().unwatch(fd_);
+    ::close(fd_);
+    worker_.bury(this);
+  }
+
+  // Writer: the socket.
+  ssize_t write(const iovec* iov, int count) noexcept override {
+    for (;;) {
+      ssize_t n = ::writev(fd_, iov, count);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      return -1;
+    }
+  }
+
+ private:
+  // Returns false when the connection died.
+  bool on_readable() {
+    std::span<uint8_t> buf = worker_.poller().recv_buffer();
+    ssize_t n;
+    do {
+      n = ::recv(fd_, buf.data(), buf.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+      abort();
+      return false;
+    }
+    if (n == 0) {  // the peer's FIN: nothing more will come, and nobody may be reading our replies
+      abort();
+      return false;
+    }
+    if (link_ == LinkState::Draining) return true;  // discard: the close handshake is done
+    since_ = Clock::now();
+    Next next = session_.on_bytes(buf.first(static_cast<size_t>(n)));
+    WriteOutcome out = session_.flush();
+    if (out == WriteOutcome::Failed) {
+      abort();
+      return false;
+    }
+    if (next == Next::Close && link_ == LinkState::Live) begin_flushing();
+    return link_ != LinkState::Dead;
+  }
+
+  void on_writable() {
+    if (session_.flush() == WriteOutcome::Failed) return abort();
+    if (link_ == LinkState::Flushing && session_.unsent_bytes() == 0) shut_write();
+  }
+
+  void begin_flushing() {
+    link_ = LinkState::Flushing;
+    if (session_.flush() == WriteOutcome::Failed) return abort();
+    if (session_.unsent_bytes() == 0) shut_write();
+  }
+
+  void shut_write() {
+    // Our close frame (or HTTP error) is out. Half-close and wait for the peer's FIN, so unread
+    // request bytes do not turn our last frame into a reset (RFC 6455 7.1.1: the server closes TCP
+    // first, but cleanly).
+    ::shutdown(fd_, SHUT_WR);
+    link_ = LinkState::Draining;
+    since_ = Clock::now();
+  }
+
+  void update_interest() {
+    uint32_t want = 0;
+    const size_t unsent = session_.unsent_bytes();
+    switch (link_) {
+      case LinkState::Live:
+        // Backpressure with hysteresis: stop reading above high water, resume below low water.
+        if (reading_ && unsent > worker_.options().high_water) reading_ = false;
+        if (!reading_ && unsent < worker_.options().low_water) reading_ = true;
+        want = (reading_ ? net::kReadable : 0) | (unsent ? net::kWritable : 0);
+        break;
+      case LinkState::Flushing: want = net::kWritable; break;
+      case LinkState::Draining: want = net::kReadable; break;
+      case LinkState::Dead: return;
+    }
+    if (want != interest_) {
+      worker_.poller().rewatch(fd_, this, want);
+      interest_ = want;
+    }
+  }
+
+  Worker& worker_;
+  int fd_;
+  SessionT session_;
+  Clock::time_point since_;   // last activity: handshake, idle and linger timeouts
+  size_t index_ = 0;          // position in the worker's connection table
+  uint32_t interest_ = net::kReadable;
+  LinkState link_ = LinkState::Live;
+  bool reading_ = true;
+};
+
+}  // namespace wsalloc::variants

@@ -1,0 +1,20 @@
+#pragma once
+// The malloc variant: the shared pmr pipeline on std::pmr::new_delete_resource() — every frame
+// vector, message string, response vector and send-queue node from the global heap. The honest
+// "before" picture; its allocations per message are measured, never faked.
+#include <memory>
+#include <string_view>
+
+#include "variants/memory_plan.hpp"
+#include "variants/pmr_pipeline.hpp"
+#include "variants/server_options.hpp"
+
+namespace wsalloc::variants {
+
+struct MallocVariant {
+  static constexpr std::string_view kName = "malloc";
+  using Pipeline = PmrPipeline;
+  static std::unique_ptr<MemoryPlan> make_plan(const ServerOptions&) { return std::make_unique<StandardPlan>(); }
+};
+
+}  // namespace wsalloc::variants

@@ -1,0 +1,51 @@
+#pragma once
+// memory_plan.hpp: the one thing a variant decides — which memory_resource backs each lifetime.
+//
+// Lifetimes of the shared pmr pipeline (one MemoryPlan per poller thread, single-threaded):
+//   message()     the message string and the response vector; reset by after_message() once a
+//                 message is fully processed (its reply is queued).
+//   send()        send-queue nodes; they live from enqueue to the end of the event's flush (what
+//                 the socket does not take is copied into the connection's backlog).
+//   loop          per event-loop iteration; after_iteration() runs at the end of every iteration.
+//   connection    one resource per connection (frame vector, backlog, node list): acquired at
+//                 open, released at close.
+// The malloc plan answers new_delete_resource() everywhere: the honest baseline.
+#include <memory_resource>
+#include <string>
+#include <string_view>
+
+namespace wsalloc::variants {
+
+enum class Allocator : uint8_t {
+  Variant,   // the variant's own memory strategy
+  Standard,  // forced back to std allocators (--allocator std): the fallback mechanism
+};
+
+class MemoryPlan {
+ public:
+  virtual ~MemoryPlan() = default;
+
+  virtual std::pmr::memory_resource* message() noexcept = 0;
+  virtual std::pmr::memory_resource* send() noexcept = 0;
+  virtual std::pmr::memory_resource* acquire_connection() = 0;
+  virtual void release_connection(std::pmr::memory_resource* r) noexcept = 0;
+
+  virtual void after_message() noexcept {}
+  virtual void after_iteration() noexcept {}
+
+  // Statistics as a JSON object text (areas' high-water marks, pools' hit rates): for /stats and
+  // the report printed on exit.
+  virtual std::string stats_json() const = 0;
+};
+
+// All lifetimes on the global heap.
+class StandardPlan final : public MemoryPlan {
+ public:
+  std::pmr::memory_resource* message() noexcept override { return std::pmr::new_delete_resource(); }
+  std::pmr::memory_resource* send() noexcept override { return std::pmr::new_delete_resource(); }
+  std::pmr::memory_resource* acquire_connection() override { return std::pmr::new_delete_resource(); }
+  void release_connection(std::pmr::memory_resource*) noexcept override {}
+  std::string stats_json() const override { return R"({"resources":"new_delete"})"; }
+};
+
+}  // namespace wsalloc::variants

@@ -1,0 +1,53 @@
+#include "variants/pmr_pipeline.hpp"
+
+#include <sys/uio.h>
+
+#include <cstring>
+
+#include "variants/flush.hpp"
+
+namespace wsalloc::variants {
+
+PmrPipeline::PmrPipeline(MemoryPlan& plan, Writer& writer)
+    : plan_(plan),
+      writer_(writer),
+      conn_{plan, plan.acquire_connection()},
+      frame_(conn_.r),
+      nodes_(conn_.r),
+      backlog_(conn_.r) {}
+
+void PmrPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
+  Bytes response(plan_.message());
+  response.resize(core::frame_header_size(payload.size(), false) + payload.size());
+  size_t h = core::write_frame_header(response.data(), op, true, payload.size());
+  if (!payload.empty()) std::memcpy(response.data() + h, payload.data(), payload.size());
+  send_raw(response);
+}
+
+void PmrPipeline::send_raw(std::span<const uint8_t> bytes) {
+  nodes_.push_back(Node{Bytes(bytes.begin(), bytes.end(), plan_.send())});
+  queued_ += bytes.size();
+}
+
+WriteOutcome PmrPipeline::flush() {
+  Writer& w = writer_;
+  // Small fixed batch on the stack; a long queue is written in several calls.
+  constexpr size_t kBatch = 64;
+  iovec iov[kBatch];
+  WriteOutcome outcome = nodes_.empty() && !backlog_.empty() ? write_or_spill(w, backlog_, {})
+                                                             : WriteOutcome::Flushed;
+  for (size_t i = 0; i < nodes_.size() && outcome != WriteOutcome::Failed;) {
+    size_t n = 0;
+    for (; n < kBatch && i < nodes_.size(); ++n, ++i)
+      iov[n] = {nodes_[i].bytes.data(), nodes_[i].bytes.size()};
+    // After a Blocked batch, later batches go straight into the backlog (no writer call): the
+    // socket just said it is full.
+    outcome = outcome == WriteOutcome::Blocked ? (spill_into(backlog_, std::span(iov, n)), WriteOutcome::Blocked)
+                                               : write_or_spill(w, backlog_, std::span(iov, n));
+  }
+  nodes_.clear();
+  queued_ = 0;
+  return outcome;
+}
+
+}  // namespace wsalloc::variants

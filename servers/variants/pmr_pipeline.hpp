@@ -1,0 +1,77 @@
+#pragma once
+// pmr_pipeline.hpp: the message pipeline shared by the malloc, arena and pool variants.
+//
+// Per message it does what straightforward code does, on std::pmr containers:
+//   chunk -> frame vector (per connection, capacity kept)
+//         -> message string (message lifetime)
+//         -> handler -> response vector: header + payload (message lifetime)
+//         -> send-queue node (send lifetime: until the end of this event's flush)
+// The variant's MemoryPlan decides where each of those lives; the code is the same for all three,
+// so differences in the measurements come from memory alone.
+#include <span>
+
+#include "core/frame.hpp"
+#include "variants/backlog.hpp"
+#include "variants/containers.hpp"
+#include "variants/memory_plan.hpp"
+#include "variants/replier.hpp"
+#include "variants/writer.hpp"
+
+namespace wsalloc::variants {
+
+class PmrPipeline final : public Replier {
+ public:
+  using Plan = MemoryPlan;
+
+  PmrPipeline(MemoryPlan& plan, Writer& writer);
+  PmrPipeline(const PmrPipeline&) = delete;
+  PmrPipeline& operator=(const PmrPipeline&) = delete;
+
+  // Called by the session for every data chunk the parser delivers (already unmasked, validated).
+  template <class App>
+  void on_data(App& app, core::Opcode op, std::span<uint8_t> chunk, bool begin, bool end) {
+    if (begin) {
+      frame_.clear();
+      op_ = op;
+    }
+    frame_.insert(frame_.end(), chunk.begin(), chunk.end());
+    if (!end) return;
+    {
+      String message(frame_.begin(), frame_.end(), plan_.message());
+      app.on_message(*this, op_, std::span<const uint8_t>(
+                                     reinterpret_cast<const uint8_t*>(message.data()), message.size()));
+    }  // message and response die here, before the message lifetime ends
+    plan_.after_message();
+  }
+
+  void send(core::Opcode op, std::span<const uint8_t> payload) override;
+  // Bytes that are already a complete wire image (the HTTP handshake response).
+  void send_raw(std::span<const uint8_t> bytes);
+
+  WriteOutcome flush();
+  size_t unsent_bytes() const noexcept { return backlog_.size() + queued_; }
+  // Gives back buffer capacity an idle connection does not need.
+  void trim() { backlog_.release(); }
+
+ private:
+  struct Node {  // a plain struct: pmr's uses-allocator construction must not re-home the bytes
+    Bytes bytes;
+  };
+  // Releases the connection resource after every member below has been destroyed.
+  struct ConnectionResource {
+    MemoryPlan& plan;
+    std::pmr::memory_resource* r;
+    ~ConnectionResource() { plan.release_connection(r); }
+  };
+
+  MemoryPlan& plan_;
+  Writer& writer_;
+  ConnectionResource conn_;
+  Bytes frame_;
+  Vector<Node> nodes_;
+  Backlog backlog_;
+  size_t queued_ = 0;
+  core::Opcode op_ = core::Opcode::Binary;
+};
+
+}  // namespace wsalloc::variants

@@ -1,0 +1,79 @@
+#include "variants/server.hpp"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "net/socket.hpp"
+#include "variants/malloc/malloc_variant.hpp"
+#include "variants/worker.hpp"
+#include "variants/zerocopy/zerocopy_variant.hpp"
+
+namespace wsalloc::variants {
+namespace {
+
+template <class Variant>
+int serve(const ServerOptions& o) {
+  // Signals are taken by sigwait on the main thread only; workers never see them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);  // a peer that vanished is an EPIPE from writev, not a death
+
+  const bool reuse_port = o.threads > 1;
+  std::vector<int> listeners;
+  uint16_t port = o.port;
+  try {
+    for (unsigned i = 0; i < o.threads; ++i) {
+      listeners.push_back(net::listen_tcp(o.host, port, reuse_port));
+      port = net::local_port(listeners.back());  // port 0: the others join the port the first got
+    }
+  } catch (const std::system_error& e) {
+    fmt::print(stderr, "wsalloc-server: cannot listen on {}:{}: {}\n", o.host, o.port, e.what());
+    return kExitFailure;
+  }
+
+  std::vector<std::unique_ptr<Worker<Variant>>> workers;
+  for (unsigned i = 0; i < o.threads; ++i)
+    workers.push_back(std::make_unique<Worker<Variant>>(o, listeners[i], i));
+  std::vector<std::thread> threads;
+  for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
+
+  fmt::print("listening on {}:{}\n", o.host, port);
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  for (auto& w : workers) w->request_shutdown();
+  for (auto& t : threads) t.join();
+
+  std::string stats = "{\"variant\":\"" + std::string(Variant::kName) + "\",\"workers\":[";
+  for (size_t i = 0; i < workers.size(); ++i) stats += (i ? "," : "") + workers[i]->stats_json();
+  stats += "]}";
+  fmt::print(stderr, "{}\n", stats);
+  if (!o.stats_out.empty()) std::ofstream(o.stats_out) << stats << '\n';
+  return kExitOk;
+}
+
+}  // namespace
+
+bool variant_known(std::string_view name) { return name == "malloc" || name == "zerocopy"; }
+
+int run_server(const ServerOptions& o) {
+  if (o.variant == MallocVariant::kName) return serve<MallocVariant>(o);
+  if (o.variant == ZeroCopyVariant::kName) return serve<ZeroCopyVariant>(o);
+  fmt::print(stderr, "wsalloc-server: unknown variant '{}'\n", o.variant);
+  return kExitUsage;
+}
+
+}  // namespace wsalloc::variants

@@ -1,0 +1,30 @@
+#pragma once
+// server_options.hpp: everything `wsalloc-server` can be told, with its defaults.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "variants/memory_plan.hpp"
+#include "variants/session.hpp"
+
+namespace wsalloc::variants {
+
+struct ServerOptions {
+  std::string variant = "malloc";
+  std::string host = "127.0.0.1";
+  uint16_t port = 9001;                 // 0 = the kernel picks a free port
+  unsigned threads = 1;                 // pollers, each with its own SO_REUSEPORT listener
+  Allocator allocator = Allocator::Variant;
+  SessionLimits limits;                 // max message 16 MiB, max header bytes 8 KiB
+  // Backpressure: stop reading a connection whose unsent bytes pass high_water; resume under
+  // low_water. High enough to hold one 1 MiB echo plus headers.
+  size_t high_water = 2u << 20;
+  size_t low_water = 512u << 10;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{0};            // 0 = none
+  std::chrono::milliseconds close_linger{2'000};        // wait for the peer's FIN after our close
+  std::chrono::milliseconds shutdown_grace{2'000};      // SIGTERM: time for close handshakes
+  std::string stats_out;                                // also write exit stats here ("" = stderr only)
+};
+
+}  // namespace wsalloc::variants

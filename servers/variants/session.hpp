@@ -1,0 +1,160 @@
+#pragma once
+// session.hpp: one WebSocket connection's protocol state machine, without I/O.
+//
+// Bytes come in through on_bytes() (from a socket read or, in tests, from memory); replies go out
+// through the pipeline to a Writer. The transport (connection.hpp) only reads, calls on_bytes(),
+// flushes and acts on the returned Next. Because nothing here touches a socket, the same code runs
+// on the in-memory transport for exact allocation counts and fuzzing.
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/close.hpp"
+#include "core/frame.hpp"
+#include "core/handshake.hpp"
+#include "core/protocol.hpp"
+#include "variants/writer.hpp"
+
+namespace wsalloc::variants {
+
+struct SessionLimits {
+  core::HandshakeLimits handshake;   // max header bytes: default 8 KiB (431 beyond)
+  core::ProtocolLimits protocol;     // max message: default 16 MiB (1009 beyond)
+};
+
+enum class SessionPhase : uint8_t {
+  Handshaking,  // reading the HTTP upgrade request
+  Open,         // exchanging messages
+  Closing,      // a close frame or a final HTTP response is queued: flush it, then end TCP
+};
+
+// What the transport does after on_bytes().
+enum class Next : uint8_t {
+  Continue,  // keep reading
+  Close,     // flush what is queued, then shut the connection down gracefully
+};
+
+// Answers `GET /stats` (plain HTTP on the WebSocket port) with a JSON body.
+using StatsSource = std::function<std::string()>;
+
+template <class Pipeline, class App>
+class Session {
+ public:
+  Session(typename Pipeline::Plan& plan, Writer& writer, App& app, const SessionLimits& limits,
+          const StatsSource* stats = nullptr)
+      : pipe_(plan, writer), app_(app), limits_(limits), stats_(stats), parser_(*this, limits.protocol) {}
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // The per-message path: parse, handle, queue replies. `bytes` is consumed entirely and may be
+  // modified (frames are unmasked in place).
+  Next on_bytes(std::span<uint8_t> bytes) {
+    if (phase_ == SessionPhase::Open) [[likely]] {
+      parser_.feed(bytes);
+    } else if (phase_ == SessionPhase::Handshaking) {
+      on_handshake_bytes(bytes);
+    }
+    return phase_ == SessionPhase::Closing ? Next::Close : Next::Continue;
+  }
+
+  WriteOutcome flush() { return pipe_.flush(); }
+  size_t unsent_bytes() const noexcept { return pipe_.unsent_bytes(); }
+  SessionPhase phase() const noexcept { return phase_; }
+  Pipeline& pipeline() noexcept { return pipe_; }
+
+  // Server-initiated close (shutdown, timeouts, slow consumers). No-op unless open.
+  void close(core::CloseCode code, std::string_view reason) {
+    if (phase_ == SessionPhase::Open) send_close(static_cast<uint16_t>(code), reason);
+    phase_ = SessionPhase::Closing;
+  }
+
+  // ---- ProtocolParser sink ----
+  void on_data(core::Opcode op, std::span<uint8_t> chunk, bool begin, bool end) {
+    pipe_.on_data(app_, op, chunk, begin, end);
+  }
+  void on_ping(std::span<const uint8_t> payload) { pipe_.send(core::Opcode::Pong, payload); }
+  void on_pong(std::span<const uint8_t>) {}  // unsolicited pongs are allowed and ignored (5.5.3)
+  void on_close(uint16_t code, std::string_view) {
+    // Echo the peer's code (5.5.1); a close without a code gets an empty close back.
+    if (code == static_cast<uint16_t>(core::CloseCode::NoStatus)) {
+      pipe_.send(core::Opcode::Close, {});
+    } else {
+      send_close(code, {});
+    }
+    phase_ = SessionPhase::Closing;
+  }
+  void on_protocol_error(core::CloseCode code, std::string_view why) {
+    send_close(static_cast<uint16_t>(code), why);
+    phase_ = SessionPhase::Closing;
+  }
+
+ private:
+  struct PendingHandshake {  // only for a request that arrives in more than one read
+    explicit PendingHandshake(const core::HandshakeParser& p) : parser(p) {}
+    core::HandshakeParser parser;
+    std::string bytes;
+  };
+
+  void send_close(uint16_t code, std::string_view reason) {
+    uint8_t payload[2 + core::kMaxCloseReason];
+    size_t n = core::write_close_payload(payload, code, reason);
+    pipe_.send(core::Opcode::Close, {payload, n});
+  }
+
+  void on_handshake_bytes(std::span<uint8_t> bytes) {
+    // Fast path: the whole request in one read is parsed where it lies; no copy, no allocation.
+    core::HandshakeParser direct(limits_.handshake);
+    core::HandshakeParser* parser = &direct;
+    std::span<uint8_t> request = bytes;
+    if (pending_) {
+      pending_->bytes.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      parser = &pending_->parser;
+      request = {reinterpret_cast<uint8_t*>(pending_->bytes.data()), pending_->bytes.size()};
+    }
+    auto status = parser->feed({reinterpret_cast<const char*>(request.data()), request.size()});
+    if (status == core::HandshakeStatus::Incomplete) {
+      if (!pending_) {
+        pending_ = std::make_unique<PendingHandshake>(direct);
+        pending_->bytes.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      }
+      return;
+    }
+    const core::HandshakeRequest& req = parser->request();
+    if (status == core::HandshakeStatus::NotWebSocket && stats_ && req.target == "/stats") {
+      respond_stats();
+    } else {
+      char response[512];
+      size_t n = core::write_handshake_response(status, req, response, sizeof response);
+      pipe_.send_raw({reinterpret_cast<const uint8_t*>(response), n});
+    }
+    if (status != core::HandshakeStatus::Accepted) {
+      phase_ = SessionPhase::Closing;
+      pending_.reset();
+      return;
+    }
+    phase_ = SessionPhase::Open;
+    // Frames the client sent right behind its request, in the same read.
+    std::span<uint8_t> rest = request.subspan(req.header_bytes);
+    if (!rest.empty()) parser_.feed(rest);
+    pending_.reset();
+  }
+
+  [[gnu::noinline]] void respond_stats() {
+    std::string body = (*stats_)();
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+    pipe_.send_raw({reinterpret_cast<const uint8_t*>(head.data()), head.size()});
+    pipe_.send_raw({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+  }
+
+  Pipeline pipe_;
+  App& app_;
+  const SessionLimits& limits_;
+  const StatsSource* stats_;
+  core::ProtocolParser<core::Role::Server, Session> parser_;
+  std::unique_ptr<PendingHandshake> pending_;
+  SessionPhase phase_ = SessionPhase::Handshaking;
+};
+
+}  // namespace wsalloc::variants

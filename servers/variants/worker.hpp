@@ -1,0 +1,195 @@
+#pragma once
+// worker.hpp: one poller thread of wsalloc-server: its listener, its connections, its memory plan.
+//
+// Nothing is shared between workers on the hot path: each has its own SO_REUSEPORT listener,
+// receive buffer, memory plan and connection table. The main thread talks to a worker only
+// through request_shutdown() (thread-safe).
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <atomic>
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/poller.hpp"
+#include "net/socket.hpp"
+#include "variants/connection.hpp"
+#include "variants/replier.hpp"
+#include "variants/server_options.hpp"
+#include "variants/session.hpp"
+
+namespace wsalloc::variants {
+
+template <class Variant>
+class Worker {
+ public:
+  using Pipeline = typename Variant::Pipeline;
+  using Plan = typename Pipeline::Plan;
+  using App = EchoApp;
+  using SessionT = Session<Pipeline, App>;
+  using Conn = Connection<Worker>;
+
+  Worker(const ServerOptions& options, int listen_fd, unsigned index)
+      : options_(options), plan_(Variant::make_plan(options)), listen_fd_(listen_fd), index_(index) {
+    listener_.worker = this;
+    stats_ = [this] { return stats_json(); };
+    spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  ~Worker() {
+    for (Conn* c : conns_) {
+      ::close(c->fd());
+      delete c;
+    }
+    free_graveyard();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    if (spare_fd_ >= 0) ::close(spare_fd_);
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Runs the loop on the calling thread until shutdown completes.
+  void run() {
+    poller_.watch(listen_fd_, &listener_, net::kReadable);
+    poller_.on_iteration_end([this] {
+      free_graveyard();
+      plan_->after_iteration();
+    });
+    poller_.every(std::chrono::milliseconds(250), [this] { sweep(); });
+    poller_.run();
+  }
+
+  // Thread-safe: start the graceful shutdown (close 1001 to every connection).
+  void request_shutdown() {
+    poller_.post_completion([this] { begin_shutdown(); });
+  }
+
+  // ---- for Connection ----
+  net::Poller& poller() noexcept { return poller_; }
+  Plan& plan() noexcept { return *plan_; }
+  App& app() noexcept { return app_; }
+  const ServerOptions& options() const noexcept { return options_; }
+  const StatsSource* stats_source() const noexcept { return &stats_; }
+  void bury(Conn* c) {
+    // Swap-remove from the table now; free after the iteration (pending events may name it).
+    size_t i = c->index();
+    conns_[i] = conns_.back();
+    conns_[i]->index() = i;
+    conns_.pop_back();
+    graveyard_.push_back(c);
+    ++closed_;
+    if (shutting_down_ && conns_.empty()) poller_.stop();
+  }
+
+  std::string stats_json() const {
+    return "{\"worker\":" + std::to_string(index_) + ",\"variant\":\"" + std::string(Variant::kName) +
+           "\",\"connections\":" + std::to_string(conns_.size()) +
+           ",\"accepted\":" + std::to_string(accepted_) + ",\"closed\":" + std::to_string(closed_) +
+           ",\"refused\":" + std::to_string(refused_) + ",\"memory\":" + plan_->stats_json() + "}";
+  }
+
+ private:
+  struct Listener final : net::IoHandler {
+    Worker* worker = nullptr;
+    void on_io(uint32_t) override { worker->accept_ready(); }
+  };
+
+  void accept_ready() {
+    // Bounded per event so one busy listener cannot starve established connections.
+    for (int i = 0; i < 64; ++i) {
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE) refuse_one();
+        return;  // EAGAIN, or out of descriptors
+      }
+      try {
+        net::set_nodelay(fd);
+      } catch (const std::system_error&) {
+        // not TCP (cannot happen on our listener) or already reset: serve it anyway
+      }
+      auto* c = new Conn(*this, fd);
+      c->index() = conns_.size();
+      conns_.push_back(c);
+      poller_.watch(fd, c, net::kReadable);
+      ++accepted_;
+    }
+  }
+
+  // Out of file descriptors: accept with the spare fd and close at once, so the client gets a
+  // clean refusal instead of hanging in the backlog while existing connections keep working.
+  [[gnu::noinline]] void refuse_one() {
+    if (spare_fd_ < 0) return;
+    ::close(spare_fd_);
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) {
+      ::close(fd);
+      ++refused_;
+    }
+    spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+
+  void sweep() {
+    const auto now = Conn::Clock::now();
+    const auto& o = options_;
+    // Iterate backwards: abort() swap-removes the current entry.
+    for (size_t i = conns_.size(); i-- > 0;) {
+      Conn* c = conns_[i];
+      const auto quiet = now - c->since();
+      switch (c->link()) {
+        case LinkState::Live:
+          if (c->session().phase() == SessionPhase::Handshaking && quiet > o.handshake_timeout) {
+            c->abort();
+          } else if (o.idle_timeout.count() > 0 && quiet > o.idle_timeout) {
+            c->close(core::CloseCode::GoingAway, "idle timeout");
+          }
+          break;
+        case LinkState::Flushing:
+        case LinkState::Draining:
+          if (quiet > o.close_linger) c->abort();
+          break;
+        case LinkState::Dead: break;
+      }
+    }
+    if (shutting_down_ && Conn::Clock::now() > shutdown_deadline_) {
+      for (size_t i = conns_.size(); i-- > 0;) conns_[i]->abort();
+      poller_.stop();
+    }
+  }
+
+  void begin_shutdown() {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    shutdown_deadline_ = Conn::Clock::now() + options_.shutdown_grace;
+    poller_.unwatch(listen_fd_);
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+    for (size_t i = conns_.size(); i-- > 0;) conns_[i]->close(core::CloseCode::GoingAway, "server shutting down");
+    if (conns_.empty()) poller_.stop();
+  }
+
+  void free_graveyard() {
+    for (Conn* c : graveyard_) delete c;
+    graveyard_.clear();
+  }
+
+  const ServerOptions& options_;
+  net::Poller poller_;
+  std::unique_ptr<Plan> plan_;
+  App app_;
+  Listener listener_;
+  StatsSource stats_;
+  std::vector<Conn*> conns_;
+  std::vector<Conn*> graveyard_;
+  int listen_fd_;
+  int spare_fd_ = -1;
+  unsigned index_;
+  uint64_t accepted_ = 0, closed_ = 0, refused_ = 0;
+  bool shutting_down_ = false;
+  typename Conn::Clock::time_point shutdown_deadline_{};
+};
+
+}  // namespace wsalloc::variants

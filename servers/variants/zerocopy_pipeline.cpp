@@ -1,0 +1,50 @@
+#include "variants/zerocopy_pipeline.hpp"
+
+#include "variants/flush.hpp"
+
+namespace wsalloc::variants {
+
+void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
+  Cork& cork = loop_.cork;
+  const size_t header = core::frame_header_size(payload.size(), false);
+  const bool reference = payload.size() >= kReferenceFrom || payload.size() > Cork::kBytes - header;
+  const size_t copy_bytes = header + (reference ? 0 : payload.size());
+  if (cork.room() < copy_bytes || !cork.has_segments_for(2)) flush_early();
+
+  core::write_frame_header(cork.reserve(header), op, true, payload.size());
+  if (!reference) {
+    cork.copy(payload.data(), payload.size());
+    return;
+  }
+  cork.reference(payload.data(), payload.size());
+  // Only the receive buffer outlives this call until the event's flush; anything else (the
+  // assembled buffer, a handler's temporary) goes out now.
+  const bool stable = !in_place_.empty() && payload.data() >= in_place_.data() &&
+                      payload.data() + payload.size() <= in_place_.data() + in_place_.size();
+  if (!stable) flush_early();
+}
+
+void ZeroCopyPipeline::send_raw(std::span<const uint8_t> bytes) {
+  Cork& cork = loop_.cork;
+  if (cork.room() < bytes.size() || !cork.has_segments_for(1)) flush_early();
+  if (bytes.size() > cork.room()) {  // larger than the whole cork: send it from where it is, now
+    cork.reference(bytes.data(), bytes.size());
+    flush_early();
+    return;
+  }
+  cork.copy(bytes.data(), bytes.size());
+}
+
+void ZeroCopyPipeline::flush_early() {
+  if (flush() == WriteOutcome::Failed) failed_ = true;
+}
+
+WriteOutcome ZeroCopyPipeline::flush() {
+  Cork& cork = loop_.cork;
+  WriteOutcome outcome = write_or_spill(writer_, backlog_, cork.segments());
+  cork.clear();
+  if (failed_) return WriteOutcome::Failed;
+  return outcome;
+}
+
+}  // namespace wsalloc::variants

@@ -1,0 +1,81 @@
+#pragma once
+// zerocopy_pipeline.hpp: the zerocopy variant's own pipeline.
+//
+// A message that arrives whole in one read is handed to the handler as a view into the receive
+// buffer, where the parser unmasked it in place. Replies are framed straight into the loop's cork
+// (header copied, small payload copied, large in-place payload referenced) and leave with one
+// writev per event. Only a message that arrives in pieces (fragments, or a frame split across
+// reads) is copied, into a per-connection buffer that keeps its capacity. Steady state: no heap
+// allocation at all.
+#include <span>
+#include <string>
+
+#include "core/frame.hpp"
+#include "variants/backlog.hpp"
+#include "variants/containers.hpp"
+#include "variants/cork.hpp"
+#include "variants/replier.hpp"
+#include "variants/writer.hpp"
+
+namespace wsalloc::variants {
+
+// Per poller thread.
+struct ZeroCopyLoop {
+  Cork cork;
+  std::pmr::memory_resource* connection = std::pmr::new_delete_resource();
+
+  void after_iteration() noexcept {}
+  std::string stats_json() const {
+    return "{\"cork_bytes\":" + std::to_string(Cork::kBytes) + ",\"connection\":\"new_delete\"}";
+  }
+};
+
+class ZeroCopyPipeline final : public Replier {
+ public:
+  using Plan = ZeroCopyLoop;
+  // Payloads up to this size are copied into the cork: a copy is cheaper than an extra iovec.
+  static constexpr size_t kReferenceFrom = 2048;
+
+  ZeroCopyPipeline(ZeroCopyLoop& loop, Writer& writer)
+      : loop_(loop), writer_(writer), assembled_(loop.connection), backlog_(loop.connection) {}
+
+  template <class App>
+  void on_data(App& app, core::Opcode op, std::span<uint8_t> chunk, bool begin, bool end) {
+    if (begin && end) {  // the fast path: the whole message is in the receive buffer
+      in_place_ = chunk;
+      app.on_message(*this, op, chunk);
+      in_place_ = {};
+      return;
+    }
+    if (begin) {
+      assembled_.clear();
+      op_ = op;
+    }
+    assembled_.insert(assembled_.end(), chunk.begin(), chunk.end());
+    if (end) app.on_message(*this, op_, std::span<const uint8_t>(assembled_));
+  }
+
+  void send(core::Opcode op, std::span<const uint8_t> payload) override;
+  void send_raw(std::span<const uint8_t> bytes);
+
+  WriteOutcome flush();
+  size_t unsent_bytes() const noexcept { return backlog_.size(); }
+  void trim() {
+    backlog_.release();
+    assembled_.clear();
+    assembled_.shrink_to_fit();
+  }
+
+ private:
+  [[gnu::noinline]] void flush_early();
+
+  ZeroCopyLoop& loop_;
+  Writer& writer_;
+  Bytes assembled_;
+  Backlog backlog_;
+  std::span<const uint8_t> in_place_;  // the message being handled, when it is in the receive buffer
+  core::Opcode op_ = core::Opcode::Binary;
+  bool failed_ = false;
+};
+
+}  // namespace wsalloc::variants
