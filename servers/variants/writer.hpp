@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -43,9 +44,9 @@ class StringWriter final : public Writer {
 // Caps how much a StringWriter takes per call: simulates a slow peer for backpressure tests.
 class ThrottledWriter final : public Writer {
  public:
-  explicit ThrottledWriter(size_t budget) : budget_(budget) {}
+  explicit ThrottledWriter(size_t budget = SIZE_MAX) : budget_(budget) {}
   std::string out;
-  void allow(size_t bytes) { budget_ += bytes; }
+  void set_budget(size_t bytes) { budget_ = bytes; }
   ssize_t write(const iovec* iov, int count) noexcept override {
     ssize_t total = 0;
     for (int i = 0; i < count && budget_ > 0; ++i) {
