@@ -1,0 +1,314 @@
+#include "core/handshake.hpp"
+
+// SHA1_Init/Update/Final are deprecated in OpenSSL 3 but are the only SHA-1 entry points that keep
+// their context on the stack; SHA1() and EVP_Digest*() allocate an EVP_MD_CTX per call.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace wsalloc::core {
+
+namespace {
+
+constexpr std::string_view kCrlf = "\r\n";
+constexpr std::string_view kEndOfHead = "\r\n\r\n";
+constexpr std::string_view kWebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";  // RFC 6455 1.3
+
+constexpr char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+// `lit` must be lower case.
+bool iequals(std::string_view a, std::string_view lit) noexcept {
+  if (a.size() != lit.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lit[i]) return false;
+  return true;
+}
+
+// RFC 7230 3.2.6 tchar.
+bool is_tchar(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_tchar(c)) return false;
+  return true;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A field value may hold visible characters, obs-text, SP and HTAB; any other control byte
+// (including a bare CR or LF inside a line) makes the request malformed.
+bool is_field_value(std::string_view s) noexcept {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
+  }
+  return true;
+}
+
+// True when the comma-separated list holds `lit` (lower case) as one of its trimmed tokens.
+bool list_has_token(std::string_view list, std::string_view lit) noexcept {
+  while (true) {
+    const size_t comma = list.find(',');
+    if (iequals(trim(list.substr(0, comma)), lit)) return true;
+    if (comma == std::string_view::npos) return false;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+bool is_base64_char(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+// Base64 of exactly 16 bytes: 22 alphabet characters and "==". The unused low bits of the 22nd
+// character are not required to be zero (decoders ignore them; RFC 6455 only asks for 16 bytes).
+bool is_valid_key(std::string_view key) noexcept {
+  if (key.size() != 24 || key[22] != '=' || key[23] != '=') return false;
+  for (size_t i = 0; i < 22; ++i)
+    if (!is_base64_char(key[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------ parser
+
+HandshakeParser::HandshakeParser(HandshakeLimits limits) noexcept : limits_(limits) {}
+
+void HandshakeParser::reset() noexcept {
+  req_ = {};
+  scanned_ = 0;
+  status_ = HandshakeStatus::Incomplete;
+}
+
+HandshakeStatus HandshakeParser::feed(std::string_view received) noexcept {
+  if (status_ != HandshakeStatus::Incomplete) return status_;
+  const size_t max = limits_.max_header_bytes;
+  const std::string_view window = received.substr(0, received.size() < max ? received.size() : max);
+  // Re-scan the last 3 bytes of the previous window: the terminator may straddle two reads.
+  const size_t from = scanned_ >= 3 ? scanned_ - 3 : 0;
+  const size_t at = from < window.size() ? window.find(kEndOfHead, from) : std::string_view::npos;
+  if (at == std::string_view::npos) {
+    scanned_ = window.size();
+    // The terminator must end within the first max bytes; with max bytes in hand it did not.
+    if (received.size() >= max) status_ = HandshakeStatus::HeadersTooLarge;
+    return status_;
+  }
+  status_ = parse(received.substr(0, at + kEndOfHead.size()));
+  req_.header_bytes = at + kEndOfHead.size();
+  return status_;
+}
+
+// `head` is the request line and header lines, ending with the empty line.
+HandshakeStatus HandshakeParser::parse(std::string_view head) noexcept {
+  req_ = {};
+  // ---- request line: METHOD SP target SP HTTP/1.1
+  size_t eol = head.find(kCrlf);
+  std::string_view line = head.substr(0, eol);
+  head.remove_prefix(eol + kCrlf.size());
+  const size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) return HandshakeStatus::BadRequest;
+  const size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos) return HandshakeStatus::BadRequest;
+  const std::string_view method = line.substr(0, sp1);
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = line.substr(sp2 + 1);
+  if (!is_token(method) || target.empty()) return HandshakeStatus::BadRequest;
+  for (char ch : target) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7F) return HandshakeStatus::BadRequest;
+  }
+  // RFC 6455 4.1 needs HTTP/1.1 or later; HTTP/1.0 and anything unknown are refused alike.
+  if (version != "HTTP/1.1") return HandshakeStatus::BadRequest;
+  req_.method = method;
+  req_.target = target;
+
+  // ---- header fields
+  bool host_seen = false, key_seen = false, version_seen = false;
+  bool upgrade_websocket = false, connection_upgrade = false, has_body = false;
+  while (true) {
+    eol = head.find(kCrlf);  // always found: head ends with CRLF CRLF
+    line = head.substr(0, eol);
+    head.remove_prefix(eol + kCrlf.size());
+    if (line.empty()) break;
+    // obs-fold (a continuation line) is obsolete; RFC 7230 3.2.4 allows rejecting it.
+    if (line.front() == ' ' || line.front() == '\t') return HandshakeStatus::BadRequest;
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return HandshakeStatus::BadRequest;
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view raw_value = line.substr(colon + 1);
+    // Whitespace between name and colon is forbidden (RFC 7230 3.2.4): is_token rejects it.
+    if (!is_token(name) || !is_field_value(raw_value)) return HandshakeStatus::BadRequest;
+    const std::string_view value = trim(raw_value);
+
+    switch (lower(name[0])) {  // dispatch on the first letter: one compare for unrelated headers
+      case 'h':
+        if (iequals(name, "host")) {
+          if (host_seen) return HandshakeStatus::BadRequest;  // RFC 7230 5.4
+          host_seen = true;
+          req_.host = value;
+        }
+        break;
+      case 's':
+        if (iequals(name, "sec-websocket-key")) {
+          if (key_seen) return HandshakeStatus::BadRequest;  // RFC 6455 11.3.1: at most once
+          key_seen = true;
+          req_.key = value;
+        } else if (iequals(name, "sec-websocket-version")) {
+          if (version_seen) return HandshakeStatus::BadRequest;  // RFC 6455 11.3.5: at most once
+          version_seen = true;
+          req_.version = value;
+        } else if (iequals(name, "sec-websocket-protocol")) {
+          if (req_.protocol.empty()) req_.protocol = value;
+        } else if (iequals(name, "sec-websocket-extensions")) {
+          if (req_.extensions.empty()) req_.extensions = value;
+        }
+        break;
+      case 'u':
+        if (iequals(name, "upgrade")) {
+          const bool ws = list_has_token(value, "websocket");
+          if (req_.upgrade.empty() || (ws && !upgrade_websocket)) req_.upgrade = value;
+          upgrade_websocket = upgrade_websocket || ws;
+        }
+        break;
+      case 'c':
+        if (iequals(name, "connection")) {
+          const bool up = list_has_token(value, "upgrade");
+          if (req_.connection.empty() || (up && !connection_upgrade)) req_.connection = value;
+          connection_upgrade = connection_upgrade || up;
+        } else if (iequals(name, "content-length")) {
+          uint64_t n = 0;
+          const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+          if (ec != std::errc{} || end != value.data() + value.size()) return HandshakeStatus::BadRequest;
+          has_body = has_body || n != 0;
+        }
+        break;
+      case 't':
+        if (iequals(name, "transfer-encoding")) has_body = true;
+        break;
+      case 'o':
+        if (iequals(name, "origin") && req_.origin.empty()) req_.origin = value;
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- decision, in the order of RFC 6455 4.2.1's list
+  if (method != "GET") return HandshakeStatus::MethodNotAllowed;
+  if (has_body) return HandshakeStatus::BadRequest;
+  if (!host_seen) return HandshakeStatus::BadRequest;
+  if (!upgrade_websocket) return HandshakeStatus::NotWebSocket;
+  if (!connection_upgrade) return HandshakeStatus::UpgradeRequired;
+  if (!key_seen || !is_valid_key(req_.key)) return HandshakeStatus::BadRequest;
+  if (req_.version != "13") return HandshakeStatus::UpgradeRequired;
+  return HandshakeStatus::Accepted;
+}
+
+// ---------------------------------------------------------------------------------- response
+
+void compute_accept_key(std::string_view client_key, char out[28]) noexcept {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA_CTX ctx;
+  SHA1_Init(&ctx);
+  SHA1_Update(&ctx, client_key.data(), client_key.size());
+  SHA1_Update(&ctx, kWebSocketGuid.data(), kWebSocketGuid.size());
+  SHA1_Final(digest, &ctx);
+  unsigned char b64[32];  // EVP_EncodeBlock writes 28 characters and a NUL
+  EVP_EncodeBlock(b64, digest, SHA_DIGEST_LENGTH);
+  std::memcpy(out, b64, 28);
+}
+
+int http_status_code(HandshakeStatus status) noexcept {
+  switch (status) {
+    case HandshakeStatus::Accepted: return 101;
+    case HandshakeStatus::BadRequest: return 400;
+    case HandshakeStatus::MethodNotAllowed: return 405;
+    case HandshakeStatus::NotWebSocket:
+    case HandshakeStatus::UpgradeRequired: return 426;
+    case HandshakeStatus::HeadersTooLarge: return 431;
+    case HandshakeStatus::Incomplete: break;
+  }
+  return 0;
+}
+
+namespace {
+
+// Bounded appender: once a write does not fit, every later one is refused and size() reports 0.
+class Writer {
+ public:
+  Writer(char* out, size_t cap) noexcept : out_(out), cap_(cap) {}
+  Writer& operator<<(std::string_view s) noexcept {
+    if (ok_ && s.size() <= cap_ - len_) {
+      if (!s.empty()) std::memcpy(out_ + len_, s.data(), s.size());  // an empty view may hold nullptr
+      len_ += s.size();
+    } else {
+      ok_ = false;
+    }
+    return *this;
+  }
+  Writer& operator<<(size_t n) noexcept {
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, n);
+    return *this << std::string_view(digits, static_cast<size_t>(r.ptr - digits));
+  }
+  size_t size() const noexcept { return ok_ ? len_ : 0; }
+
+ private:
+  char* out_;
+  size_t cap_;
+  size_t len_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+size_t write_handshake_response(HandshakeStatus status, const HandshakeRequest& req, char* out, size_t cap) noexcept {
+  Writer w(out, cap);
+  std::string_view reason, body, extra;
+  switch (status) {
+    case HandshakeStatus::Incomplete:
+      return 0;
+    case HandshakeStatus::Accepted: {
+      char accept[28];
+      compute_accept_key(req.key, accept);
+      w << "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        << "Sec-WebSocket-Accept: " << std::string_view(accept, 28) << "\r\n\r\n";
+      return w.size();
+    }
+    case HandshakeStatus::BadRequest:
+      reason = "400 Bad Request";
+      body = "400 Bad Request: not a valid WebSocket upgrade request\n";
+      break;
+    case HandshakeStatus::MethodNotAllowed:
+      reason = "405 Method Not Allowed";
+      body = "405 Method Not Allowed: a WebSocket upgrade must use GET\n";
+      extra = "Allow: GET\r\n";  // RFC 7231 6.5.5: a 405 must list the allowed methods
+      break;
+    case HandshakeStatus::NotWebSocket:
+    case HandshakeStatus::UpgradeRequired:
+      reason = "426 Upgrade Required";
+      body = "426 Upgrade Required: this endpoint speaks WebSocket version 13\n";
+      extra = "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";  // RFC 7231 6.5.15, RFC 6455 4.4
+      break;
+    case HandshakeStatus::HeadersTooLarge:
+      reason = "431 Request Header Fields Too Large";
+      body = "431 Request Header Fields Too Large\n";
+      break;
+  }
+  w << "HTTP/1.1 " << reason << "\r\n" << extra << "Content-Type: text/plain\r\nContent-Length: " << body.size()
+    << "\r\nConnection: close\r\n\r\n" << body;
+  return w.size();
+}
+
+}  // namespace wsalloc::core
