@@ -13,7 +13,9 @@
 #include <fmt/core.h>
 
 #include "net/socket.hpp"
+#include "variants/arena/arena_variant.hpp"
 #include "variants/malloc/malloc_variant.hpp"
+#include "variants/pool/pool_variant.hpp"
 #include "variants/worker.hpp"
 #include "variants/zerocopy/zerocopy_variant.hpp"
 
@@ -67,10 +69,15 @@ int serve(const ServerOptions& o) {
 
 }  // namespace
 
-bool variant_known(std::string_view name) { return name == "malloc" || name == "zerocopy"; }
+bool variant_known(std::string_view name) {
+  return name == MallocVariant::kName || name == ArenaVariant::kName || name == PoolVariant::kName ||
+         name == ZeroCopyVariant::kName;
+}
 
 int run_server(const ServerOptions& o) {
   if (o.variant == MallocVariant::kName) return serve<MallocVariant>(o);
+  if (o.variant == ArenaVariant::kName) return serve<ArenaVariant>(o);
+  if (o.variant == PoolVariant::kName) return serve<PoolVariant>(o);
   if (o.variant == ZeroCopyVariant::kName) return serve<ZeroCopyVariant>(o);
   fmt::print(stderr, "wsalloc-server: unknown variant '{}'\n", o.variant);
   return kExitUsage;

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "memory/object_pool.hpp"
+#include "memory/stats_json.hpp"
 #include "net/poller.hpp"
 #include "net/socket.hpp"
 #include "variants/connection.hpp"
@@ -35,6 +37,8 @@ class Worker {
 
   Worker(const ServerOptions& options, int listen_fd, unsigned index)
       : options_(options), plan_(Variant::make_plan(options)), listen_fd_(listen_fd), index_(index) {
+    if (Variant::kPooledConnections && options.allocator == Allocator::Variant)
+      conn_pool_ = std::make_unique<memory::ObjectPool<Conn>>("connections");
     listener_.worker = this;
     stats_ = [this] { return stats_json(); };
     spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -42,7 +46,7 @@ class Worker {
   ~Worker() {
     for (Conn* c : conns_) {
       ::close(c->fd());
-      delete c;
+      destroy(c);
     }
     free_graveyard();
     if (listen_fd_ >= 0) ::close(listen_fd_);
@@ -88,7 +92,9 @@ class Worker {
     return "{\"worker\":" + std::to_string(index_) + ",\"variant\":\"" + std::string(Variant::kName) +
            "\",\"connections\":" + std::to_string(conns_.size()) +
            ",\"accepted\":" + std::to_string(accepted_) + ",\"closed\":" + std::to_string(closed_) +
-           ",\"refused\":" + std::to_string(refused_) + ",\"memory\":" + plan_->stats_json() + "}";
+           ",\"refused\":" + std::to_string(refused_) + ",\"connection_objects\":" +
+           (conn_pool_ ? memory::stats_json(*conn_pool_).dump() : std::string("\"new_delete\"")) +
+           ",\"memory\":" + plan_->stats_json() + "}";
   }
 
  private:
@@ -111,7 +117,7 @@ class Worker {
       } catch (const std::system_error&) {
         // not TCP (cannot happen on our listener) or already reset: serve it anyway
       }
-      auto* c = new Conn(*this, fd);
+      Conn* c = conn_pool_ ? conn_pool_->create(*this, fd) : new Conn(*this, fd);
       c->index() = conns_.size();
       conns_.push_back(c);
       poller_.watch(fd, c, net::kReadable);
@@ -172,13 +178,22 @@ class Worker {
   }
 
   void free_graveyard() {
-    for (Conn* c : graveyard_) delete c;
+    for (Conn* c : graveyard_) destroy(c);
     graveyard_.clear();
+  }
+
+  void destroy(Conn* c) noexcept {
+    if (conn_pool_) {
+      conn_pool_->destroy(c);
+    } else {
+      delete c;
+    }
   }
 
   const ServerOptions& options_;
   net::Poller poller_;
   std::unique_ptr<Plan> plan_;
+  std::unique_ptr<memory::ObjectPool<Conn>> conn_pool_;  // null: connections from new/delete
   App app_;
   Listener listener_;
   StatsSource stats_;

@@ -1,8 +1,33 @@
 #include "variants/zerocopy_pipeline.hpp"
 
+#include "memory/stats_json.hpp"
 #include "variants/flush.hpp"
 
 namespace wsalloc::variants {
+
+ZeroCopyLoop::ZeroCopyLoop(bool pooled) {
+  // Classes up to 32 MiB: a 16 MiB fragmented message (the default max-message) doubles into it.
+  if (pooled) pool_ = std::make_unique<memory::SizeClassPool>(
+                  "connection", memory::SizeClassPoolOptions{.max_class_bytes = size_t{32} << 20});
+}
+
+ZeroCopyLoop::~ZeroCopyLoop() = default;
+
+std::pmr::memory_resource* ZeroCopyLoop::connection() noexcept {
+  return pool_ ? static_cast<std::pmr::memory_resource*>(pool_.get()) : std::pmr::new_delete_resource();
+}
+
+std::string ZeroCopyLoop::stats_json() const {
+  nlohmann::json j;
+  j["plan"] = "zerocopy";
+  j["cork_bytes"] = Cork::kBytes;
+  if (pool_) {
+    j["connection"] = memory::stats_json(*pool_);
+  } else {
+    j["connection"] = "new_delete";
+  }
+  return j.dump();
+}
 
 void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
   Cork& cork = loop_.cork;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/frame.hpp"
+#include "memory/size_class_pool.hpp"
 #include "variants/backlog.hpp"
 #include "variants/containers.hpp"
 #include "variants/cork.hpp"
@@ -19,15 +20,20 @@
 
 namespace wsalloc::variants {
 
-// Per poller thread.
-struct ZeroCopyLoop {
-  Cork cork;
-  std::pmr::memory_resource* connection = std::pmr::new_delete_resource();
+// Per poller thread: the cork, and where a connection's two buffers (assembled messages, backlog)
+// come from: a size-class pool (recycled when connections close), or the heap with --allocator std.
+class ZeroCopyLoop {
+ public:
+  explicit ZeroCopyLoop(bool pooled);
+  ~ZeroCopyLoop();
 
+  Cork cork;
+  std::pmr::memory_resource* connection() noexcept;
   void after_iteration() noexcept {}
-  std::string stats_json() const {
-    return "{\"cork_bytes\":" + std::to_string(Cork::kBytes) + ",\"connection\":\"new_delete\"}";
-  }
+  std::string stats_json() const;
+
+ private:
+  std::unique_ptr<memory::SizeClassPool> pool_;
 };
 
 class ZeroCopyPipeline final : public Replier {
@@ -37,7 +43,7 @@ class ZeroCopyPipeline final : public Replier {
   static constexpr size_t kReferenceFrom = 2048;
 
   ZeroCopyPipeline(ZeroCopyLoop& loop, Writer& writer)
-      : loop_(loop), writer_(writer), assembled_(loop.connection), backlog_(loop.connection) {}
+      : loop_(loop), writer_(writer), assembled_(loop.connection()), backlog_(loop.connection()) {}
 
   template <class App>
   void on_data(App& app, core::Opcode op, std::span<uint8_t> chunk, bool begin, bool end) {

@@ -16,7 +16,8 @@ using variants::SessionPhase;
 
 template <class Variant>
 class SessionTest : public ::testing::Test {};
-using Variants = ::testing::Types<variants::MallocVariant, variants::ZeroCopyVariant>;
+using Variants = ::testing::Types<variants::MallocVariant, variants::ArenaVariant, variants::PoolVariant,
+                                  variants::ZeroCopyVariant>;
 TYPED_TEST_SUITE(SessionTest, Variants);
 
 TYPED_TEST(SessionTest, handshake_answers_101_with_rfc_sample_accept_key) {

@@ -3,7 +3,9 @@
 #include <memory>
 #include <string>
 
+#include "variants/arena/arena_variant.hpp"
 #include "variants/malloc/malloc_variant.hpp"
+#include "variants/pool/pool_variant.hpp"
 #include "variants/replier.hpp"
 #include "variants/session.hpp"
 #include "variants/zerocopy/zerocopy_variant.hpp"

@@ -13,6 +13,7 @@ namespace wsalloc::variants {
 
 struct MallocVariant {
   static constexpr std::string_view kName = "malloc";
+  static constexpr bool kPooledConnections = false;  // connections from new/delete, like the rest
   using Pipeline = PmrPipeline;
   static std::unique_ptr<MemoryPlan> make_plan(const ServerOptions&) { return std::make_unique<StandardPlan>(); }
 };

@@ -13,8 +13,11 @@ namespace wsalloc::variants {
 
 struct ZeroCopyVariant {
   static constexpr std::string_view kName = "zerocopy";
+  static constexpr bool kPooledConnections = true;
   using Pipeline = ZeroCopyPipeline;
-  static std::unique_ptr<ZeroCopyLoop> make_plan(const ServerOptions&) { return std::make_unique<ZeroCopyLoop>(); }
+  static std::unique_ptr<ZeroCopyLoop> make_plan(const ServerOptions& o) {
+    return std::make_unique<ZeroCopyLoop>(o.allocator == Allocator::Variant);
+  }
 };
 
 }  // namespace wsalloc::variants

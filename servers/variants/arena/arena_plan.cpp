@@ -1,0 +1,108 @@
+#include "variants/arena/arena_plan.hpp"
+
+#include <algorithm>
+#include <bit>
+
+#include "memory/stats_json.hpp"
+
+namespace wsalloc::variants {
+namespace {
+
+// A block large enough for a 16 MiB message plus its frame header and alignment: the default
+// max-message. Beyond it an area keeps overflowing (counted), it does not grow without bound.
+constexpr size_t kLargestBlock = size_t{32} << 20;
+
+// If this cycle overflowed, returns a new area whose one block holds the whole cycle; else null.
+// Called before reset(), while the cycle's figures are still in stats().
+template <class AreaT>
+std::unique_ptr<AreaT> rebuilt_if_overflowed(const AreaT& area, uint64_t& overflows_seen) {
+  auto s = area.stats();
+  if (s.overflow_fallbacks == overflows_seen) return nullptr;
+  overflows_seen = s.overflow_fallbacks;
+  size_t want = std::bit_ceil(std::max(s.bytes_in_use, area.block_bytes()) + area.block_bytes());
+  want = std::min(want, kLargestBlock);
+  if (want <= area.block_bytes()) return nullptr;
+  return std::make_unique<AreaT>(want);
+}
+
+}  // namespace
+
+ArenaPlan::ArenaPlan() : loop_(std::make_unique<LoopArea>()), message_(std::make_unique<MessageArea>()) {}
+
+ArenaPlan::~ArenaPlan() = default;
+
+std::pmr::memory_resource* ArenaPlan::acquire_connection() {
+  ConnectionArea* area;
+  if (!idle_connection_areas_.empty()) {
+    area = idle_connection_areas_.back().release();
+    idle_connection_areas_.pop_back();
+  } else {
+    area = new ConnectionArea();
+    ++connection_areas_created_;
+  }
+  live_.push_back(area);
+  return area;
+}
+
+void ArenaPlan::release_connection(std::pmr::memory_resource* r) noexcept {
+  auto* area = static_cast<ConnectionArea*>(r);
+  area->reset(memory::Retain::FirstBlock);
+  auto it = std::find(live_.begin(), live_.end(), area);
+  if (it != live_.end()) {
+    *it = live_.back();
+    live_.pop_back();
+  }
+  try {
+    idle_connection_areas_.emplace_back(area);
+  } catch (...) {
+    delete area;  // cannot keep it for reuse: give it back
+  }
+}
+
+void ArenaPlan::after_message() noexcept { reset_or_grow(message_, message_overflows_seen_); }
+
+void ArenaPlan::after_iteration() noexcept {
+  reset_or_grow(message_, message_overflows_seen_);  // pongs and close frames sent outside a message
+  reset_or_grow(loop_, loop_overflows_seen_);
+}
+
+template <class AreaT>
+void ArenaPlan::reset_or_grow(std::unique_ptr<AreaT>& area, uint64_t& overflows_seen) noexcept {
+  if (area->stats().overflow_fallbacks != overflows_seen) {
+    try {
+      if (auto bigger = rebuilt_if_overflowed(*area, overflows_seen)) {
+        area = std::move(bigger);  // the old area and its overflow allocations go back now
+        overflows_seen = 0;
+        ++rebuilds_;
+        return;
+      }
+    } catch (const std::bad_alloc&) {
+      // no memory for a bigger block: keep the area; it overflows (counted) next time too
+    }
+  }
+  area->reset();
+}
+
+std::string ArenaPlan::stats_json() const {
+  nlohmann::json j;
+  j["plan"] = "arena";
+  j["loop"] = memory::stats_json(*loop_);
+  j["message"] = memory::stats_json(*message_);
+  j["connection_areas"] = {{"created", connection_areas_created_},
+                           {"live", live_.size()},
+                           {"idle", idle_connection_areas_.size()}};
+  size_t high = 0, blocks = 0, overflows = 0;
+  for (ConnectionArea* a : live_) {
+    auto s = a->stats();
+    high = std::max(high, s.high_water);
+    blocks += s.blocks;
+    overflows += s.overflow_fallbacks;
+  }
+  j["connection_areas"]["live_high_water_max"] = high;
+  j["connection_areas"]["live_blocks"] = blocks;
+  j["connection_areas"]["live_overflow_fallbacks"] = overflows;
+  j["rebuilds"] = rebuilds_;
+  return j.dump();
+}
+
+}  // namespace wsalloc::variants

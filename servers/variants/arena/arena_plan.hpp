@@ -1,0 +1,55 @@
+#pragma once
+// arena_plan.hpp: the arena variant's MemoryPlan — the shared pmr pipeline on bump areas.
+//
+//   message()     MessageArea, reset after every message (and at the end of every iteration, for
+//                 the pongs and close frames sent outside a message)
+//   send()        LoopArea, reset at the end of every event-loop iteration: send-queue nodes live
+//                 only until the event's flush
+//   connection    one ConnectionArea per connection, recycled: reset (keeping its first block) when
+//                 the connection closes and handed to the next one
+//
+// Growth: an area whose cycle overflowed to the heap is rebuilt with a block that holds the whole
+// cycle (next power of two), so after a warm-up that has seen the largest message, messages up to
+// max-message make no heap allocation. Cost per connection: sizeof(ConnectionArea) while idle,
+// plus its first block (32 KiB) from its first message on; blocks stay with the recycled area.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "memory/area_lifetimes.hpp"
+#include "variants/memory_plan.hpp"
+
+namespace wsalloc::variants {
+
+class ArenaPlan final : public MemoryPlan {
+ public:
+  using LoopArea = memory::LifetimeArea<memory::AreaLifetime::Loop>;
+  using MessageArea = memory::LifetimeArea<memory::AreaLifetime::Message>;
+  using ConnectionArea = memory::LifetimeArea<memory::AreaLifetime::Connection>;
+
+  ArenaPlan();
+  ~ArenaPlan() override;
+
+  std::pmr::memory_resource* message() noexcept override { return message_.get(); }
+  std::pmr::memory_resource* send() noexcept override { return loop_.get(); }
+  std::pmr::memory_resource* acquire_connection() override;
+  void release_connection(std::pmr::memory_resource* r) noexcept override;
+  void after_message() noexcept override;
+  void after_iteration() noexcept override;
+  std::string stats_json() const override;
+
+ private:
+  template <class AreaT>
+  void reset_or_grow(std::unique_ptr<AreaT>& area, uint64_t& overflows_seen) noexcept;
+
+  std::unique_ptr<LoopArea> loop_;
+  std::unique_ptr<MessageArea> message_;
+  std::vector<std::unique_ptr<ConnectionArea>> idle_connection_areas_;
+  std::vector<ConnectionArea*> live_;  // for statistics only
+  uint64_t connection_areas_created_ = 0;
+  uint64_t rebuilds_ = 0;
+  uint64_t message_overflows_seen_ = 0;
+  uint64_t loop_overflows_seen_ = 0;
+};
+
+}  // namespace wsalloc::variants

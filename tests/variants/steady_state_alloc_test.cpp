@@ -1,0 +1,196 @@
+// Exact proof, in-process: after a warm-up that has seen the largest message of the workload, the
+// arena, pool and zerocopy variants make 0 heap allocations per message. The malloc variant's
+// count is printed, not asserted: it is what it is.
+//
+// The transport is memory (no sockets) and the writer discards what it is given, so every
+// allocation the counter sees is the server's own.
+#include "malloccount/alloc_scope.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "memory/object_pool.hpp"
+#include "variant_harness.hpp"
+
+namespace wsalloc::testing {
+namespace {
+
+using core::Opcode;
+
+// Takes everything and keeps only a count: a reader that never falls behind.
+class CountingWriter final : public variants::Writer {
+ public:
+  size_t bytes = 0;
+  ssize_t write(const iovec* iov, int count) noexcept override {
+    ssize_t total = 0;
+    for (int i = 0; i < count; ++i) total += static_cast<ssize_t>(iov[i].iov_len);
+    bytes += static_cast<size_t>(total);
+    return total;
+  }
+};
+
+// A workload: the bytes of one "read" (several frames), re-copied before every feed because the
+// session unmasks in place.
+struct Workload {
+  std::string name;
+  std::vector<std::string> reads;
+  size_t messages = 0;
+};
+
+Workload echo(std::string name, Opcode op, size_t size, int per_read) {
+  Workload w{std::move(name), {}, 0};
+  std::string payload(size, 'a');
+  if (op == Opcode::Text && size >= 4) std::memcpy(payload.data(), "\xc3\xa9\xe2\x82", 4), payload[4 % size] = '\xac';
+  std::string read;
+  for (int i = 0; i < per_read; ++i) read += client_frame(op, payload);
+  w.reads.push_back(read);
+  w.messages = static_cast<size_t>(per_read);
+  return w;
+}
+
+Workload fragmented(size_t size, int fragments) {
+  Workload w{"fragmented_" + std::to_string(size), {}, 1};
+  std::string part(size / fragments, 'f');
+  std::string read = client_frame(Opcode::Binary, part, false);
+  for (int i = 1; i < fragments - 1; ++i) read += client_frame(Opcode::Continuation, part, false);
+  read += client_frame(Opcode::Ping, "between") + client_frame(Opcode::Continuation, part, true);
+  w.reads.push_back(read);
+  return w;
+}
+
+Workload split_frame(size_t size) {  // one frame arriving in three reads
+  Workload w{"split_" + std::to_string(size), {}, 1};
+  std::string f = client_frame(Opcode::Binary, std::string(size, 's'));
+  size_t a = f.size() / 3, b = 2 * f.size() / 3;
+  w.reads = {f.substr(0, a), f.substr(a, b - a), f.substr(b)};
+  return w;
+}
+
+std::vector<Workload> workloads() {
+  std::vector<Workload> all;
+  for (size_t size : {size_t{0}, size_t{32}, size_t{125}, size_t{512}, size_t{4096}, size_t{65536}, size_t{1} << 20}) {
+    all.push_back(echo("binary_" + std::to_string(size), Opcode::Binary, size, size <= 4096 ? 16 : 1));
+    all.push_back(echo("text_" + std::to_string(size), Opcode::Text, size, 1));
+  }
+  all.push_back(fragmented(4096, 4));
+  all.push_back(fragmented(1 << 20, 4));
+  all.push_back(split_frame(65536));
+  Workload pings{"pings", {client_frame(Opcode::Ping, "p") + client_frame(Opcode::Binary, "x")}, 1};
+  all.push_back(pings);
+  return all;
+}
+
+template <class Variant>
+struct Connections {
+  explicit Connections(size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      sessions.push_back(std::make_unique<variants::Session<typename Variant::Pipeline, variants::EchoApp>>(
+          *plan, writer, app, limits));
+      std::string req = kUpgradeRequest;
+      sessions.back()->on_bytes({reinterpret_cast<uint8_t*>(req.data()), req.size()});
+      sessions.back()->flush();
+    }
+  }
+  // Runs the workload on every connection; `scratch` is pre-sized so copying allocates nothing.
+  void run(const Workload& w, std::string& scratch) {
+    for (auto& s : sessions) {
+      for (const std::string& read : w.reads) {
+        scratch.assign(read);
+        s->on_bytes({reinterpret_cast<uint8_t*>(scratch.data()), scratch.size()});
+        s->flush();
+        plan->after_iteration();
+      }
+    }
+  }
+  variants::ServerOptions options;
+  variants::SessionLimits limits;
+  std::unique_ptr<typename Variant::Pipeline::Plan> plan = Variant::make_plan(options);
+  CountingWriter writer;
+  variants::EchoApp app;
+  std::vector<std::unique_ptr<variants::Session<typename Variant::Pipeline, variants::EchoApp>>> sessions;
+};
+
+template <class Variant>
+class SteadyState : public ::testing::Test {};
+using AllocationFree = ::testing::Types<variants::ArenaVariant, variants::PoolVariant, variants::ZeroCopyVariant>;
+TYPED_TEST_SUITE(SteadyState, AllocationFree);
+
+TYPED_TEST(SteadyState, zero_allocations_per_message_after_warmup) {
+  Connections<TypeParam> conns(8);
+  std::string scratch;
+  scratch.reserve((1 << 20) * 2);
+  auto all = workloads();
+  for (const Workload& w : all) conns.run(w, scratch);  // warm-up: sees the largest message
+  for (const Workload& w : all) {
+    size_t before = conns.writer.bytes;
+    uint64_t allocations;
+    {
+      malloccount::AllocScope scope;
+      for (int round = 0; round < 3; ++round) conns.run(w, scratch);
+      allocations = scope.allocations();
+    }
+    EXPECT_EQ(allocations, 0u) << w.name;
+    EXPECT_GT(conns.writer.bytes, before) << w.name << ": nothing was echoed";
+  }
+}
+
+// One whole connection: handshake, 10 messages, close; the session object from an object pool
+// as the server takes it. After one warm-up connection, later ones allocate nothing.
+TYPED_TEST(SteadyState, zero_allocations_per_connection_after_warmup) {
+  using SessionT = variants::Session<typename TypeParam::Pipeline, variants::EchoApp>;
+  variants::ServerOptions options;
+  variants::SessionLimits limits;
+  auto plan = TypeParam::make_plan(options);
+  CountingWriter writer;
+  variants::EchoApp app;
+  memory::ObjectPool<SessionT> sessions("sessions");
+  std::string scratch;
+  scratch.reserve(4096);
+  std::string built;
+  for (int i = 0; i < 10; ++i) built += client_frame(Opcode::Text, "message " + std::to_string(i));
+  const std::string messages = built;
+  const std::string upgrade = kUpgradeRequest;
+  const std::string close = client_frame(Opcode::Close, "\x03\xe8");
+  auto lifecycle = [&] {
+    SessionT* s = sessions.create(*plan, writer, app, limits);
+    for (const std::string* read : {&upgrade, &messages, &close}) {
+      scratch.assign(*read);
+      s->on_bytes({reinterpret_cast<uint8_t*>(scratch.data()), scratch.size()});
+      s->flush();
+      plan->after_iteration();
+    }
+    EXPECT_EQ(s->phase(), variants::SessionPhase::Closing);
+    sessions.destroy(s);
+  };
+  lifecycle();
+  size_t before = writer.bytes;
+  uint64_t allocations;
+  {
+    malloccount::AllocScope scope;
+    for (int i = 0; i < 10; ++i) lifecycle();
+    allocations = scope.allocations();
+  }
+  EXPECT_EQ(allocations, 0u);
+  EXPECT_GT(writer.bytes, before);
+}
+
+TEST(SteadyStateBaseline, malloc_variant_allocations_are_reported) {
+  Connections<variants::MallocVariant> conns(8);
+  std::string scratch;
+  scratch.reserve((1 << 20) * 2);
+  auto all = workloads();
+  for (const Workload& w : all) conns.run(w, scratch);
+  for (const Workload& w : all) {
+    malloccount::AllocScope scope;
+    conns.run(w, scratch);
+    uint64_t allocations = scope.allocations();
+    double per_message = double(allocations) / double(w.messages * conns.sessions.size());
+    std::printf("malloc variant %-18s %6.2f allocations/message\n", w.name.c_str(), per_message);
+    EXPECT_GT(allocations, 0u) << "the baseline copies through std containers: it must allocate";
+  }
+}
+
+}  // namespace
+}  // namespace wsalloc::testing
