@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""Runs conformance groups against one server command line.
+
+  run_group.py [--timeout SECONDS] GROUP [GROUP ...] -- SERVER_ARGV...
+  run_group.py all -- build/bin/wsalloc-server --variant malloc
+
+GROUP is a file test_<GROUP>.py in this directory ("all" = every group). The server argv is
+exported as WSALLOC_SERVER_CMD (shell-quoted) for the cases, which append
+`--host 127.0.0.1 --port 0` (and, for limits, `--max-message 65536`). Without `--`, the
+command is taken from WSALLOC_SERVER_CMD as it is.
+
+A watchdog bounds the whole run: after --timeout seconds it kills the servers this process
+started (by PID) and exits 124. Exit 0 = every case passed, 1 = a case failed, 2 = usage.
+"""
+import glob
+import os
+import shlex
+import signal
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import server_process  # noqa: E402
+
+EXIT_USAGE = 2
+EXIT_WATCHDOG = 124
+
+
+def all_groups() -> list[str]:
+    return sorted(os.path.basename(p)[len("test_"):-3] for p in glob.glob(os.path.join(HERE, "test_*.py")))
+
+
+def main(argv: list[str]) -> int:
+    timeout = 240
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, server_argv = argv[:cut], argv[cut + 1:]
+        if not server_argv:
+            print("run_group.py: nothing after --; expected the server command line", file=sys.stderr)
+            return EXIT_USAGE
+        os.environ[server_process.SERVER_CMD_ENV] = shlex.join(server_argv)
+    if len(argv) >= 2 and argv[0] == "--timeout":
+        timeout, argv = int(argv[1]), argv[2:]
+    groups = all_groups() if argv == ["all"] else argv
+    unknown = [g for g in groups if g not in all_groups()]
+    if not groups or unknown:
+        print(f"run_group.py: unknown group(s) {unknown}; known: {all_groups()}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        server_process.server_argv_from_env()
+    except RuntimeError as e:
+        print(f"run_group.py: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def watchdog(signum, frame):
+        sys.stderr.write(f"\nrun_group.py: watchdog: {groups} still running after {timeout} s; "
+                         f"killing the servers it started and exiting {EXIT_WATCHDOG}\n")
+        sys.stderr.flush()
+        server_process.kill_all_started()
+        os._exit(EXIT_WATCHDOG)
+    signal.signal(signal.SIGALRM, watchdog)
+    signal.alarm(timeout)
+
+    print(f"server: {os.environ[server_process.SERVER_CMD_ENV]}", file=sys.stderr)
+    suite = unittest.defaultTestLoader.loadTestsFromNames([f"test_{g}" for g in groups])
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
+    server_process.kill_all_started()
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
