@@ -3,7 +3,9 @@
 //   wsalloc-server --variant {malloc,arena,pool,zerocopy} --host H --port P [--threads N]
 //
 // Prints one line "listening on H:P" when ready; exits 0 on SIGINT/SIGTERM after closing
-// connections; a bad flag or value is a usage error (exit 2).
+// connections; a bad flag or value is a usage error (exit 2). Paths: /broadcast fans every
+// message out to the other /broadcast connections; /work runs a fixed-cost handler on the chosen
+// executor; every other path echoes. GET /stats answers the memory statistics as JSON.
 #include <CLI/CLI.hpp>
 
 #include "variants/server.hpp"
@@ -29,6 +31,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1L, 3'600'000L));
   app.add_option("--idle-timeout-ms", idle_ms, "close (1001) a silent connection; 0 = never")
       ->check(CLI::Range(0L, 86'400'000L));
+  app.add_option("--max-backlog", o.max_backlog, "close (1008) a connection with more unsent bytes than this")
+      ->check(CLI::Range(size_t{64} << 10, size_t{1} << 32));
+  long work_us = o.work_cost.count();
+  app.add_option("--work-us", work_us, "/work handler: CPU microseconds per message")->check(CLI::Range(0L, 1'000'000L));
+  std::string executor = "inline";
+  app.add_option("--executor", executor, "/work handler runs 'inline' (poller thread) or on a thread 'pool'")
+      ->check(CLI::IsMember({"inline", "pool"}));
+  app.add_option("--executor-threads", o.work_threads, "thread-pool executor size")->check(CLI::Range(1u, 256u));
   app.add_option("--stats-out", o.stats_out, "also write the exit statistics (JSON) to this file");
   try {
     app.parse(argc, argv);
@@ -39,5 +49,7 @@ int main(int argc, char** argv) {
   o.allocator = allocator == "std" ? Allocator::Standard : Allocator::Variant;
   o.handshake_timeout = std::chrono::milliseconds(handshake_ms);
   o.idle_timeout = std::chrono::milliseconds(idle_ms);
+  o.work_cost = std::chrono::microseconds(work_us);
+  o.work_on_pool = executor == "pool";
   return run_server(o);
 }

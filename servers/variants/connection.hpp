@@ -38,7 +38,9 @@ class Connection final : public net::IoHandler, public Writer {
   Connection(Worker& worker, int fd)
       : worker_(worker), fd_(fd), session_(worker.plan(), *this, worker.app(), worker.options().limits,
                                            worker.stats_source()),
-        since_(Clock::now()) {}
+        since_(Clock::now()) {
+    session_.app_state().owner = this;
+  }
 
   int fd() const noexcept { return fd_; }
   LinkState link() const noexcept { return link_; }
@@ -61,6 +63,22 @@ class Connection final : public net::IoHandler, public Writer {
     session_.close(code, reason);
     begin_flushing();
     if (link_ != LinkState::Dead) update_interest();
+  }
+
+  // Fan-out: an already-framed message from another connection (broadcast), written now; only
+  // what the socket does not take is copied, into this connection's backlog.
+  void deliver(std::span<const iovec> frame) {
+    if (link_ != LinkState::Live || session_.phase() != SessionPhase::Open) return;
+    if (session_.pipeline().send_now(frame) == WriteOutcome::Failed) return abort();
+    update_interest();
+  }
+
+  // A reply produced outside this connection's event (an executor's completion).
+  void send_later(core::Opcode op, std::span<const uint8_t> payload) {
+    if (link_ != LinkState::Live || session_.phase() != SessionPhase::Open) return;
+    session_.pipeline().send(op, payload);
+    if (session_.flush() == WriteOutcome::Failed) return abort();
+    update_interest();
   }
 
   // Hard close: no more bytes either way.
@@ -137,10 +155,13 @@ class Connection final : public net::IoHandler, public Writer {
     const size_t unsent = session_.unsent_bytes();
     switch (link_) {
       case LinkState::Live:
+        if (unsent > worker_.options().max_backlog) [[unlikely]] {
+          return close(core::CloseCode::PolicyViolation, "slow consumer: unsent bytes over max backlog");
+        }
         // Backpressure with hysteresis: stop reading above high water, resume below low water.
         if (reading_ && unsent > worker_.options().high_water) reading_ = false;
         if (!reading_ && unsent < worker_.options().low_water) reading_ = true;
-        want = (reading_ ? net::kReadable : 0) | (unsent ? net::kWritable : 0);
+        want = (reading_ ? uint32_t{net::kReadable} : 0u) | (unsent ? uint32_t{net::kWritable} : 0u);
         break;
       case LinkState::Flushing: want = net::kWritable; break;
       case LinkState::Draining: want = net::kReadable; break;

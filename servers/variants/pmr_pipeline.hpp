@@ -13,6 +13,7 @@
 #include "core/frame.hpp"
 #include "variants/backlog.hpp"
 #include "variants/containers.hpp"
+#include "variants/flush.hpp"
 #include "variants/memory_plan.hpp"
 #include "variants/replier.hpp"
 #include "variants/writer.hpp"
@@ -49,6 +50,8 @@ class PmrPipeline final : public Replier {
   void send_raw(std::span<const uint8_t> bytes);
 
   WriteOutcome flush();
+  // Writes already-framed bytes now, outside this connection's event (fan-out).
+  WriteOutcome send_now(std::span<const iovec> frame) { return write_or_spill(writer_, backlog_, frame); }
   size_t unsent_bytes() const noexcept { return backlog_.size() + queued_; }
   // Gives back buffer capacity an idle connection does not need.
   void trim() { backlog_.release(); }

@@ -20,7 +20,11 @@ class Replier {
 
 // The echo application: every text and binary message back to its sender, type preserved.
 struct EchoApp {
-  void on_message(Replier& r, core::Opcode op, std::span<const uint8_t> payload) { r.send(op, payload); }
+  struct ConnState {};
+  void on_open(ConnState&, std::string_view) {}
+  void on_message(Replier& r, ConnState&, core::Opcode op, std::span<const uint8_t> payload) {
+    r.send(op, payload);
+  }
 };
 
 }  // namespace wsalloc::variants

@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 
 #include "net/socket.hpp"
+#include "net/thread_pool_executor.hpp"
 #include "variants/arena/arena_variant.hpp"
 #include "variants/malloc/malloc_variant.hpp"
 #include "variants/pool/pool_variant.hpp"
@@ -45,9 +46,12 @@ int serve(const ServerOptions& o) {
     return kExitFailure;
   }
 
+  // Declared before the workers so it outlives them: its threads may still finish a /work task.
+  std::unique_ptr<net::ThreadPoolExecutor> pool;
+  if (o.work_on_pool) pool = std::make_unique<net::ThreadPoolExecutor>(o.work_threads);
   std::vector<std::unique_ptr<Worker<Variant>>> workers;
   for (unsigned i = 0; i < o.threads; ++i)
-    workers.push_back(std::make_unique<Worker<Variant>>(o, listeners[i], i));
+    workers.push_back(std::make_unique<Worker<Variant>>(o, listeners[i], i, pool.get()));
   std::vector<std::thread> threads;
   for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
 
@@ -58,6 +62,7 @@ int serve(const ServerOptions& o) {
   sigwait(&stop_signals, &sig);
   for (auto& w : workers) w->request_shutdown();
   for (auto& t : threads) t.join();
+  if (pool) pool->shutdown();
 
   std::string stats = "{\"variant\":\"" + std::string(Variant::kName) + "\",\"workers\":[";
   for (size_t i = 0; i < workers.size(); ++i) stats += (i ? "," : "") + workers[i]->stats_json();

@@ -24,6 +24,13 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{0};            // 0 = none
   std::chrono::milliseconds close_linger{2'000};        // wait for the peer's FIN after our close
   std::chrono::milliseconds shutdown_grace{2'000};      // SIGTERM: time for close handshakes
+  // A connection whose unsent bytes pass this is a slow consumer: closed with 1008. Reading stops at
+  // high_water already, so only pushed traffic (broadcast) can get here.
+  size_t max_backlog = 16u << 20;
+  // /work: the handler's CPU cost and where it runs.
+  std::chrono::microseconds work_cost{50};
+  bool work_on_pool = false;       // false: inline on the poller thread, after the event batch
+  unsigned work_threads = 1;       // thread-pool executor size
   std::string stats_out;                                // also write exit stats here ("" = stderr only)
 };
 

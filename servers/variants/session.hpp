@@ -14,6 +14,7 @@
 #include "core/frame.hpp"
 #include "core/handshake.hpp"
 #include "core/protocol.hpp"
+#include "variants/replier.hpp"
 #include "variants/writer.hpp"
 
 namespace wsalloc::variants {
@@ -38,6 +39,10 @@ enum class Next : uint8_t {
 // Answers `GET /stats` (plain HTTP on the WebSocket port) with a JSON body.
 using StatsSource = std::function<std::string()>;
 
+// App concept: the application behind a session.
+//   struct ConnState;                                   per-connection application state
+//   void on_open(ConnState&, std::string_view target);  after the 101 is queued
+//   void on_message(Replier&, ConnState&, core::Opcode, std::span<const uint8_t> payload);
 template <class Pipeline, class App>
 class Session {
  public:
@@ -62,6 +67,7 @@ class Session {
   size_t unsent_bytes() const noexcept { return pipe_.unsent_bytes(); }
   SessionPhase phase() const noexcept { return phase_; }
   Pipeline& pipeline() noexcept { return pipe_; }
+  typename App::ConnState& app_state() noexcept { return app_state_; }
 
   // Server-initiated close (shutdown, timeouts, slow consumers). No-op unless open.
   void close(core::CloseCode code, std::string_view reason) {
@@ -71,7 +77,8 @@ class Session {
 
   // ---- ProtocolParser sink ----
   void on_data(core::Opcode op, std::span<uint8_t> chunk, bool begin, bool end) {
-    pipe_.on_data(app_, op, chunk, begin, end);
+    Bound bound{app_, app_state_};
+    pipe_.on_data(bound, op, chunk, begin, end);
   }
   void on_ping(std::span<const uint8_t> payload) { pipe_.send(core::Opcode::Pong, payload); }
   void on_pong(std::span<const uint8_t>) {}  // unsolicited pongs are allowed and ignored (5.5.3)
@@ -90,6 +97,15 @@ class Session {
   }
 
  private:
+  // The application with this connection's state bound, as the pipeline calls it.
+  struct Bound {
+    App& app;
+    typename App::ConnState& state;
+    void on_message(Replier& r, core::Opcode op, std::span<const uint8_t> payload) {
+      app.on_message(r, state, op, payload);
+    }
+  };
+
   struct PendingHandshake {  // only for a request that arrives in more than one read
     explicit PendingHandshake(const core::HandshakeParser& p) : parser(p) {}
     core::HandshakeParser parser;
@@ -134,6 +150,7 @@ class Session {
       return;
     }
     phase_ = SessionPhase::Open;
+    app_.on_open(app_state_, req.target);
     // Frames the client sent right behind its request, in the same read.
     std::span<uint8_t> rest = request.subspan(req.header_bytes);
     if (!rest.empty()) parser_.feed(rest);
@@ -150,6 +167,7 @@ class Session {
 
   Pipeline pipe_;
   App& app_;
+  typename App::ConnState app_state_{};
   const SessionLimits& limits_;
   const StatsSource* stats_;
   core::ProtocolParser<core::Role::Server, Session> parser_;

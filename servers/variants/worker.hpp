@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,9 @@
 #include "net/poller.hpp"
 #include "net/socket.hpp"
 #include "variants/connection.hpp"
-#include "variants/replier.hpp"
+#include "net/executor.hpp"
+#include "variants/busy_work.hpp"
+#include "variants/server_app.hpp"
 #include "variants/server_options.hpp"
 #include "variants/session.hpp"
 
@@ -31,12 +34,14 @@ class Worker {
  public:
   using Pipeline = typename Variant::Pipeline;
   using Plan = typename Pipeline::Plan;
-  using App = EchoApp;
+  using App = ServerApp<Worker>;
   using SessionT = Session<Pipeline, App>;
   using Conn = Connection<Worker>;
 
-  Worker(const ServerOptions& options, int listen_fd, unsigned index)
-      : options_(options), plan_(Variant::make_plan(options)), listen_fd_(listen_fd), index_(index) {
+  // work_executor: where /work handlers run (null = inline on this poller thread).
+  Worker(const ServerOptions& options, int listen_fd, unsigned index, net::Executor* work_executor = nullptr)
+      : options_(options), plan_(Variant::make_plan(options)), app_(*this), listen_fd_(listen_fd),
+        index_(index), work_executor_(work_executor) {
     if (Variant::kPooledConnections && options.allocator == Allocator::Variant)
       conn_pool_ = std::make_unique<memory::ObjectPool<Conn>>("connections");
     listener_.worker = this;
@@ -78,6 +83,7 @@ class Worker {
   const ServerOptions& options() const noexcept { return options_; }
   const StatsSource* stats_source() const noexcept { return &stats_; }
   void bury(Conn* c) {
+    leave_route(c->session().app_state());
     // Swap-remove from the table now; free after the iteration (pending events may name it).
     size_t i = c->index();
     conns_[i] = conns_.back();
@@ -97,7 +103,58 @@ class Worker {
            ",\"memory\":" + plan_->stats_json() + "}";
   }
 
+  // ---- for ServerApp ----
+  void on_route_open(typename App::ConnState& st) {
+    if (st.route == Route::Broadcast) {
+      st.group_index = broadcast_.size();
+      broadcast_.push_back(st.owner);
+    } else if (st.route == Route::Work) {
+      st.id = ++next_work_id_;
+      work_conns_.emplace(st.id, st.owner);
+    }
+  }
+
+  // Shared-buffer fan-out: the frame header is written once and, with the payload where it lies,
+  // handed to every other member; a member copies only what its socket does not take.
+  void publish(typename App::ConnState& from, core::Opcode op, std::span<const uint8_t> payload) {
+    uint8_t header[core::kMaxFrameHeader];
+    size_t h = core::write_frame_header(header, op, true, payload.size());
+    const iovec frame[2] = {{header, h}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
+    // Backwards: a member that fails is swap-removed from the group, which only moves an entry
+    // already visited into its place.
+    for (size_t i = broadcast_.size(); i-- > 0;) {
+      if (i >= broadcast_.size()) continue;
+      if (Conn* member = broadcast_[i]; member != from.owner) member->deliver(frame);
+    }
+  }
+
+  // /work: the fixed cost runs on the executor; the echo is sent from the poller thread, if the
+  // connection still exists by then (looked up by id: the pointer may have been freed).
+  void work(typename App::ConnState& st, core::Opcode op, std::span<const uint8_t> payload) {
+    poller_.task([cost = options_.work_cost] { burn_cpu(cost); },
+                 [this, id = st.id, op, copy = std::string(payload.begin(), payload.end())] {
+                   auto it = work_conns_.find(id);
+                   if (it == work_conns_.end()) return;
+                   it->second->send_later(op, {reinterpret_cast<const uint8_t*>(copy.data()), copy.size()});
+                 },
+                 work_executor_);
+  }
+
  private:
+  void leave_route(typename App::ConnState& st) {
+    if (st.route == Route::Broadcast) {
+      size_t i = st.group_index;
+      if (i < broadcast_.size() && broadcast_[i] == st.owner) {
+        broadcast_[i] = broadcast_.back();
+        broadcast_[i]->session().app_state().group_index = i;
+        broadcast_.pop_back();
+      }
+    } else if (st.route == Route::Work) {
+      work_conns_.erase(st.id);
+    }
+    st.route = Route::Echo;
+  }
+
   struct Listener final : net::IoHandler {
     Worker* worker = nullptr;
     void on_io(uint32_t) override { worker->accept_ready(); }
@@ -199,9 +256,13 @@ class Worker {
   StatsSource stats_;
   std::vector<Conn*> conns_;
   std::vector<Conn*> graveyard_;
+  std::vector<Conn*> broadcast_;                      // /broadcast members
+  std::unordered_map<uint64_t, Conn*> work_conns_;    // /work connections by id
+  uint64_t next_work_id_ = 0;
   int listen_fd_;
   int spare_fd_ = -1;
   unsigned index_;
+  net::Executor* work_executor_;
   uint64_t accepted_ = 0, closed_ = 0, refused_ = 0;
   bool shutting_down_ = false;
   typename Conn::Clock::time_point shutdown_deadline_{};

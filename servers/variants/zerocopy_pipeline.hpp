@@ -15,6 +15,7 @@
 #include "variants/backlog.hpp"
 #include "variants/containers.hpp"
 #include "variants/cork.hpp"
+#include "variants/flush.hpp"
 #include "variants/replier.hpp"
 #include "variants/writer.hpp"
 
@@ -65,6 +66,8 @@ class ZeroCopyPipeline final : public Replier {
   void send_raw(std::span<const uint8_t> bytes);
 
   WriteOutcome flush();
+  // Writes already-framed bytes now, outside this connection's event (fan-out); never the cork.
+  WriteOutcome send_now(std::span<const iovec> frame) { return write_or_spill(writer_, backlog_, frame); }
   size_t unsent_bytes() const noexcept { return backlog_.size(); }
   void trim() {
     backlog_.release();

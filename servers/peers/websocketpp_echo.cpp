@@ -1,0 +1,121 @@
+// wsalloc-peer-websocketpp: the websocketpp reference echo server.
+//
+// websocketpp's stock asio transport without TLS, one thread, written like its own echo_server
+// example (send(hdl, payload, opcode) per message) so it stands for how the library is usually used:
+// a shared_ptr'd message per read and a per-connection 16 KiB read buffer are part of that picture.
+// TCP_NODELAY on every socket; max message 16 MiB like wsalloc's default; opcode preserved.
+//
+// CLI contract (shared with wsalloc-server): --host H --port P (0 = a free port); prints exactly one
+// line `listening on H:P` when ready; on SIGINT/SIGTERM stops listening, sends every open connection
+// a close frame (1001 going away), and exits 0 once they are closed or after kShutdownGrace.
+#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/server.hpp>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <string>
+
+namespace {
+
+using Server = websocketpp::server<websocketpp::config::asio>;
+using websocketpp::connection_hdl;
+
+enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
+
+constexpr std::size_t kMaxMessage = 16u << 20;  // 16 MiB, wsalloc's default max message
+constexpr auto kShutdownGrace = std::chrono::seconds(2);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"wsalloc-peer-websocketpp: websocketpp reference echo server (one thread)"};
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  app.add_option("--host", host, "address to listen on")->capture_default_str();
+  app.add_option("--port", port, "port to listen on; 0 picks a free port")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+
+  boost::system::error_code bec;
+  auto address = boost::asio::ip::make_address(host, bec);
+  if (bec) {
+    std::fprintf(stderr, "wsalloc-peer-websocketpp: --host '%s' is not an IP address: %s\n",
+                 host.c_str(), bec.message().c_str());
+    return kExitUsage;
+  }
+
+  try {
+    Server server;
+    // Per-message logging would dominate an echo benchmark; keep only what ends the process.
+    server.clear_access_channels(websocketpp::log::alevel::all);
+    server.clear_error_channels(websocketpp::log::elevel::all);
+    server.set_error_channels(websocketpp::log::elevel::fatal);
+    server.init_asio();
+    server.set_reuse_addr(true);
+    server.set_max_message_size(kMaxMessage);
+
+    // Open connections, so a signal can close each of them. Only touched on the one io thread.
+    std::set<connection_hdl, std::owner_less<connection_hdl>> open;
+    bool stopping = false;
+    auto forget = [&](connection_hdl hdl) {
+      open.erase(hdl);
+      // Connections still in their opening handshake are not in `open`; stopping the loop here
+      // drops them, which is all a half-open connection can be given at shutdown.
+      if (stopping && open.empty()) server.stop();
+    };
+
+    server.set_socket_init_handler([](connection_hdl, boost::asio::ip::tcp::socket& s) {
+      boost::system::error_code ec;
+      s.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    });
+    server.set_open_handler([&](connection_hdl hdl) { open.insert(hdl); });
+    server.set_close_handler(forget);
+    server.set_fail_handler(forget);
+    server.set_message_handler([&](connection_hdl hdl, Server::message_ptr msg) {
+      websocketpp::lib::error_code ec;
+      server.send(hdl, msg->get_payload(), msg->get_opcode(), ec);
+      // A send can only fail on a connection that is closing; its close handler cleans up.
+    });
+
+    server.listen(boost::asio::ip::tcp::endpoint(address, port));
+    server.start_accept();
+
+    auto& ioc = server.get_io_service();
+    boost::asio::steady_timer grace(ioc);
+    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      stopping = true;
+      websocketpp::lib::error_code wec;
+      server.stop_listening(wec);
+      if (open.empty()) return server.stop();
+      // Copy: a close may complete (and erase) while we walk the set.
+      for (auto hdl : std::set<connection_hdl, std::owner_less<connection_hdl>>(open))
+        server.close(hdl, websocketpp::close::status::going_away, "server shutdown", wec);
+      grace.expires_after(kShutdownGrace);
+      grace.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) server.stop();  // close handshakes overran: give up on them
+      });
+    });
+
+    boost::asio::ip::tcp::endpoint local = server.get_local_endpoint(bec);
+    if (bec) throw std::runtime_error("get_local_endpoint: " + bec.message());
+    std::printf("listening on %s:%u\n", host.c_str(), unsigned(local.port()));
+    std::fflush(stdout);
+    server.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wsalloc-peer-websocketpp: %s (host %s, port %u)\n", e.what(), host.c_str(),
+                 unsigned(port));
+    return kExitFailure;
+  }
+  return kExitOk;
+}
