@@ -1,0 +1,41 @@
+# ctest script: the preload library inside real programs we did not build, read back with the CLI
+# the harness uses. Inputs: PRELOAD_LIB, READ_CLI, WORK_DIR.
+foreach(var PRELOAD_LIB READ_CLI WORK_DIR)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "preload_smoke.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+
+function(run_under_preload name counter_file)
+  file(REMOVE ${counter_file})
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -E env LD_PRELOAD=${PRELOAD_LIB} WSALLOC_MALLOCCOUNT_FILE=${counter_file} ${ARGN}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 60)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${name} under the preload exited with '${rc}' (expected 0)\nstdout: ${out}\nstderr: ${err}")
+  endif()
+  if(NOT err STREQUAL "")
+    message(FATAL_ERROR "${name} under the preload wrote to stderr (the library warns there): ${err}")
+  endif()
+  execute_process(COMMAND ${READ_CLI} ${counter_file}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE json ERROR_VARIABLE err TIMEOUT 30)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "wsalloc-malloccount-read ${counter_file} after ${name} exited '${rc}': ${err}")
+  endif()
+  string(JSON attaches GET "${json}" attaches)
+  string(JSON allocations GET "${json}" allocations)
+  string(JSON frees GET "${json}" frees)
+  string(JSON malloc_calls GET "${json}" families malloc calls)
+  if(NOT attaches EQUAL 1)
+    message(FATAL_ERROR "${name}: attaches=${attaches}, expected 1\n${json}")
+  endif()
+  message(STATUS "${name}: allocations=${allocations} frees=${frees} malloc.calls=${malloc_calls}")
+  set(${name}_allocations ${allocations} PARENT_SCOPE)
+  file(REMOVE ${counter_file})
+endfunction()
+
+run_under_preload(true ${WORK_DIR}/smoke-true.counters /bin/true)
+run_under_preload(python ${WORK_DIR}/smoke-python.counters /usr/bin/python3 -c pass)
+if(python_allocations LESS 100)
+  message(FATAL_ERROR "python3 -c pass made only ${python_allocations} counted allocations; the interposer is not in use")
+endif()
