@@ -19,7 +19,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <memory>
 #include <set>
 #include <string>
