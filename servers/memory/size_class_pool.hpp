@@ -86,6 +86,7 @@ class SizeClassPool final : public std::pmr::memory_resource {
   std::size_t class_index(std::size_t bytes,
                           std::size_t align = alignof(std::max_align_t)) const noexcept;
   std::size_t class_count() const noexcept { return classes_.size(); }
+  // REQUIRES (both): index < class_count().
   std::size_t class_bytes(std::size_t index) const noexcept { return min_class_bytes_ << index; }
   const SlotStats& class_stats(std::size_t index) const noexcept { return classes_[index].stats(); }
   SizeClassPoolTotals totals() const noexcept;

@@ -7,7 +7,8 @@
 //     handed out is poisoned, handouts are unpoisoned, so a touch after reset/destroy aborts with
 //     "use-after-poison". Independent of NDEBUG (the sanitizer build is a Release build).
 //   - Debug builds (!NDEBUG): retired memory is filled with kPoisonByte (0xDD) so a stale read
-//     shows a recognisable pattern, and deallocations are bounds-checked (see area.cpp).
+//     shows a recognisable pattern. Debug and ASan builds also check that a returned pointer
+//     belongs to the resource (Area::retire, SlabFreeList::check_push) and call fail() if not.
 //   - heaptrack: with WSALLOC_HEAPTRACK_ANNOTATE=1 (CMake option, default OFF: it costs an
 //     out-of-line call per handout) handouts are reported with heaptrack_report_alloc/free.
 //     Blocks and slabs are "taken over": reported freed as they arrive from upstream and

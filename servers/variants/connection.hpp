@@ -81,9 +81,15 @@ class Connection final : public net::IoHandler, public Writer {
     update_interest();
   }
 
-  // Hard close: no more bytes either way.
-  void abort() {
+  // Hard close: no more bytes either way. `reset`: also drop what the kernel still holds for the
+  // peer (SO_LINGER 0 sends a RST). Used when a peer stopped reading: without it the orphaned
+  // socket keeps the kernel's send buffer (up to tcp_wmem's 4 MiB) until the peer drains it.
+  void abort(bool reset = false) {
     if (link_ == LinkState::Dead) return;
+    if (reset) {
+      const linger hard{1, 0};
+      ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    }
     link_ = LinkState::Dead;
     worker_.poller().unwatch(fd_);
     ::close(fd_);

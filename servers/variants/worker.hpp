@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <map>
 #include <memory>
 #include <unordered_map>
 #include <string>
@@ -110,7 +111,7 @@ class Worker {
       broadcast_.push_back(st.owner);
     } else if (st.route == Route::Work) {
       st.id = ++next_work_id_;
-      work_conns_.emplace(st.id, st.owner);
+      work_conns_.emplace(st.id, WorkConnection{st.owner});
     }
   }
 
@@ -129,13 +130,25 @@ class Worker {
   }
 
   // /work: the fixed cost runs on the executor; the echo is sent from the poller thread, if the
-  // connection still exists by then (looked up by id: the pointer may have been freed).
+  // connection still exists by then (looked up by id: the pointer may have been freed), and in the
+  // order the messages arrived (a pool of several threads finishes them in any order).
   void work(typename App::ConnState& st, core::Opcode op, std::span<const uint8_t> payload) {
+    auto it = work_conns_.find(st.id);
+    if (it == work_conns_.end()) return;
+    const uint64_t seq = it->second.next_assigned++;
     poller_.task([cost = options_.work_cost] { burn_cpu(cost); },
-                 [this, id = st.id, op, copy = std::string(payload.begin(), payload.end())] {
+                 [this, id = st.id, seq, op, copy = std::string(payload.begin(), payload.end())]() mutable {
                    auto it = work_conns_.find(id);
-                   if (it == work_conns_.end()) return;
-                   it->second->send_later(op, {reinterpret_cast<const uint8_t*>(copy.data()), copy.size()});
+                   if (it == work_conns_.end()) return;  // the connection is gone
+                   WorkConnection& w = it->second;
+                   w.finished.emplace(seq, std::make_pair(op, std::move(copy)));
+                   // Send every reply that is next in line; stop at the first gap.
+                   for (auto f = w.finished.begin(); f != w.finished.end() && f->first == w.next_sent;
+                        f = w.finished.erase(f), ++w.next_sent) {
+                     const std::string& bytes = f->second.second;
+                     w.conn->send_later(f->second.first, {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+                     if (work_conns_.find(id) == work_conns_.end()) return;  // send_later may close it
+                   }
                  },
                  work_executor_);
   }
@@ -210,8 +223,10 @@ class Worker {
             c->close(core::CloseCode::GoingAway, "idle timeout");
           }
           break;
-        case LinkState::Flushing:
-        case LinkState::Draining:
+        case LinkState::Flushing:  // our last bytes are not taken: the peer stopped reading
+          if (quiet > o.close_linger) c->abort(/*reset=*/true);
+          break;
+        case LinkState::Draining:  // all sent; the peer never closed its side
           if (quiet > o.close_linger) c->abort();
           break;
         case LinkState::Dead: break;
@@ -257,7 +272,13 @@ class Worker {
   std::vector<Conn*> conns_;
   std::vector<Conn*> graveyard_;
   std::vector<Conn*> broadcast_;                      // /broadcast members
-  std::unordered_map<uint64_t, Conn*> work_conns_;    // /work connections by id
+  struct WorkConnection {
+    Conn* conn;
+    uint64_t next_assigned = 0;  // sequence number of the next message handed to the executor
+    uint64_t next_sent = 0;      // sequence number of the next reply to send
+    std::map<uint64_t, std::pair<core::Opcode, std::string>> finished;  // done, waiting for a gap
+  };
+  std::unordered_map<uint64_t, WorkConnection> work_conns_;  // /work connections by id
   uint64_t next_work_id_ = 0;
   int listen_fd_;
   int spare_fd_ = -1;

@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""wsalloc-server's application routes, against the real binary (argv after `--`):
+
+  /broadcast  a message reaches every other /broadcast connection, never the sender
+  /work       the fixed-cost handler answers through the inline and the thread-pool executor
+  slow consumer  a /broadcast member that never reads is closed (1008) once its unsent bytes
+                 pass --max-backlog, and the others keep being served
+
+Bounded: every wait has a timeout; the server is stopped by PID.
+"""
+import asyncio
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+
+import websockets
+
+SERVER = []  # filled from argv
+
+
+class Server:
+    def __init__(self, *extra):
+        self.proc = subprocess.Popen(SERVER + ["--host", "127.0.0.1", "--port", "0", *extra],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening on "):
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {line!r}")
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def stats(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=5) as r:
+            return json.loads(r.read())
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return -1
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+class BroadcastTest(unittest.TestCase):
+    def test_every_other_member_gets_each_message_and_the_sender_none(self):
+        srv = Server()
+        try:
+            async def scenario():
+                url = f"ws://127.0.0.1:{srv.port}/broadcast"
+                subs = [await websockets.connect(url) for _ in range(8)]
+                pub = await websockets.connect(url)
+                echo = await websockets.connect(f"ws://127.0.0.1:{srv.port}/echo")
+                await asyncio.sleep(0.1)  # every member has joined (the 101 came first)
+                for i in range(20):
+                    await pub.send(f"news {i}" if i % 2 else f"news {i}".encode())
+                for s in subs:
+                    got = [await asyncio.wait_for(s.recv(), 5) for _ in range(20)]
+                    self.assertEqual(got, [f"news {i}" if i % 2 else f"news {i}".encode() for i in range(20)])
+                with self.assertRaises(asyncio.TimeoutError):
+                    await asyncio.wait_for(pub.recv(), 0.3)
+                with self.assertRaises(asyncio.TimeoutError):
+                    await asyncio.wait_for(echo.recv(), 0.3)  # not a member
+                big = os.urandom(300_000)
+                await subs[0].send(big)  # any member may publish
+                for s in subs[1:] + [pub]:
+                    self.assertEqual(await asyncio.wait_for(s.recv(), 5), big)
+                for s in subs + [pub, echo]:
+                    await s.close()
+            run(scenario())
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_slow_consumer_is_closed_with_1008_and_others_keep_going(self):
+        srv = Server("--max-backlog", str(256 * 1024))
+        try:
+            # A member that handshakes and then never reads.
+            slow = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            slow.sendall(b"GET /broadcast HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += slow.recv(1)
+            self.assertTrue(head.startswith(b"HTTP/1.1 101"))
+
+            async def scenario():
+                url = f"ws://127.0.0.1:{srv.port}/broadcast"
+                fast = await websockets.connect(url, max_size=None)
+                pub = await websockets.connect(url)
+                await asyncio.sleep(0.1)
+                payload = b"z" * 65536
+                # 20 MiB: past what the kernel buffers for the slow member (tcp_wmem's maximum is 4 MiB
+                # by default; loopback auto-tunes up to it) plus the 256 KiB backlog cap.
+                for _ in range(320):
+                    await pub.send(payload)
+                    self.assertEqual(await asyncio.wait_for(fast.recv(), 5), payload)
+                await fast.close()
+                await pub.close()
+            run(scenario())
+            # The server gives up on the slow member: close 1008 queued behind what it could not
+            # send, then (close linger) a reset. Only the /stats request itself remains.
+            deadline = time.monotonic() + 10
+            while srv.stats()["connections"] > 1 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self.assertEqual(srv.stats()["connections"], 1, "the slow consumer is still connected")
+            slow.settimeout(5)
+            try:
+                while slow.recv(1 << 20):
+                    pass
+            except ConnectionResetError:
+                pass  # the expected end: a reset, since the peer never read its backlog
+            slow.close()
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+
+class WorkTest(unittest.TestCase):
+    def check(self, *flags):
+        srv = Server("--work-us", "200", *flags)
+        try:
+            async def scenario():
+                conns = [await websockets.connect(f"ws://127.0.0.1:{srv.port}/work") for _ in range(4)]
+                for c in conns:
+                    for i in range(10):
+                        await c.send(f"job {i}")
+                for c in conns:
+                    self.assertEqual([await asyncio.wait_for(c.recv(), 5) for _ in range(10)],
+                                     [f"job {i}" for i in range(10)])
+                # A connection that leaves with work in flight must not take the server down.
+                await conns[0].send("abandoned")
+                await conns[0].close()
+                for c in conns[1:]:
+                    await c.close()
+            run(scenario())
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_inline_executor_answers_in_order(self):
+        self.check("--executor", "inline")
+
+    def test_thread_pool_executor_answers_in_order(self):
+        self.check("--executor", "pool", "--executor-threads", "2")
+
+
+if __name__ == "__main__":
+    if "--" in sys.argv:
+        i = sys.argv.index("--")
+        SERVER[:] = sys.argv[i + 1:]
+        sys.argv = sys.argv[:i]
+    else:
+        SERVER[:] = shlex.split(os.environ["WSALLOC_SERVER_CMD"])
+    unittest.main()
