@@ -1,0 +1,248 @@
+#include "load/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace wsalloc::load {
+
+const char* to_string(Mode m) noexcept {
+  switch (m) {
+    case Mode::Echo: return "echo";
+    case Mode::Raw: return "raw";
+    case Mode::Idle: return "idle";
+    case Mode::Broadcast: return "broadcast";
+  }
+  return "?";
+}
+
+double Config::effective_hard_timeout() const noexcept {
+  if (hard_timeout_s > 0) return hard_timeout_s;
+  // A run bounded only by --messages may legitimately take long; one bounded by time gets a
+  // generous margin over its own schedule (connect, warm-up, window, drain, close).
+  if (duration_s <= 0) return 600;
+  return connect_timeout_s + warmup_s + duration_s + drain_s + 10;
+}
+
+nlohmann::json Config::to_json() const {
+  return {{"host", host},
+          {"port", port},
+          {"path", path},
+          {"mode", to_string(mode)},
+          {"connections", connections},
+          {"threads", threads},
+          {"loop", open_loop() ? "open" : "closed"},
+          {"pipeline", pipeline},
+          {"rate", rate},
+          {"payload", payload_sizes},
+          {"weights", payload_weights},
+          {"text", kind == PayloadKind::Text},
+          {"fragments", fragments},
+          {"churn", churn},
+          {"duration_s", duration_s},
+          {"warmup_s", warmup_s},
+          {"messages", messages},
+          {"drain_s", drain_s},
+          {"connect_timeout_s", connect_timeout_s},
+          {"hard_timeout_s", effective_hard_timeout()},
+          {"late_tolerance_us", late_tolerance_us}};
+}
+
+namespace {
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t");
+  const auto e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? std::string{} : s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    out.push_back(trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<size_t> parse_size_list(const std::string& text) {
+  std::vector<size_t> out;
+  for (const auto& item : split_commas(text)) {
+    uint64_t v = 0;
+    const char* b = item.data();
+    const char* e = b + item.size();
+    const auto r = std::from_chars(b, e, v);
+    if (r.ec != std::errc{} || r.ptr == b) throw std::invalid_argument("payload size \"" + item + "\" is not a number");
+    std::string suffix(r.ptr, e);
+    std::transform(suffix.begin(), suffix.end(), suffix.begin(), [](unsigned char c) { return std::tolower(c); });
+    uint64_t mul = 1;
+    if (suffix.empty() || suffix == "b") mul = 1;
+    else if (suffix == "k" || suffix == "kib" || suffix == "kb") mul = 1024;
+    else if (suffix == "m" || suffix == "mib" || suffix == "mb") mul = 1024 * 1024;
+    else throw std::invalid_argument("payload size \"" + item + "\": unknown suffix \"" + suffix + "\" (use B, KiB or MiB)");
+    if (v > (uint64_t{1} << 30) / mul) throw std::invalid_argument("payload size \"" + item + "\" > 1 GiB limit");
+    out.push_back(static_cast<size_t>(v * mul));
+  }
+  return out;
+}
+
+std::vector<unsigned> parse_weight_list(const std::string& text) {
+  std::vector<unsigned> out;
+  for (const auto& item : split_commas(text)) {
+    unsigned v = 0;
+    const auto r = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (r.ec != std::errc{} || r.ptr != item.data() + item.size()) {
+      throw std::invalid_argument("weight \"" + item + "\" is not a non-negative integer");
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+namespace {
+
+constexpr const char* kFooter = R"(
+Modes (default: echo):
+  echo        every message must come back, byte for byte, on its own connection
+  --raw       raw TCP echo (no handshake, no framing), for wsalloc-rawecho: the machine's ceiling
+  --idle      open N connections, handshake, hold them for --duration, close
+  --broadcast N receivers + 1 sender on --path (default /broadcast); every message the sender
+              sends must reach every receiver; latency per delivery
+Loops:
+  closed (default)  --pipeline K messages in flight per connection
+  open              --rate R msgs/s in total on a fixed schedule; latency counts from each message's
+                    intended send time (no coordinated omission); late sends are "behind_schedule"
+Verification: each payload starts with its sequence number (8 ASCII chars); every echoed byte is
+compared with what was sent. Errors are counted by kind: mismatch, missing, unexpected_close,
+protocol_error, handshake_failed, connect_failed, client_backlog.
+Exit status: 0 ok, 1 errors counted, 2 usage, 3 no connection, 4 no handshake, 5 hard timeout,
+6 internal error.
+Merge: wsload merge [--sequential] a.json b.json ...   (histograms and counters of --json runs)
+Examples:
+  wsload --port 9000 --connections 64 --pipeline 16 --payload 32 --duration 10 --json
+  wsload --port 9000 --connections 100 --rate 50000 --payload 32,512,16384 --weights 70,25,5
+  wsload --port 9001 --raw --connections 1 --payload 64KiB --duration 5
+)";
+
+}  // namespace
+
+std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "merge") == 0) {
+    CLI::App app{"wsload merge: merge the histograms and counters of wsload --json results", "wsload merge"};
+    MergeArgs m;
+    app.add_option("files", m.files, "wsload --json result files")->required()->check(CLI::ExistingFile);
+    app.add_flag("--sequential", m.sequential,
+                 "inputs ran one after another: rates = total messages / summed durations "
+                 "(default: shards of one run, so rates add up and the duration is the longest)");
+    bool human = false;
+    app.add_flag("--human", human, "print the human summary instead of JSON");
+    try {
+      app.parse(argc - 1, argv + 1);
+    } catch (const CLI::ParseError& e) {
+      const int rc = app.exit(e);
+      return rc == 0 ? ExitCode::Ok : ExitCode::Usage;
+    }
+    m.json = !human;
+    return m;
+  }
+
+  CLI::App app{"wsload: WebSocket load generator with verified echoes and coordinated-omission-free latency", "wsload"};
+  app.footer(kFooter);
+  app.get_formatter()->column_width(34);
+  Config c;
+  std::string payload = "32", weights;
+  bool raw = false, idle = false, broadcast = false, text = false, binary = false;
+
+  app.add_option("--host", c.host, "server address (IPv4/IPv6 literal or name)")->capture_default_str();
+  app.add_option("--port", c.port, "server port")->required();
+  auto* path_opt = app.add_option("--path", c.path, "request target of the upgrade (--broadcast: /broadcast)")->capture_default_str();
+  app.add_option("--connections,-c", c.connections, "connections (--broadcast: receivers)")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--threads,-t", c.threads, "worker threads, each with its own epoll set and connections")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{256}));
+  auto* raw_opt = app.add_flag("--raw", raw, "raw TCP echo mode: no handshake, no framing");
+  auto* idle_opt = app.add_flag("--idle", idle, "open, handshake and hold the connections for --duration");
+  auto* bc_opt = app.add_flag("--broadcast", broadcast, "one sender, --connections receivers");
+  raw_opt->excludes(idle_opt)->excludes(bc_opt);
+  idle_opt->excludes(bc_opt);
+  auto* pipe_opt = app.add_option("--pipeline,-k", c.pipeline, "closed loop: messages in flight per connection")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 16));
+  auto* rate_opt = app.add_option("--rate,-r", c.rate, "open loop: total messages/s on a fixed schedule (0: closed loop)")->check(CLI::NonNegativeNumber);
+  app.add_option("--payload,-s", payload, "payload bytes, or a size list: 32,512,16384 (suffixes KiB, MiB)")->capture_default_str();
+  app.add_option("--weights", weights, "weights for a size list, e.g. 70,25,5 (default: equal)");
+  auto* text_opt = app.add_flag("--text", text, "text messages: valid UTF-8 with 1- to 4-byte characters");
+  auto* bin_opt = app.add_flag("--binary", binary, "binary messages (default)");
+  text_opt->excludes(bin_opt);
+  auto* frag_opt = app.add_option("--fragments,-f", c.fragments, "frames per message (each masked with its own key)")->capture_default_str()->check(CLI::Range(1u, 65536u));
+  auto* churn_opt = app.add_option("--churn", c.churn, "close and reconnect each connection after K messages (0: never)")->capture_default_str();
+  auto* dur_opt = app.add_option("--duration,-d", c.duration_s, "measured window, seconds (0: until --messages)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--warmup,-w", c.warmup_s, "seconds of load before the measured window")->capture_default_str()->check(CLI::NonNegativeNumber);
+  auto* msg_opt = app.add_option("--messages,-m", c.messages, "send at most M messages in the measured window, over all connections (0: no limit)")->capture_default_str();
+  app.add_option("--drain", c.drain_s, "seconds to wait for outstanding echoes once sending stops")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--connect-timeout", c.connect_timeout_s, "seconds for connect + handshake, per connection")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--hard-timeout", c.hard_timeout_s, "abort after this many seconds (0: connect+warmup+duration+drain+10, or 600 without --duration)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--late-us", c.late_tolerance_us, "open loop: a send later than this after its intended time is behind schedule")->capture_default_str();
+  app.add_flag("--json", c.json, "print one JSON object on stdout instead of the summary");
+  app.add_flag("--quiet,-q", c.quiet, "no progress line on stderr");
+  app.add_option("--seed", c.seed, "PRNG seed for keys and masks (0: fresh)")->capture_default_str();
+
+  auto usage_error = [&](const std::string& msg) {
+    std::fprintf(stderr, "wsload: %s\nRun with --help for more information.\n", msg.c_str());
+    return ExitCode::Usage;
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? ExitCode::Ok : ExitCode::Usage;
+  }
+
+  c.mode = raw ? Mode::Raw : idle ? Mode::Idle : broadcast ? Mode::Broadcast : Mode::Echo;
+  c.kind = text ? PayloadKind::Text : PayloadKind::Binary;
+  try {
+    c.payload_sizes = parse_size_list(payload);
+    if (!weights.empty()) c.payload_weights = parse_weight_list(weights);
+    PayloadCatalogue check(c.payload_sizes, c.payload_weights, c.kind);  // validates weights against sizes
+  } catch (const std::invalid_argument& e) {
+    return usage_error(e.what());
+  }
+  if (c.mode == Mode::Broadcast && path_opt->count() == 0) c.path = "/broadcast";
+  if (c.path.empty() || c.path[0] != '/') return usage_error("--path \"" + c.path + "\" must start with '/'");
+  if (c.path.find_first_of(" \r\n") != std::string::npos) return usage_error("--path \"" + c.path + "\" contains a space or line break");
+  if (c.rate != 0 && (c.rate < 0.001 || c.rate > 1e9)) {
+    return usage_error("--rate " + std::to_string(c.rate) + ": must be 0 (closed loop) or 0.001 .. 1e9 msgs/s");
+  }
+  if (c.rate > 0 && pipe_opt->count() > 0) {
+    return usage_error("--pipeline " + std::to_string(c.pipeline) + " with --rate: the open loop has no window (drop one)");
+  }
+  if (c.mode == Mode::Raw) {
+    if (frag_opt->count() > 0 && c.fragments != 1) return usage_error("--fragments with --raw: raw mode sends no frames");
+    if (churn_opt->count() > 0 && c.churn != 0) return usage_error("--churn with --raw: churn measures WebSocket handshakes");
+    for (size_t s : c.payload_sizes) {
+      if (s == 0) return usage_error("--raw with a 0-byte payload: raw messages are delimited by their size only");
+    }
+  }
+  if (c.mode == Mode::Idle && (rate_opt->count() || pipe_opt->count() || msg_opt->count() || churn_opt->count())) {
+    return usage_error("--idle sends no messages: drop --rate/--pipeline/--messages/--churn");
+  }
+  if (c.mode == Mode::Broadcast && c.churn != 0) return usage_error("--churn with --broadcast is not supported");
+  if (c.mode == Mode::Idle && c.duration_s <= 0) return usage_error("--idle needs --duration > 0");
+  if (c.duration_s <= 0 && c.messages == 0) {
+    return usage_error("--duration 0 without --messages: the run would never end");
+  }
+  if (dur_opt->count() == 0 && msg_opt->count() > 0) c.duration_s = 0;  // --messages alone bounds the run
+  // Fewer connections than threads would leave threads with nothing to do.
+  if (c.mode != Mode::Broadcast && c.threads > c.connections) c.threads = c.connections;
+  if (c.mode == Mode::Broadcast && c.threads > c.connections + 1) c.threads = c.connections + 1;
+  if (c.mode == Mode::Broadcast && c.pipeline > 32768) return usage_error("--broadcast --pipeline " + std::to_string(c.pipeline) + " > 32768 (the delivery ring)");
+  return c;
+}
+
+}  // namespace wsalloc::load

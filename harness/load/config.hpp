@@ -1,0 +1,81 @@
+// wsload's configuration: one plain struct, filled by parse_command_line() and validated there, so
+// the rest of wsload can trust every field.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "load/payload.hpp"
+
+namespace wsalloc::load {
+
+enum class Mode : uint8_t {
+  Echo,       // default: every message comes back on its connection
+  Raw,        // --raw: TCP echo, no handshake, no framing (wsalloc-rawecho)
+  Idle,       // --idle: open, handshake, hold, close
+  Broadcast,  // --broadcast: 1 sender, N receivers; every message reaches every receiver
+};
+const char* to_string(Mode m) noexcept;
+
+struct Config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::string path = "/";
+  size_t connections = 1;
+  size_t threads = 1;
+  Mode mode = Mode::Echo;
+  size_t pipeline = 1;           // closed loop: messages in flight per connection
+  double rate = 0;               // open loop: total msgs/s; 0 = closed loop
+  std::vector<size_t> payload_sizes{32};
+  std::vector<unsigned> payload_weights;  // empty: equal
+  PayloadKind kind = PayloadKind::Binary;
+  unsigned fragments = 1;
+  uint64_t churn = 0;            // reconnect each connection after this many messages; 0 = never
+  double duration_s = 10;        // measured window; 0 = unbounded (then --messages bounds the run)
+  double warmup_s = 0;
+  uint64_t messages = 0;         // measured-window send budget over all connections; 0 = unbounded
+  double drain_s = 2;            // wait for outstanding echoes after sending stops
+  double connect_timeout_s = 5;  // connect + handshake, per connection
+  double hard_timeout_s = 0;     // 0 = derived (see effective_hard_timeout)
+  uint64_t late_tolerance_us = 1000;
+  bool json = false;
+  bool quiet = false;            // no progress on stderr even on a terminal
+  uint64_t seed = 0;             // 0 = fresh per run
+
+  bool open_loop() const noexcept { return rate > 0; }
+  double effective_hard_timeout() const noexcept;
+  nlohmann::json to_json() const;
+};
+
+// Harness exit codes (also what `wsload merge` returns). Stable: scripts key off them.
+enum class ExitCode : int {
+  Ok = 0,
+  Errors = 1,           // the run completed but counted mismatches, missing echoes, closes, ...
+  Usage = 2,            // bad command line
+  ConnectFailed = 3,    // no connection could be established (refused, unreachable, timed out)
+  HandshakeFailed = 4,  // connections were accepted but no handshake succeeded
+  Timeout = 5,          // the hard timeout fired: the results are partial
+  Internal = 6,         // a system call failed that should not (epoll, eventfd, thread)
+};
+
+struct MergeArgs {
+  std::vector<std::string> files;
+  bool sequential = false;  // runs one after another (rates from summed durations) vs shards of one run
+  bool json = true;
+};
+
+// argv[1] == "merge" selects MergeArgs. On --help or an error, the text has been printed and the
+// ExitCode is returned instead.
+std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** argv);
+
+// Parses "32,512,16384" (also "64KiB", "1k", "1M" suffixes: k/K/KiB = 1024). Throws
+// std::invalid_argument quoting the bad element.
+std::vector<size_t> parse_size_list(const std::string& text);
+std::vector<unsigned> parse_weight_list(const std::string& text);
+
+}  // namespace wsalloc::load

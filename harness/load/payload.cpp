@@ -1,0 +1,134 @@
+#include "load/payload.hpp"
+
+#include <algorithm>
+#include <array>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "load/prng.hpp"
+
+namespace wsalloc::load {
+
+namespace {
+
+constexpr char kAlphabet[65] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+constexpr std::array<int8_t, 256> make_decode_table() {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 64; ++i) t[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
+  return t;
+}
+constexpr auto kDecode = make_decode_table();
+
+// Characters of every UTF-8 width, including the edges of the ranges a validator must get right
+// (U+0080, U+07FF, U+0800, U+FFFD, U+10000, U+10FFFF) and ones around the surrogate gap.
+constexpr std::string_view kChars[] = {
+    "a", "Z", "0", " ", "~",                   // 1 byte
+    "\xC2\x80", "\xC3\xA9", "\xDF\xBF",        // U+0080, é, U+07FF
+    "\xE0\xA0\x80", "\xE2\x82\xAC", "\xED\x9F\xBF", "\xEE\x80\x80", "\xEF\xBF\xBD",  // U+0800 € U+D7FF U+E000 U+FFFD
+    "\xF0\x90\x80\x80", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF",                      // U+10000 😀 U+10FFFF
+};
+
+}  // namespace
+
+namespace detail {
+constexpr SeqPairTable make_pairs() {
+  SeqPairTable t{};
+  for (unsigned v = 0; v < 4096; ++v) {
+    t.pair[v] = static_cast<uint16_t>(static_cast<uint8_t>(kAlphabet[v & 63]) | (static_cast<uint8_t>(kAlphabet[v >> 6]) << 8));
+  }
+  return t;
+}
+constexpr SeqPairTable kSeqPairs = make_pairs();
+}  // namespace detail
+
+std::optional<uint64_t> decode_seq(const uint8_t in[kSeqBytes]) noexcept {
+  uint64_t v = 0;
+  for (size_t i = kSeqBytes; i-- > 0;) {
+    const int8_t d = kDecode[in[i]];
+    if (d < 0) return std::nullopt;
+    v = (v << 6) | static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
+void fill_text(std::span<uint8_t> out, uint64_t seed) noexcept {
+  Wyrand rng(seed);
+  size_t i = 0;
+  while (i < out.size()) {
+    const auto c = kChars[rng.next() % std::size(kChars)];
+    const size_t left = out.size() - i;
+    if (c.size() > left) {  // pad with ASCII so the buffer ends on a character boundary
+      out[i++] = static_cast<uint8_t>('a' + rng.next() % 26);
+      continue;
+    }
+    std::copy(c.begin(), c.end(), out.begin() + static_cast<std::ptrdiff_t>(i));
+    i += c.size();
+  }
+}
+
+PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsigned> weights, PayloadKind kind, uint64_t seed)
+    : kind_(kind), sizes_(std::move(sizes)), weights_(std::move(weights)) {
+  if (sizes_.empty()) throw std::invalid_argument("payload: no sizes given");
+  if (weights_.empty()) weights_.assign(sizes_.size(), 1);
+  if (weights_.size() != sizes_.size()) {
+    throw std::invalid_argument("payload: " + std::to_string(weights_.size()) + " weights for " +
+                                std::to_string(sizes_.size()) + " sizes (need one weight per size)");
+  }
+  const uint64_t total = std::accumulate(weights_.begin(), weights_.end(), uint64_t{0});
+  if (total == 0) throw std::invalid_argument("payload: weights add up to 0");
+  if (sizes_.size() > kMixSlots) throw std::invalid_argument("payload: " + std::to_string(sizes_.size()) + " sizes > " + std::to_string(kMixSlots));
+
+  Wyrand rng(seed);
+  for (size_t c = 0; c < sizes_.size(); ++c) {
+    std::vector<uint8_t> t(sizes_[c]);
+    // Placeholder for the sequence number: ASCII, so templates stay valid UTF-8 on their own too.
+    // The text starts after it, so no character straddles the field.
+    const size_t head = std::min(kSeqBytes, t.size());
+    std::fill_n(t.begin(), head, uint8_t{'A'});
+    const std::span<uint8_t> body(t.data() + head, t.size() - head);
+    if (kind_ == PayloadKind::Text) {
+      fill_text(body, rng.next());
+    } else {
+      for (auto& b : body) b = static_cast<uint8_t>(rng.next());
+    }
+    max_size_ = std::max(max_size_, t.size());
+    templates_.push_back(std::move(t));
+  }
+
+  // Largest-remainder apportionment of kMixSlots among the weights.
+  std::vector<uint64_t> slots(sizes_.size());
+  std::vector<std::pair<uint64_t, size_t>> remainders;
+  uint64_t given = 0;
+  for (size_t c = 0; c < sizes_.size(); ++c) {
+    const uint64_t exact = uint64_t{weights_[c]} * kMixSlots;
+    slots[c] = exact / total;
+    if (weights_[c] > 0 && slots[c] == 0) slots[c] = 1;  // a weighted size must occur
+    given += slots[c];
+    remainders.emplace_back(exact % total, c);
+  }
+  std::sort(remainders.begin(), remainders.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  for (size_t k = 0; given < kMixSlots; k = (k + 1) % remainders.size()) {
+    if (weights_[remainders[k].second] == 0) continue;
+    ++slots[remainders[k].second];
+    ++given;
+  }
+  while (given > kMixSlots) {  // only after the at-least-one bumps: take from the largest share
+    auto it = std::max_element(slots.begin(), slots.end());
+    --*it;
+    --given;
+  }
+  mix_.reserve(kMixSlots);
+  double bytes = 0;
+  for (size_t c = 0; c < sizes_.size(); ++c) {
+    mix_.insert(mix_.end(), slots[c], static_cast<uint32_t>(c));
+    bytes += static_cast<double>(slots[c]) * static_cast<double>(sizes_[c]);
+  }
+  for (size_t i = mix_.size(); i > 1; --i) std::swap(mix_[i - 1], mix_[rng.next() % i]);  // Fisher-Yates
+  mean_size_ = bytes / kMixSlots;
+  single_ = sizes_.size() == 1;
+}
+
+}  // namespace wsalloc::load

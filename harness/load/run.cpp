@@ -1,0 +1,291 @@
+#include "load/run.hpp"
+
+#include <netdb.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "load/payload.hpp"
+#include "load/prng.hpp"
+#include "load/shared_state.hpp"
+#include "load/worker.hpp"
+
+namespace wsalloc::load {
+
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(20);
+constexpr uint64_t kAbortGraceNs = 3'000'000'000;  // after the hard timeout, for workers to notice
+
+// The signal handler's view of the run (async-signal-safe: atomics and eventfd writes only).
+std::atomic<SharedState*> g_shared{nullptr};
+std::atomic<std::vector<std::unique_ptr<Worker>>*> g_workers{nullptr};
+
+extern "C" void on_signal(int) {
+  SharedState* sh = g_shared.load();
+  if (sh == nullptr) return;
+  // First signal: stop sending, drain, close cleanly. Second: give up now.
+  if (sh->stop.exchange(true)) sh->abort.store(true);
+  if (auto* ws = g_workers.load()) {
+    for (auto& w : *ws) w->wake();
+  }
+}
+
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; }
+
+class Progress {
+ public:
+  explicit Progress(bool on) : on_(on) {}
+  void show(const std::string& text) {
+    if (!on_) return;
+    std::fprintf(stderr, "\r%s\x1b[K", text.c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void done() {
+    if (shown_) std::fprintf(stderr, "\r\x1b[K");
+  }
+
+ private:
+  bool on_;
+  bool shown_ = false;
+};
+
+}  // namespace
+
+ExitCode exit_code_for(const RunResult& r) {
+  if (r.timed_out) return ExitCode::Timeout;
+  if (r.connections_established == 0) {
+    return r.counters.errors.handshake_failed > 0 ? ExitCode::HandshakeFailed : ExitCode::ConnectFailed;
+  }
+  if (r.counters.errors.total() > 0) return ExitCode::Errors;
+  return ExitCode::Ok;
+}
+
+ExitCode run_load(const Config& cfg, RunResult& result) {
+  result = RunResult{};
+  result.config = cfg.to_json();
+  const size_t total_conns = cfg.connections + (cfg.mode == Mode::Broadcast ? 1 : 0);
+  result.connections_requested = total_conns;
+  raise_fd_limit();
+  signal(SIGPIPE, SIG_IGN);
+
+  PayloadCatalogue catalogue(cfg.payload_sizes, cfg.payload_weights, cfg.kind);
+  SharedState sh(cfg, catalogue);
+
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* ai = nullptr;
+  const std::string port = std::to_string(cfg.port);
+  if (const int rc = getaddrinfo(cfg.host.c_str(), port.c_str(), &hints, &ai); rc != 0 || ai == nullptr) {
+    std::fprintf(stderr, "wsload: cannot resolve host \"%s\": %s\n", cfg.host.c_str(), gai_strerror(rc));
+    result.first_errors.push_back("cannot resolve host \"" + cfg.host + "\"");
+    result.counters.errors.connect_failed = total_conns;
+    return ExitCode::ConnectFailed;
+  }
+  std::memcpy(&sh.addr, ai->ai_addr, ai->ai_addrlen);
+  sh.addr_len = ai->ai_addrlen;
+  freeaddrinfo(ai);
+  if (cfg.messages > 0) {
+    sh.budget_limited = true;
+    sh.budget.store(static_cast<int64_t>(cfg.messages));
+  }
+
+  // Workers and their connections: echo connection i on worker i % T; broadcast sender on
+  // worker 0, receiver i on worker (i + 1) % T, so the sender's worker carries one receiver fewer.
+  std::vector<std::unique_ptr<Worker>> workers;
+  try {
+    for (size_t t = 0; t < cfg.threads; ++t) {
+      const uint64_t seed = cfg.seed ? cfg.seed * 0x9e3779b97f4a7c15ULL + t : fresh_seed();
+      workers.push_back(std::make_unique<Worker>(sh, t, seed));
+    }
+    if (cfg.mode == Mode::Broadcast) {
+      workers[0]->add_connection(static_cast<uint32_t>(cfg.connections), ConnRole::BroadcastSender);
+      sh.broadcast.sender_worker = workers[0].get();
+      for (size_t i = 0; i < cfg.connections; ++i) {
+        workers[(i + 1) % cfg.threads]->add_connection(static_cast<uint32_t>(i), ConnRole::BroadcastReceiver);
+      }
+    } else {
+      for (size_t i = 0; i < cfg.connections; ++i) workers[i % cfg.threads]->add_connection(static_cast<uint32_t>(i), ConnRole::Echo);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wsload: setting up %zu workers: %s\n", cfg.threads, e.what());
+    return ExitCode::Internal;
+  }
+
+  g_shared.store(&sh);
+  g_workers.store(&workers);
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  Progress progress(isatty(STDERR_FILENO) && !cfg.quiet);
+  const uint64_t t0 = mono_ns();
+  const uint64_t hard_deadline = t0 + static_cast<uint64_t>(cfg.effective_hard_timeout() * 1e9);
+  std::vector<std::thread> threads;
+  try {
+    for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "wsload: starting worker threads: %s\n", e.what());
+    sh.abort.store(true);
+    for (auto& w : workers) w->wake();
+    for (auto& t : threads) t.join();
+    return ExitCode::Internal;
+  }
+
+  auto all_finished = [&] {
+    for (auto& w : workers) {
+      if (!w->finished.load(std::memory_order_acquire)) return false;
+    }
+    return true;
+  };
+  auto sum_live = [&](std::atomic<uint64_t> Worker::*field) {
+    uint64_t s = 0;
+    for (auto& w : workers) s += ((*w).*field).load(std::memory_order_relaxed);
+    return s;
+  };
+
+  // Set-up: every worker connects its share; the window opens for all of them at once.
+  uint64_t next_progress = t0 + 1'000'000'000;
+  while (sh.setup_done.load(std::memory_order_acquire) < workers.size() && !all_finished()) {
+    std::this_thread::sleep_for(kTick);
+    const uint64_t now = mono_ns();
+    if (now >= hard_deadline) {
+      sh.abort.store(true);
+      break;
+    }
+    if (now >= next_progress) {
+      progress.show(fmt::format("[{:5.1f} s] connecting: {} of {} handshakes", (now - t0) / 1e9, sum_live(&Worker::live_handshakes), total_conns));
+      next_progress += 1'000'000'000;
+    }
+  }
+  uint64_t established = 0, setup_end = mono_ns();
+  bool sender_ok = cfg.mode != Mode::Broadcast;
+  if (sh.setup_done.load(std::memory_order_acquire) == workers.size()) {
+    setup_end = t0;
+    for (auto& w : workers) {
+      established += w->established;
+      sender_ok = sender_ok || w->sender_established;
+      setup_end = std::max(setup_end, w->setup_end_ns);
+    }
+  }
+  result.setup_s = (setup_end - t0) / 1e9;
+  const bool can_run = established > 0 && sender_ok && (cfg.mode != Mode::Broadcast || established > 1);
+  if (!can_run) sh.stop.store(true);
+  const uint64_t start = mono_ns();
+  sh.window_start_ns = start + static_cast<uint64_t>(cfg.warmup_s * 1e9);
+  sh.window_end_ns = cfg.duration_s > 0 ? sh.window_start_ns + static_cast<uint64_t>(cfg.duration_s * 1e9) : UINT64_MAX;
+  sh.start_ns.store(start, std::memory_order_release);
+  for (auto& w : workers) w->wake();
+
+  uint64_t last_msgs = 0, last_t = start;
+  next_progress = start + 1'000'000'000;
+  bool timed_out = false;
+  while (!all_finished()) {
+    std::this_thread::sleep_for(kTick);
+    const uint64_t now = mono_ns();
+    if (now >= hard_deadline && !sh.abort.load()) {
+      timed_out = true;
+      sh.abort.store(true);
+      for (auto& w : workers) w->wake();
+      std::fprintf(stderr, "\nwsload: hard timeout after %.1f s: stopping with partial results\n", cfg.effective_hard_timeout());
+    }
+    if (timed_out && now >= hard_deadline + kAbortGraceNs) {
+      std::fprintf(stderr, "wsload: workers did not stop within 3 s of the hard timeout; exiting\n");
+      std::fflush(nullptr);
+      _exit(static_cast<int>(ExitCode::Timeout));
+    }
+    if (now >= next_progress) {
+      const uint64_t msgs = sum_live(&Worker::live_messages);
+      const char* phase = now < sh.window_start_ns ? "warm-up" : now < sh.window_end_ns ? "measuring" : "draining";
+      progress.show(fmt::format("[{:5.1f} s] {}: {} msgs  {:.0f} msg/s  errors {}", (now - t0) / 1e9, phase, msgs,
+                                (msgs - last_msgs) * 1e9 / static_cast<double>(now - last_t), sum_live(&Worker::live_errors)));
+      last_msgs = msgs;
+      last_t = now;
+      next_progress += 1'000'000'000;
+    }
+  }
+  for (auto& t : threads) t.join();
+  progress.done();
+  g_workers.store(nullptr);
+  g_shared.store(nullptr);
+
+  uint64_t stop_ns = 0;
+  for (auto& w : workers) {
+    result.counters.add(w->counters);
+    result.latency.merge(w->latency);
+    result.handshake_latency.merge(w->handshake_latency);
+    result.cpu.user_s += w->cpu.user_s;
+    result.cpu.sys_s += w->cpu.sys_s;
+    stop_ns = std::max(stop_ns, w->send_stop_ns);
+    for (const auto& e : w->first_errors) {
+      if (result.first_errors.size() < 16 &&
+          std::find(result.first_errors.begin(), result.first_errors.end(), e) == result.first_errors.end()) {
+        result.first_errors.push_back(e);
+      }
+    }
+  }
+  result.duration_s = can_run && stop_ns > sh.window_start_ns ? (stop_ns - sh.window_start_ns) / 1e9 : 0.0;
+  result.connections_established = can_run ? established : 0;
+  result.timed_out = timed_out || sh.abort.load();
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  result.process_cpu = {seconds(ru.ru_utime), seconds(ru.ru_stime)};
+
+  if (!can_run) {
+    const std::string first = result.first_errors.empty() ? std::string("no reason recorded") : result.first_errors.front();
+    if (cfg.mode == Mode::Broadcast && !sender_ok) {
+      std::fprintf(stderr, "wsload: the broadcast sender could not connect to %s:%u%s: %s\n", cfg.host.c_str(), cfg.port, cfg.path.c_str(), first.c_str());
+    } else {
+      std::fprintf(stderr, "wsload: %s (%llu of %zu connections established)\n", first.c_str(),
+                   static_cast<unsigned long long>(established), total_conns);
+    }
+  }
+  return exit_code_for(result);
+}
+
+ExitCode run_merge(const MergeArgs& args) {
+  std::vector<RunResult> parts;
+  for (const auto& f : args.files) {
+    std::ifstream in(f);
+    try {
+      parts.push_back(result_from_json(nlohmann::json::parse(in)));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "wsload merge: %s: %s\n", f.c_str(), e.what());
+      return ExitCode::Usage;
+    }
+  }
+  const RunResult merged = merge_results(parts, args.sequential ? MergeKind::Sequential : MergeKind::Shards);
+  if (args.json) {
+    std::printf("%s\n", to_json(merged).dump().c_str());
+  } else {
+    std::printf("%s", human_summary(merged).c_str());
+  }
+  return ExitCode::Ok;
+}
+
+}  // namespace wsalloc::load

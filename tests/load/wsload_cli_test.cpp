@@ -1,0 +1,401 @@
+// The wsload binary end to end: against the fixture server in each of its modes (correct and
+// misbehaving), and against wsalloc-server / wsalloc-rawecho when those targets exist. Every run
+// is bounded: short --duration and --drain, --hard-timeout, and a kill after 40 s.
+#include "process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <unistd.h>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#ifndef WSLOAD_BIN
+#error "WSLOAD_BIN must name the wsload binary"
+#endif
+#ifndef WSLOAD_FIXTURE_BIN
+#error "WSLOAD_FIXTURE_BIN must name the fixture server binary"
+#endif
+
+namespace wsalloc::load {
+namespace {
+
+struct Outcome {
+  int exit_code = -1;
+  nlohmann::json j;  // null when stdout was not one JSON object
+  std::string err;
+  std::string out;
+};
+
+Outcome wsload(std::vector<std::string> args) {
+  if (std::find(args.begin(), args.end(), "--hard-timeout") == args.end()) args.insert(args.begin(), {"--hard-timeout", "20"});
+  args.insert(args.begin(), {WSLOAD_BIN, "--json", "--quiet"});
+  const auto r = test::run_to_completion(args, std::chrono::seconds(40));
+  Outcome o{r.exit_code, nullptr, r.err, r.out};
+  EXPECT_FALSE(r.timed_out) << "wsload overran its own hard timeout";
+  try {
+    o.j = nlohmann::json::parse(r.out);
+  } catch (const std::exception&) {
+  }
+  return o;
+}
+
+test::Server fixture(const std::string& mode, int nth = 50, std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {WSLOAD_FIXTURE_BIN, "--mode", mode, "--nth", std::to_string(nth), "--lifetime", "90"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  std::string error;
+  auto s = test::Server::start(argv, error);
+  if (!s) throw std::runtime_error(error);
+  return std::move(*s);
+}
+
+std::vector<std::string> short_run(uint16_t port, std::vector<std::string> more = {}) {
+  std::vector<std::string> a = {"--port", std::to_string(port), "--duration", "0.5", "--drain", "0.5"};
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+uint64_t err(const Outcome& o, const char* kind) { return o.j.at("errors").at(kind).get<uint64_t>(); }
+
+#define ASSERT_JSON(o) ASSERT_TRUE((o).j.is_object()) << "no JSON on stdout; stderr: " << (o).err
+
+// ------------------------------------------------------------------------- correct servers
+
+TEST(WsloadCli, correct_server_gives_messages_and_no_errors) {
+  auto s = fixture("echo");
+  const auto o = wsload(short_run(s.port(), {"--connections", "4", "--threads", "2", "--pipeline", "8"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_GT(o.j["messages"].get<uint64_t>(), 0u);
+  EXPECT_EQ(err(o, "total"), 0u);
+  EXPECT_EQ(o.j["handshakes"], 4);
+  EXPECT_EQ(o.j["histogram"]["count"], o.j["messages"]);
+  EXPECT_GT(o.j["latency_us"]["p50"].get<double>(), 0.0);
+  EXPECT_GE(o.j["latency_us"]["p9999"].get<double>(), o.j["latency_us"]["p50"].get<double>());
+}
+
+TEST(WsloadCli, text_fragmented_size_mix_is_verified_clean) {
+  auto s = fixture("echo");
+  const auto o = wsload(short_run(s.port(), {"--text", "--fragments", "3", "--payload", "0,1,7,8,9,100,5000,70000",
+                                             "--weights", "5,5,5,5,5,50,20,5", "--pipeline", "4"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_GT(o.j["messages"].get<uint64_t>(), 0u);
+  EXPECT_EQ(err(o, "total"), 0u);
+}
+
+TEST(WsloadCli, server_fragmented_echoes_and_pings_are_handled) {
+  auto frag = fixture("fragment");
+  auto o = wsload(short_run(frag.port(), {"--payload", "1000"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_GT(o.j["messages"].get<uint64_t>(), 0u);
+  auto ping = fixture("ping");
+  o = wsload(short_run(ping.port()));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_GT(o.j["pings_answered"].get<uint64_t>(), 0u);
+}
+
+TEST(WsloadCli, message_budget_is_sent_exactly) {
+  auto s = fixture("echo");
+  const auto o = wsload({"--port", std::to_string(s.port()), "--messages", "500", "--connections", "3", "--threads", "2", "--pipeline", "4"});
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.j["messages"], 500);
+  EXPECT_EQ(o.j["sent"], 500);
+}
+
+TEST(WsloadCli, raw_mode_echoes_without_websocket) {
+  auto s = fixture("raw");
+  // A size mix, and a single size (whose template copies are reused in place in the write buffer).
+  for (const char* sizes : {"3,64,20000", "20000", "7"}) {
+    const auto o = wsload(short_run(s.port(), {"--raw", "--payload", sizes, "--pipeline", "8", "--connections", "2"}));
+    ASSERT_JSON(o);
+    EXPECT_EQ(o.exit_code, 0) << sizes << ": " << o.err;
+    EXPECT_GT(o.j["messages"].get<uint64_t>(), 0u) << sizes;
+    EXPECT_EQ(err(o, "total"), 0u) << sizes;
+    EXPECT_EQ(o.j["handshakes"], 0);
+  }
+}
+
+TEST(WsloadCli, raw_mode_catches_a_corrupted_stream) {
+  auto s = fixture("raw-corrupt", 2000);
+  const auto o = wsload(short_run(s.port(), {"--raw", "--payload", "100", "--pipeline", "8"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_GE(err(o, "mismatch"), 1u);
+}
+
+TEST(WsloadCli, open_loop_keeps_the_rate) {
+  auto s = fixture("echo");
+  const auto o = wsload({"--port", std::to_string(s.port()), "--rate", "2000", "--duration", "1", "--connections", "4", "--drain", "1"});
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  // 2000/s for 1 s: the schedule decides the count, not the server's speed.
+  EXPECT_GE(o.j["messages"].get<uint64_t>(), 1990u);
+  EXPECT_LE(o.j["messages"].get<uint64_t>(), 2010u);
+  EXPECT_TRUE(o.j.contains("behind_schedule"));
+}
+
+TEST(WsloadCli, open_loop_latency_counts_from_the_intended_send_time) {
+  // The server holds one message for 300 ms; at 1000 msg/s about 300 messages queue behind it.
+  // Measured from the intended send time, their latency spreads up to 300 ms, so p90 ~ 200 ms.
+  // (Measured from the actual send, or in a closed loop, only one message would look slow.)
+  auto s = fixture("pause", 200, {"--pause-ms", "300"});
+  const auto o = wsload({"--port", std::to_string(s.port()), "--rate", "1000", "--duration", "1", "--drain", "1"});
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_GE(o.j["latency_us"]["p90"].get<double>(), 100'000.0);
+  EXPECT_GE(o.j["latency_us"]["max"].get<double>(), 250'000.0);
+}
+
+TEST(WsloadCli, idle_holds_connections_and_reports_handshakes) {
+  auto s = fixture("echo");
+  const auto o = wsload({"--port", std::to_string(s.port()), "--idle", "--connections", "20", "--threads", "2", "--duration", "0.5"});
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.j["handshakes"], 20);
+  EXPECT_EQ(o.j["connections"]["established"], 20);
+  EXPECT_EQ(o.j["messages"], 0);
+  EXPECT_GT(o.j["handshakes_per_sec"].get<double>(), 0.0);
+}
+
+TEST(WsloadCli, churn_reconnects_and_counts_handshakes_in_the_window) {
+  auto s = fixture("echo");
+  const auto o = wsload(short_run(s.port(), {"--churn", "10", "--connections", "2", "--pipeline", "2"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_GT(o.j["window_handshakes"].get<uint64_t>(), 2u);
+  EXPECT_GT(o.j["handshakes"].get<uint64_t>(), 2u);
+  EXPECT_EQ(err(o, "total"), 0u);
+}
+
+TEST(WsloadCli, broadcast_reaches_every_receiver) {
+  auto s = fixture("broadcast");
+  for (const std::vector<std::string>& loop : {std::vector<std::string>{"--pipeline", "2"}, std::vector<std::string>{"--rate", "500"}}) {
+    auto args = short_run(s.port(), {"--broadcast", "--connections", "5", "--threads", "2"});
+    args.insert(args.end(), loop.begin(), loop.end());
+    const auto o = wsload(args);
+    ASSERT_JSON(o);
+    EXPECT_EQ(o.exit_code, 0) << o.err;
+    const auto sent = o.j["broadcast"]["sent"].get<uint64_t>();
+    EXPECT_GT(sent, 0u);
+    EXPECT_EQ(o.j["messages"].get<uint64_t>(), 5 * sent) << "every measured message reaches all 5 receivers";
+    EXPECT_EQ(err(o, "total"), 0u);
+  }
+}
+
+TEST(WsloadCli, merge_adds_histograms_and_counters) {
+  auto s = fixture("echo");
+  const auto a = wsload(short_run(s.port()));
+  const auto b = wsload(short_run(s.port()));
+  ASSERT_JSON(a);
+  ASSERT_JSON(b);
+  const std::string fa = testing::TempDir() + "wsload_merge_a.json", fb = testing::TempDir() + "wsload_merge_b.json";
+  std::ofstream(fa) << a.out;
+  std::ofstream(fb) << b.out;
+  const auto r = test::run_to_completion({WSLOAD_BIN, "merge", fa, fb}, std::chrono::seconds(20));
+  std::remove(fa.c_str());
+  std::remove(fb.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto m = nlohmann::json::parse(r.out);
+  EXPECT_EQ(m["messages"].get<uint64_t>(), a.j["messages"].get<uint64_t>() + b.j["messages"].get<uint64_t>());
+  EXPECT_EQ(m["histogram"]["count"], m["messages"]);
+  EXPECT_EQ(m["runs"], 2);
+}
+
+// ---------------------------------------------------------------------- misbehaving servers
+
+// 64 KiB messages: many TCP segments per message, several reads per echo; faults still seen.
+TEST(WsloadCli, large_messages_are_verified_and_their_faults_caught) {
+  {
+    auto s = fixture("echo");
+    const auto o = wsload(short_run(s.port(), {"--payload", "64KiB", "--pipeline", "2", "--connections", "2"}));
+    ASSERT_JSON(o);
+    EXPECT_EQ(o.exit_code, 0) << o.err;
+    EXPECT_GT(o.j["messages"].get<uint64_t>(), 0u);
+    EXPECT_EQ(err(o, "total"), 0u);
+  }
+  const std::pair<const char*, const char*> faults[] = {{"corrupt", "mismatch"}, {"drop", "missing"}, {"closeframe", "unexpected_close"}};
+  for (const auto& [mode, kind] : faults) {
+    auto s = fixture(mode, 20);
+    const auto o = wsload(short_run(s.port(), {"--payload", "64KiB", "--pipeline", "2"}));
+    ASSERT_JSON(o);
+    EXPECT_EQ(o.exit_code, 1) << mode;
+    EXPECT_GE(err(o, kind), 1u) << mode;
+  }
+}
+
+TEST(WsloadCli, corrupted_byte_is_a_mismatch) {
+  auto s = fixture("corrupt");
+  const auto o = wsload(short_run(s.port()));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(err(o, "mismatch"), 1u);
+}
+
+TEST(WsloadCli, corrupted_text_byte_is_a_mismatch) {
+  auto s = fixture("corrupt");
+  const auto o = wsload(short_run(s.port(), {"--text", "--payload", "300"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(err(o, "mismatch"), 1u);
+}
+
+TEST(WsloadCli, dropped_message_is_missing) {
+  for (const char* pipeline : {"1", "8"}) {  // found at the drain / found when the next echo overtakes it
+    auto s = fixture("drop");
+    const auto o = wsload(short_run(s.port(), {"--pipeline", pipeline}));
+    ASSERT_JSON(o);
+    EXPECT_EQ(o.exit_code, 1) << "pipeline " << pipeline;
+    EXPECT_EQ(err(o, "missing"), 1u) << "pipeline " << pipeline;
+    EXPECT_EQ(err(o, "mismatch"), 0u) << "pipeline " << pipeline;
+  }
+}
+
+TEST(WsloadCli, stalled_server_leaves_messages_missing_and_the_run_still_ends) {
+  auto s = fixture("stall");
+  const auto o = wsload(short_run(s.port(), {"--pipeline", "4", "--connections", "2"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_GE(err(o, "missing"), 1u);
+}
+
+TEST(WsloadCli, stalled_server_in_open_loop_is_caught) {
+  auto s = fixture("stall");
+  const auto o = wsload(short_run(s.port(), {"--rate", "1000"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_GE(err(o, "missing"), 1u);
+}
+
+TEST(WsloadCli, server_dropping_the_connection_is_an_unexpected_close) {
+  for (const char* mode : {"close", "closeframe"}) {
+    auto s = fixture(mode);
+    const auto o = wsload(short_run(s.port()));
+    ASSERT_JSON(o);
+    EXPECT_EQ(o.exit_code, 1) << mode;
+    EXPECT_EQ(err(o, "unexpected_close"), 1u) << mode;
+  }
+}
+
+TEST(WsloadCli, invalid_frame_from_server_is_a_protocol_error) {
+  auto s = fixture("badframe");
+  const auto o = wsload(short_run(s.port()));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(err(o, "protocol_error"), 1u);
+}
+
+TEST(WsloadCli, closed_port_is_a_clear_connect_failure) {
+  const auto o = wsload(short_run(test::closed_port(), {"--connections", "3"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 3);
+  EXPECT_EQ(err(o, "connect_failed"), 3u);
+  EXPECT_NE(o.err.find("Connection refused"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("0 of 3 connections"), std::string::npos) << o.err;
+}
+
+TEST(WsloadCli, refused_or_forged_handshake_is_a_handshake_failure) {
+  for (const char* mode : {"bad-accept", "refuse"}) {
+    auto s = fixture(mode);
+    const auto o = wsload(short_run(s.port()));
+    ASSERT_JSON(o);
+    EXPECT_EQ(o.exit_code, 4) << mode;
+    EXPECT_EQ(err(o, "handshake_failed"), 1u) << mode;
+    EXPECT_NE(o.err.find("refused"), std::string::npos) << o.err;
+  }
+}
+
+TEST(WsloadCli, silent_server_times_out_the_handshake) {
+  auto s = fixture("silent");
+  const auto o = wsload(short_run(s.port(), {"--connect-timeout", "0.5"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 4);
+  EXPECT_EQ(err(o, "handshake_failed"), 1u);
+}
+
+TEST(WsloadCli, hard_timeout_stops_a_run_with_partial_results) {
+  auto s = fixture("echo");
+  const auto o = wsload({"--port", std::to_string(s.port()), "--duration", "30", "--hard-timeout", "1"});
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 5);
+  EXPECT_TRUE(o.j["timed_out"].get<bool>());
+}
+
+TEST(WsloadCli, usage_error_exits_2) {
+  const auto r = test::run_to_completion({WSLOAD_BIN, "--port", "1", "--rate", "5", "--pipeline", "3"}, std::chrono::seconds(10));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--pipeline"), std::string::npos);
+}
+
+// ----------------------------------------------------------------------- allocation budget
+
+#if defined(WSALLOC_MALLOCCOUNT_LIB) && defined(WSALLOC_MALLOCCOUNT_READ_BIN)
+// wsload's own hot path: a run of 20x the messages makes (almost) no more allocations. The counter
+// is the project's LD_PRELOAD library; a few allocations of slack for queue growth and the like.
+uint64_t allocations_of_run(uint16_t port, const std::string& messages, const std::vector<std::string>& loop) {
+  const std::string file = "/dev/shm/wsload-alloc-test." + std::to_string(::getpid()) + "." + messages;
+  std::vector<std::string> args = {WSLOAD_BIN, "--port", std::to_string(port), "--messages", messages, "-c", "4", "--quiet",
+                                   "--payload", "32,512", "--hard-timeout", "30"};
+  args.insert(args.end(), loop.begin(), loop.end());
+  const auto r = test::run_to_completion(args, std::chrono::seconds(40),
+                                         {"LD_PRELOAD=" WSALLOC_MALLOCCOUNT_LIB, "WSALLOC_MALLOCCOUNT_FILE=" + file});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto read = test::run_to_completion({WSALLOC_MALLOCCOUNT_READ_BIN, file}, std::chrono::seconds(10));
+  std::remove(file.c_str());
+  EXPECT_EQ(read.exit_code, 0) << read.err;
+  try {
+    return nlohmann::json::parse(read.out).at("allocations").get<uint64_t>();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "counter output: " << read.out << " (" << e.what() << ")";
+    return 0;
+  }
+}
+
+TEST(WsloadCli, wsload_does_not_allocate_per_message) {
+  auto s = fixture("echo");
+  for (const std::vector<std::string>& loop : {std::vector<std::string>{"-k", "8"}, std::vector<std::string>{"--rate", "20000"}}) {
+    const uint64_t small = allocations_of_run(s.port(), "1000", loop);
+    const uint64_t large = allocations_of_run(s.port(), "20000", loop);
+    EXPECT_GT(small, 0u) << "the counter saw nothing: not preloaded?";
+    EXPECT_LE(large, small + 16) << loop[0] << ": 19000 more messages cost " << (large - small) << " more allocations";
+  }
+}
+#endif
+
+// --------------------------------------------------------------------------- real servers
+
+#ifdef WSALLOC_SERVER_BIN
+TEST(WsloadCli, wsalloc_server_malloc_echoes_clean) {
+  std::string error;
+  auto s = test::Server::start({WSALLOC_SERVER_BIN, "--variant", "malloc", "--port", "0"}, error);
+  ASSERT_TRUE(s) << error;
+  const auto o = wsload(short_run(s->port(), {"--connections", "4", "--pipeline", "4", "--payload", "32,512,16384", "--weights", "70,25,5"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_GT(o.j["messages"].get<uint64_t>(), 0u);
+  EXPECT_EQ(err(o, "total"), 0u);
+}
+#endif
+
+#ifdef WSALLOC_RAWECHO_BIN
+TEST(WsloadCli, rawecho_echoes_clean_in_raw_mode) {
+  std::string error;
+  auto s = test::Server::start({WSALLOC_RAWECHO_BIN, "--port", "0"}, error);
+  ASSERT_TRUE(s) << error;
+  const auto o = wsload(short_run(s->port(), {"--raw", "--connections", "4", "--pipeline", "4", "--payload", "32,65536"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_GT(o.j["messages"].get<uint64_t>(), 0u);
+  EXPECT_EQ(err(o, "total"), 0u);
+}
+#endif
+
+}  // namespace
+}  // namespace wsalloc::load
