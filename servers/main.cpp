@@ -6,6 +6,8 @@
 // connections; a bad flag or value is a usage error (exit 2). Paths: /broadcast fans every
 // message out to the other /broadcast connections; /work runs a fixed-cost handler on the chosen
 // executor; every other path echoes. GET /stats answers the memory statistics as JSON.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 
 #include "variants/server.hpp"
@@ -47,6 +49,11 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : kExitUsage;
   }
   o.allocator = allocator == "std" ? Allocator::Standard : Allocator::Variant;
+  // Every connection is a descriptor: take the hard limit, not the default soft 1024.
+  if (rlimit nofile; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   o.handshake_timeout = std::chrono::milliseconds(handshake_ms);
   o.idle_timeout = std::chrono::milliseconds(idle_ms);
   o.work_cost = std::chrono::microseconds(work_us);
