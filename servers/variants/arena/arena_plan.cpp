@@ -46,6 +46,24 @@ std::pmr::memory_resource* ArenaPlan::acquire_connection() {
 
 void ArenaPlan::release_connection(std::pmr::memory_resource* r) noexcept {
   auto* area = static_cast<ConnectionArea*>(r);
+  // A connection that outgrew its area (large messages) hands the next one an area whose one
+  // block holds what it needed, so a reconnecting client of the same workload allocates nothing.
+  if (auto s = area->stats(); s.overflow_fallbacks > 0) {
+    size_t want = std::min(std::bit_ceil(s.high_water + area->block_bytes()), kLargestBlock);
+    if (want > area->block_bytes()) {
+      try {
+        auto bigger = std::make_unique<ConnectionArea>(want);
+        bigger->reserve_blocks(1);  // now, not on the next connection's first message
+        auto it = std::find(live_.begin(), live_.end(), area);
+        if (it != live_.end()) *it = bigger.get();  // swapped below like any released area
+        delete area;
+        area = bigger.release();
+        ++rebuilds_;
+      } catch (const std::bad_alloc&) {
+        // keep the old one; it overflows (counted) again
+      }
+    }
+  }
   area->reset(memory::Retain::FirstBlock);
   auto it = std::find(live_.begin(), live_.end(), area);
   if (it != live_.end()) {

@@ -10,8 +10,10 @@
 //
 // Growth: an area whose cycle overflowed to the heap is rebuilt with a block that holds the whole
 // cycle (next power of two), so after a warm-up that has seen the largest message, messages up to
-// max-message make no heap allocation. Cost per connection: sizeof(ConnectionArea) while idle,
-// plus its first block (32 KiB) from its first message on; blocks stay with the recycled area.
+// max-message make no heap allocation. A connection area that overflowed is likewise replaced, when
+// its connection closes, by one whose block holds that connection's high-water mark. Cost per
+// connection: sizeof(ConnectionArea) while idle, plus its first block (32 KiB, or what an earlier
+// connection needed) from its first message on; the block stays with the recycled area.
 #include <memory>
 #include <string>
 #include <vector>
