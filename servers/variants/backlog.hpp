@@ -29,6 +29,7 @@ class Backlog {
       head_ = 0;
     }
     const auto* p = static_cast<const uint8_t*>(data);
+    grow_pow2(bytes_, n);
     bytes_.insert(bytes_.end(), p, p + n);
   }
 

@@ -8,6 +8,7 @@
 //         -> send-queue node (send lifetime: until the end of this event's flush)
 // The variant's MemoryPlan decides where each of those lives; the code is the same for all three,
 // so differences in the measurements come from memory alone.
+#include <bit>
 #include <span>
 
 #include "core/frame.hpp"
@@ -35,6 +36,7 @@ class PmrPipeline final : public Replier {
       frame_.clear();
       op_ = op;
     }
+    grow_pow2(frame_, chunk.size());
     frame_.insert(frame_.end(), chunk.begin(), chunk.end());
     if (!end) return;
     {

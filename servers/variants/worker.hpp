@@ -190,6 +190,9 @@ class Worker {
       Conn* c = conn_pool_ ? conn_pool_->create(*this, fd) : new Conn(*this, fd);
       c->index() = conns_.size();
       conns_.push_back(c);
+      // Every connection may close in one iteration: keep room for all of them in the graveyard
+      // now, so a burst of closes never allocates (bury() runs inside callbacks).
+      if (graveyard_.capacity() < conns_.capacity()) graveyard_.reserve(conns_.capacity());
       poller_.watch(fd, c, net::kReadable);
       ++accepted_;
     }

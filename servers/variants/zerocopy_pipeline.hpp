@@ -58,6 +58,7 @@ class ZeroCopyPipeline final : public Replier {
       assembled_.clear();
       op_ = op;
     }
+    grow_pow2(assembled_, chunk.size());
     assembled_.insert(assembled_.end(), chunk.begin(), chunk.end());
     if (end) app.on_message(*this, op_, std::span<const uint8_t>(assembled_));
   }
