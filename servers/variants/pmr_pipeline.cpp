@@ -25,6 +25,13 @@ void PmrPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
 }
 
 void PmrPipeline::send_raw(std::span<const uint8_t> bytes) {
+  if (nodes_.empty()) {
+    // Nothing queued ahead (the handshake response, /stats): straight to the writer. An idle
+    // connection then never touches its connection resource (for arena: never takes a block).
+    const iovec iov{const_cast<uint8_t*>(bytes.data()), bytes.size()};
+    if (write_or_spill(writer_, backlog_, {&iov, 1}) == WriteOutcome::Failed) failed_ = true;
+    return;
+  }
   nodes_.push_back(Node{Bytes(bytes.begin(), bytes.end(), plan_.send())});
   queued_ += bytes.size();
 }
@@ -47,7 +54,7 @@ WriteOutcome PmrPipeline::flush() {
   }
   nodes_.clear();
   queued_ = 0;
-  return outcome;
+  return failed_ ? WriteOutcome::Failed : outcome;
 }
 
 }  // namespace wsalloc::variants

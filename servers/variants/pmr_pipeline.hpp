@@ -77,6 +77,7 @@ class PmrPipeline final : public Replier {
   Backlog backlog_;
   size_t queued_ = 0;
   core::Opcode op_ = core::Opcode::Binary;
+  bool failed_ = false;  // a direct write (send_raw) found the connection gone
 };
 
 }  // namespace wsalloc::variants
