@@ -28,3 +28,54 @@ test: build
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# Fuzzing (tests/fuzz/README.md): libFuzzer needs clang, so its own build dir. Runs every target for
+# FUZZ_SECONDS; FUZZ_MERGE=1 adds inputs with new coverage to the seed corpora. Exit 1 on a crash.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_MERGE ?= 0
+FUZZ_TARGETS ?= handshake frame_parser utf8 session_malloc session_arena session_pool session_zerocopy
+
+.PHONY: fuzz
+fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DWSALLOC_FUZZ=ON -DWSALLOC_SANITIZE=ON -DWSALLOC_BUILD_PEERS=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@bash tests/fuzz/run_fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS) $(FUZZ_MERGE) $(FUZZ_TARGETS)
+
+# Micro-benchmarks (Google Benchmark): time, bytes/items per second and exact allocations per
+# iteration, as JSON in $(BUILD_DIR)/micro.json. One repetition, because benchmark 1.7.1 corrupts
+# memory results across repetitions (harness/micro/alloc_meter.hpp). Extra flags: MICRO_ARGS=...
+.PHONY: micro
+micro: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target wsalloc-micro
+	@$(BUILD_DIR)/bin/wsalloc-micro --benchmark_out=$(BUILD_DIR)/micro.json --benchmark_out_format=json $(MICRO_ARGS)
+
+# Benchmarks (harness/bench/README.md): `make bench` installs what is missing (Debian packages,
+# Bun into .peers/), builds Release, runs the quick set of scenarios against every variant and
+# every available reference server (under 10 minutes on 2 cores), prints the summary table and
+# where results.json is. BENCH_ARGS=... passes more flags to `wsbench run` (e.g. --repetitions 5).
+# `make profile` runs each variant under heaptrack on PROFILE_SCENARIO and adds the summaries to
+# the latest results.
+BENCH_TARGETS := wsbench wsload wsalloc-server wsalloc-rawecho wsalloc-malloccount \
+  wsalloc-peer-beast wsalloc-peer-websocketpp
+BENCH_ARGS ?=
+PROFILE_SCENARIO ?= echo-small
+PROFILE_TARGETS ?= malloc arena pool zerocopy
+
+.PHONY: bench-build bench profile
+bench-build: configure
+	@bash scripts/install-peers.sh
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target $(BENCH_TARGETS)
+
+bench: bench-build
+	@$(BUILD_DIR)/bin/wsbench run --quick $(BENCH_ARGS)
+	@echo "results: $$(readlink -f results/latest)/results.json"
+	@if $(BUILD_DIR)/bin/wsbench report --help >/dev/null 2>&1; then \
+	  $(BUILD_DIR)/bin/wsbench report results/latest/results.json -o results/latest/report.html; fi
+
+profile: bench-build
+	@for t in $(PROFILE_TARGETS); do \
+	  $(BUILD_DIR)/bin/wsbench profile --target $$t --scenario $(PROFILE_SCENARIO) || echo "profile: $$t: see above"; \
+	done

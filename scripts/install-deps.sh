@@ -21,6 +21,10 @@ debian_packages=(
   libjs-chart.js chromium
 )
 
+# npm (for Bun, the uWebSockets reference peer): from Debian only when no npm is on PATH, because
+# Debian's npm conflicts with a nodejs installed some other way.
+command -v npm >/dev/null 2>&1 || debian_packages+=(nodejs npm)
+
 missing=()
 for p in "${debian_packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

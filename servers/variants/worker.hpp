@@ -111,7 +111,9 @@ class Worker {
       broadcast_.push_back(st.owner);
     } else if (st.route == Route::Work) {
       st.id = ++next_work_id_;
-      work_conns_.emplace(st.id, WorkConnection{st.owner});
+      WorkConnection w;
+      w.conn = st.owner;
+      work_conns_.emplace(st.id, std::move(w));
     }
   }
 
@@ -276,7 +278,7 @@ class Worker {
   std::vector<Conn*> graveyard_;
   std::vector<Conn*> broadcast_;                      // /broadcast members
   struct WorkConnection {
-    Conn* conn;
+    Conn* conn = nullptr;
     uint64_t next_assigned = 0;  // sequence number of the next message handed to the executor
     uint64_t next_sent = 0;      // sequence number of the next reply to send
     std::map<uint64_t, std::pair<core::Opcode, std::string>> finished;  // done, waiting for a gap

@@ -1,0 +1,55 @@
+// `wsbench run`: scenarios x targets x repetitions, interleaved, into one results.json.
+//
+// Order: for each (scenario, case): repetition 1 of every target, then repetition 2 of every
+// target, ... (A B C A B C, so drift of a noisy machine spreads over all targets alike), then one
+// counting pass per target. latency-at-rate runs its "capacity" case first and derives each
+// target's open-loop rates from that target's median capacity in this same run.
+// A target or case that cannot run is recorded (unavailable / skipped, with the reason) before
+// anything is measured, so the plan and its time estimate are known from the start.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "bench/paths.hpp"
+
+namespace wsalloc::bench {
+
+// Exit codes of wsbench (stable: make and CI key off them).
+enum ExitCode : int {
+  kExitOk = 0,             // results written (failed targets are in them, with reasons)
+  kExitNothingMeasured = 1, // results written, but not a single run produced a measurement
+  kExitUsage = 2,          // bad command line, broken scenario file, selection that matches nothing
+  kExitHarness = 4,        // wsbench could not do its job: wsload missing, results not writable
+  kExitInterrupted = 130,  // SIGINT/SIGTERM: partial results written
+};
+
+struct RunOptions {
+  std::string scenarios;                  // globs over scenario names; "" = all (or the quick set)
+  std::string targets;                    // globs over target names; "" = all
+  std::optional<uint32_t> repetitions;    // default: 3 with --quick (or the scenario's [quick]), else 5
+  bool quick = false;                     // scenarios/cases with [quick], with its overrides
+  std::optional<std::filesystem::path> out;  // results root (default <repo>/results)
+  std::optional<double> duration_s;       // override every case's measured window
+  std::optional<double> warmup_s;         // override every case's warm-up
+  std::optional<uint32_t> connections;    // override every case's connection count
+  bool count_pass = true;                 // run the allocation-counting pass
+  double count_duration_s = 1.0;          // its window (counts are exact; 1 s is plenty)
+  bool pin = true;                        // taskset: server on CPU 0, wsload on CPU 1
+  std::string command_line;               // recorded in settings
+};
+
+struct RunOutcome {
+  std::filesystem::path results_file;
+  size_t measured = 0;
+  size_t failed = 0;
+};
+
+// Set by the SIGINT/SIGTERM handler; checked between runs.
+extern std::atomic<bool> g_stop_requested;
+
+int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& outcome);
+
+}  // namespace wsalloc::bench

@@ -1,0 +1,77 @@
+#include "bench/case_gate.hpp"
+
+#include <algorithm>
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include "bench/child_process.hpp"
+#include "bench/server_launch.hpp"
+
+namespace wsalloc::bench {
+
+std::optional<Refusal> CaseGate::check(const Scenario& s, const Case& c, const Target& t) {
+  if (!t.available) return Refusal{RunStatus::Unavailable, t.reason};
+  const Requirements& req = s.requires_;
+  if (!req.target_kinds.empty() &&
+      std::find(req.target_kinds.begin(), req.target_kinds.end(), to_string(t.kind)) == req.target_kinds.end()) {
+    return Refusal{RunStatus::Skipped, fmt::format("scenario runs on {} targets only", fmt::join(req.target_kinds, "/"))};
+  }
+  if (t.raw_tcp && !req.raw) {
+    return Refusal{RunStatus::Skipped, "raw TCP echo: this scenario needs WebSocket framing or handshakes"};
+  }
+  if (!req.server_flags.empty() || !c.server_args.empty()) {
+    if (!t.takes_server_args) {
+      return Refusal{RunStatus::Skipped, fmt::format("takes no server flags (needs {})", fmt::join(req.server_flags, " "))};
+    }
+    const std::string& help = help_text(t);
+    for (const std::string& flag : req.server_flags) {
+      if (help.find(flag) == std::string::npos) {
+        return Refusal{RunStatus::Skipped,
+                       fmt::format("server lacks this feature: its --help lists no {} ({})", flag,
+                                   s.needs_note.empty() ? "see the scenario file" : s.needs_note)};
+      }
+    }
+  }
+  for (const std::string& f : req.features) {
+    const Probe& p = feature(t, f, c.load.path);
+    if (p.result != ProbeResult::Supported) {
+      return Refusal{RunStatus::Skipped, fmt::format("{} probe {}: {}", f, to_string(p.result), p.detail)};
+    }
+  }
+  return std::nullopt;
+}
+
+const std::string& CaseGate::help_text(const Target& t) {
+  auto it = help_.find(t.name);
+  if (it != help_.end()) return it->second;
+  auto [st, text] = run_capture({t.argv.at(0), "--help"}, std::chrono::milliseconds(5000));
+  return help_[t.name] = st.ok() ? text : std::string();
+}
+
+const Probe& CaseGate::feature(const Target& t, const std::string& f, const std::string& path) {
+  auto key = std::make_pair(t.name, f + path);
+  auto it = features_.find(key);
+  if (it != features_.end()) return it->second;
+  Probe p;
+  LaunchSpec ls;
+  ls.target = &t;
+  ls.host = host_;
+  ls.workdir = workdir_ / "probe";
+  ls.file_tag = t.name + "-" + f;
+  auto launched = launch_server(ls);
+  if (auto* fail = std::get_if<LaunchFailure>(&launched)) {
+    p = {ProbeResult::Failed, "server did not start: " + fail->reason};
+  } else {
+    RunningServer& srv = std::get<RunningServer>(launched);
+    if (f == "broadcast") {
+      p = probe_broadcast(host_, srv.port, path, std::chrono::milliseconds(1000));
+    } else {
+      p = {ProbeResult::Failed, "no probe for feature " + f};
+    }
+    stop_server(srv, std::chrono::milliseconds(3000));
+  }
+  return features_[key] = p;
+}
+
+}  // namespace wsalloc::bench

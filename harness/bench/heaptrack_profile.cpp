@@ -1,0 +1,335 @@
+#include "bench/heaptrack_profile.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "bench/bench_run.hpp"
+#include "bench/child_process.hpp"
+#include "bench/clock_text.hpp"
+#include "bench/environment.hpp"
+#include "bench/measure.hpp"
+#include "bench/results_file.hpp"
+#include "bench/scenario.hpp"
+#include "bench/server_launch.hpp"
+#include "bench/targets.hpp"
+
+namespace fs = std::filesystem;
+
+namespace wsalloc::bench {
+
+namespace {
+
+constexpr double kDefaultProfileSeconds = 5;
+// heaptrack_interpret finishes the recording after the server exits; large recordings take a while.
+constexpr auto kHeaptrackStopGrace = std::chrono::seconds(120);
+
+nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+nlohmann::json opt(const std::optional<uint64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+nlohmann::json sites_json(const std::vector<AllocationSite>& sites, const char* count_name) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const AllocationSite& s : sites) {
+    nlohmann::json j = {{count_name, s.count}, {"function", s.function}, {"location", s.location}, {"module", s.module}};
+    if (s.bytes > 0) j["peak_bytes"] = s.bytes;
+    if (s.of_total > 0) j["allocations"] = s.of_total;
+    a.push_back(j);
+  }
+  return a;
+}
+
+uint64_t to_u64(const std::string& s) {
+  uint64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+}  // namespace
+
+nlohmann::json HeaptrackSummary::to_json() const {
+  return {{"allocation_calls", opt(allocation_calls)},
+          {"temporary_allocations", opt(temporary_allocations)},
+          {"peak_heap_bytes", opt(peak_heap_bytes)},
+          {"peak_rss_bytes", opt(peak_rss_bytes)},
+          {"leaked_bytes", opt(leaked_bytes)},
+          {"runtime_s", opt(runtime_s)},
+          {"debuggee", debuggee},
+          {"top_calls", sites_json(top_calls, "calls")},
+          {"top_peak", sites_json(top_peak, "calls")},
+          {"top_temporary", sites_json(top_temporary, "temporary")}};
+}
+
+std::optional<double> parse_heaptrack_size(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  double v = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc{} || r.ptr == s.data()) return std::nullopt;
+  std::string_view unit(r.ptr, static_cast<size_t>(s.data() + s.size() - r.ptr));
+  if (unit.empty() || unit == "B") return v;
+  switch (unit.front()) {
+    case 'K': return v * 1e3;
+    case 'M': return v * 1e6;
+    case 'G': return v * 1e9;
+    case 'T': return v * 1e12;
+    default: return std::nullopt;
+  }
+}
+
+HeaptrackSummary parse_heaptrack_print(std::string_view text) {
+  HeaptrackSummary out;
+  std::vector<std::string> lines;
+  {
+    std::string t(text);
+    std::istringstream in(t);
+    std::string l;
+    while (std::getline(in, l)) lines.push_back(l);
+  }
+  static const std::regex calls_re(R"(^(\d+) calls to allocation functions with (\S+) peak consumption from$)");
+  static const std::regex peak_re(R"(^(\S+) peak memory consumed over (\d+) calls from$)");
+  static const std::regex temp_re(R"(^(\d+) temporary allocations of (\d+) allocations in total \(.*\) from$)");
+  static const std::regex total_calls_re(R"(^calls to allocation functions: (\d+))");
+  static const std::regex total_temp_re(R"(^temporary memory allocations: (\d+))");
+  static const std::regex peak_heap_re(R"(^peak heap memory consumption: (\S+))");
+  static const std::regex peak_rss_re(R"(^peak RSS \(including heaptrack overhead\): (\S+))");
+  static const std::regex leaked_re(R"(^total memory leaked: (\S+))");
+  static const std::regex runtime_re(R"(^total runtime: ([0-9.]+)s)");
+
+  // Reads the site lines after an entry header: function, then optional "  at" and "  in".
+  auto read_site = [&](size_t& i, AllocationSite& site) {
+    if (i + 1 < lines.size()) site.function = lines[++i];
+    while (i + 1 < lines.size()) {
+      const std::string& next = lines[i + 1];
+      if (next.rfind("  at ", 0) == 0) {
+        site.location = next.substr(5);
+      } else if (next.rfind("  in ", 0) == 0) {
+        site.module = next.substr(5);
+      } else {
+        break;
+      }
+      ++i;
+    }
+  };
+
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    std::smatch m;
+    if (l.rfind("Debuggee command was: ", 0) == 0) {
+      out.debuggee = l.substr(22);
+    } else if (std::regex_match(l, m, calls_re)) {
+      AllocationSite s;
+      s.count = to_u64(m[1]);
+      s.bytes = parse_heaptrack_size(m[2].str()).value_or(0);
+      read_site(i, s);
+      out.top_calls.push_back(s);
+    } else if (std::regex_match(l, m, peak_re)) {
+      AllocationSite s;
+      s.bytes = parse_heaptrack_size(m[1].str()).value_or(0);
+      s.count = to_u64(m[2]);
+      read_site(i, s);
+      out.top_peak.push_back(s);
+    } else if (std::regex_match(l, m, temp_re)) {
+      AllocationSite s;
+      s.count = to_u64(m[1]);
+      s.of_total = to_u64(m[2]);
+      read_site(i, s);
+      out.top_temporary.push_back(s);
+    } else if (std::regex_search(l, m, total_calls_re)) {
+      out.allocation_calls = to_u64(m[1]);
+    } else if (std::regex_search(l, m, total_temp_re)) {
+      out.temporary_allocations = to_u64(m[1]);
+    } else if (std::regex_search(l, m, peak_heap_re)) {
+      out.peak_heap_bytes = parse_heaptrack_size(m[1].str());
+    } else if (std::regex_search(l, m, peak_rss_re)) {
+      out.peak_rss_bytes = parse_heaptrack_size(m[1].str());
+    } else if (std::regex_search(l, m, leaked_re)) {
+      out.leaked_bytes = parse_heaptrack_size(m[1].str());
+    } else if (std::regex_search(l, m, runtime_re)) {
+      out.runtime_s = std::stod(m[1].str());
+    }
+  }
+  return out;
+}
+
+int profile_command(const BenchPaths& paths, const ProfileOptions& o) {
+  if (!find_on_path("heaptrack") || !find_on_path("heaptrack_print")) {
+    fmt::print(stderr, "wsbench profile: heaptrack or heaptrack_print not on PATH (Debian package heaptrack)\n");
+    return kExitHarness;
+  }
+  Scenario scenario;
+  try {
+    const fs::path file = paths.scenarios_dir / (o.scenario + ".toml");
+    if (!fs::exists(file)) {
+      fmt::print(stderr, "wsbench profile: no scenario \"{}\" ({} missing)\n", o.scenario, file.string());
+      return kExitUsage;
+    }
+    scenario = parse_scenario_file(file);
+  } catch (const ScenarioError& e) {
+    fmt::print(stderr, "wsbench profile: {}\n", e.what());
+    return kExitUsage;
+  }
+  const Case* kase = nullptr;
+  for (const Case& c : scenario.cases) {
+    if (o.case_name.empty() || c.name == o.case_name) {
+      kase = &c;
+      break;
+    }
+  }
+  if (!kase) {
+    fmt::print(stderr, "wsbench profile: scenario {} has no case \"{}\"\n", scenario.name, o.case_name);
+    return kExitUsage;
+  }
+  if (kase->load.rate_fraction > 0) {
+    fmt::print(stderr, "wsbench profile: case {} derives its rate from a capacity run; profile the capacity case\n", kase->name);
+    return kExitUsage;
+  }
+
+  DiscoveryOptions d;
+  d.paths = paths;
+  std::vector<Target> targets = discover_targets(d);
+  auto it = std::find_if(targets.begin(), targets.end(), [&](const Target& t) { return t.name == o.target; });
+  if (it == targets.end()) {
+    fmt::print(stderr, "wsbench profile: no target \"{}\" (see wsbench list)\n", o.target);
+    return kExitUsage;
+  }
+  Target target = *it;
+  if (!target.available) {
+    fmt::print(stderr, "wsbench profile: target {} unavailable: {}\n", target.name, target.reason);
+    return kExitHarness;
+  }
+  const fs::path wsload = paths.bin_dir / "wsload";
+
+  // Where to put it: the run folder given, else the latest run, else a new run folder.
+  const fs::path root = o.out.value_or(paths.results_dir);
+  fs::path run_dir;
+  nlohmann::json results;
+  std::error_code ec;
+  if (o.into) {
+    run_dir = *o.into;
+  } else if (fs::exists(root / "latest" / "results.json", ec)) {
+    run_dir = fs::canonical(root / "latest", ec);
+  }
+  if (!run_dir.empty() && fs::exists(run_dir / "results.json")) {
+    std::ifstream in(run_dir / "results.json");
+    results = nlohmann::json::parse(in, nullptr, false);
+    if (results.is_discarded()) {
+      fmt::print(stderr, "wsbench profile: {} is not valid JSON\n", (run_dir / "results.json").string());
+      return kExitHarness;
+    }
+  } else {
+    nlohmann::json meta = collect_meta(paths.repo_root);
+    if (run_dir.empty()) run_dir = create_run_dir(root, meta["git"]["short"].get<std::string>(), meta["git"]["dirty"].get<bool>());
+    fs::create_directories(run_dir);
+    finish_meta(meta);
+    ResultsContent c;
+    c.meta = meta;
+    c.settings = {{"command", "wsbench profile"}};
+    c.targets = targets;
+    c.scenarios = {&scenario};
+    results = build_results_json(c);
+  }
+  const fs::path dir = run_dir / "profiles";
+  fs::create_directories(dir);
+  const std::string stem = fmt::format("{}-{}-{}", scenario.name, kase->name, target.name);
+  const fs::path base = dir / stem;
+  fs::remove(base.string() + ".zst", ec);
+
+  LoadSpec load = kase->load;
+  load.duration_s = o.duration_s.value_or(std::min(load.duration_s, kDefaultProfileSeconds));
+  if (o.warmup_s) load.warmup_s = *o.warmup_s;
+
+  LaunchSpec ls;
+  ls.target = &target;
+  ls.extra_args = target.takes_server_args ? kase->server_args : std::vector<std::string>{};
+  ls.cpu = o.pin ? 0 : -1;
+  ls.wrapper = {"heaptrack", "-o", base.string()};
+  ls.workdir = dir;
+  ls.file_tag = stem + ".server";
+  ls.ready_timeout = std::chrono::milliseconds(60'000);
+  fmt::print(stderr, "wsbench profile: {} on {}/{} under heaptrack for {:.1f} s\n", target.name, scenario.name, kase->name,
+             load.warmup_s + load.duration_s);
+  auto launched = launch_server(ls);
+  if (auto* f = std::get_if<LaunchFailure>(&launched)) {
+    fmt::print(stderr, "wsbench profile: server under heaptrack did not start: {}\n  {}\n", f->reason, f->command);
+    return kExitHarness;
+  }
+  RunningServer& server = std::get<RunningServer>(launched);
+
+  std::vector<std::string> load_argv;
+  if (o.pin) load_argv = {"taskset", "-c", "1"};
+  load_argv.push_back(wsload.string());
+  for (std::string& a : wsload_args(load, scenario.kind, target.raw_tcp, "127.0.0.1", server.port)) load_argv.push_back(a);
+  const double bound_s = load.warmup_s + load.duration_s + 60;
+  auto [load_status, load_out] = run_capture(load_argv, std::chrono::milliseconds(static_cast<long>(bound_s * 1000)));
+  StopOutcome stop = stop_server(server, kHeaptrackStopGrace);
+
+  const fs::path zst = base.string() + ".zst";
+  if (!fs::exists(zst)) {
+    fmt::print(stderr, "wsbench profile: heaptrack wrote no {} ({}; {})\n", zst.string(), stop.status.describe(),
+               last_line(stop.stderr_tail));
+    return kExitHarness;
+  }
+  const fs::path stacks = base.string() + ".stacks.txt";
+  const fs::path printed = base.string() + ".txt";
+  auto [print_status, print_text] =
+      run_capture({"heaptrack_print", "-f", zst.string(), "-a", "1", "-p", "1", "-T", "1", "-n", std::to_string(o.top), "-s",
+                   "0", "-F", stacks.string()},
+                  std::chrono::milliseconds(300'000));
+  std::ofstream(printed) << print_text;
+  if (!print_status.ok()) {
+    fmt::print(stderr, "wsbench profile: heaptrack_print {}\n", print_status.describe());
+    return kExitHarness;
+  }
+  HeaptrackSummary summary = parse_heaptrack_print(print_text);
+
+  nlohmann::json wj = nlohmann::json::parse(load_out, nullptr, false);
+  const double messages = !wj.is_discarded() && wj.contains("sent") && wj["sent"].is_number() ? wj["sent"].get<double>() : 0;
+  nlohmann::json entry = {
+      {"scenario", scenario.name},
+      {"case", kase->name},
+      {"target", target.name},
+      {"date_utc", utc_iso(std::chrono::system_clock::now())},
+      {"commands", {{"server", server.command}, {"load", format_command({}, load_argv)}}},
+      {"load", load_to_json(load)},
+      {"wsload_status", load_status.describe()},
+      {"messages_sent", messages},
+      // Whole process (start-up, connections, shutdown included), so an upper bound on the
+      // steady-state figure the counting pass measures.
+      {"allocation_calls_per_message_sent",
+       summary.allocation_calls && messages > 0 ? nlohmann::json(static_cast<double>(*summary.allocation_calls) / messages)
+                                                 : nlohmann::json(nullptr)},
+      {"files", {{"recording", fs::relative(zst, run_dir).string()},
+                 {"heaptrack_print", fs::relative(printed, run_dir).string()},
+                 {"flamegraph_stacks", fs::relative(stacks, run_dir).string()}}},
+      {"summary", summary.to_json()}};
+  if (!results.contains("profiles") || !results["profiles"].is_array()) results["profiles"] = nlohmann::json::array();
+  auto& profiles = results["profiles"];
+  for (auto p = profiles.begin(); p != profiles.end();) {
+    if ((*p)["scenario"] == scenario.name && (*p)["case"] == kase->name && (*p)["target"] == target.name) {
+      p = profiles.erase(p);
+    } else {
+      ++p;
+    }
+  }
+  profiles.push_back(entry);
+  write_json_atomic(run_dir / "results.json", results);
+
+  auto show = [](std::optional<double> v) { return v ? fmt::format("{:.0f}", *v) : std::string("—"); };
+  fmt::print("{} on {}/{}: {} allocation calls, {} temporary, peak heap {} B, leaked {} B ({} messages sent)\n",
+             target.name, scenario.name, kase->name,
+             summary.allocation_calls ? std::to_string(*summary.allocation_calls) : "—",
+             summary.temporary_allocations ? std::to_string(*summary.temporary_allocations) : "—",
+             show(summary.peak_heap_bytes), show(summary.leaked_bytes), messages);
+  for (size_t i = 0; i < summary.top_calls.size() && i < 5; ++i) {
+    const AllocationSite& s = summary.top_calls[i];
+    fmt::print("  {:>10} calls  {}{}\n", s.count, s.function, s.location.empty() ? "" : "  (" + s.location + ")");
+  }
+  fmt::print("recording: {}\nresults:   {}\n", zst.string(), (run_dir / "results.json").string());
+  return kExitOk;
+}
+
+}  // namespace wsalloc::bench

@@ -1,0 +1,155 @@
+// wsbench: runs the scenarios against every variant and reference server and writes results a
+// person and a CI job can trust.
+//
+//   wsbench run [--scenarios GLOB] [--targets LIST] [--repetitions N] [--quick] [--out DIR]
+//   wsbench list [--no-probe] [--json]
+//   wsbench profile --target T --scenario S [--case C] [--duration S]
+//   wsbench report RESULTS.json ...   (report/, when built)
+//   wsbench gate ...                  (gate/, when built)
+//
+// Exit codes: bench_run.hpp ExitCode.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "bench/bench_run.hpp"
+#include "bench/heaptrack_profile.hpp"
+#include "bench/list_command.hpp"
+#include "bench/paths.hpp"
+#ifdef WSBENCH_HAS_REPORT
+#include "bench/report/report_command.hpp"
+#endif
+#ifdef WSBENCH_HAS_GATE
+#include "bench/gate/gate_command.hpp"
+#endif
+
+namespace {
+
+void on_stop_signal(int) { wsalloc::bench::g_stop_requested = true; }
+
+std::string joined_argv(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace wsalloc::bench;
+  BenchPaths paths = default_paths();
+
+  CLI::App app{"wsbench: WebSocket allocation-strategy benchmarks (scenarios x targets x repetitions)", "wsbench"};
+  app.require_subcommand(1);
+  std::string repo, bin_dir, scenario_dir;
+  app.add_option("--repo", repo, "repository root (scenarios/, results/, .peers/)")->default_str(paths.repo_root.string());
+  app.add_option("--bin-dir", bin_dir, "folder of wsload, wsalloc-server and the peers")->default_str(paths.bin_dir.string());
+  app.add_option("--scenario-dir", scenario_dir, "folder of the scenario files")->default_str(paths.scenarios_dir.string());
+
+  RunOptions run;
+  std::string out;
+  double duration = 0, warmup = -1;
+  uint32_t repetitions = 0, connections = 0;
+  bool no_count = false, no_pin = false;
+  CLI::App* run_cmd = app.add_subcommand("run", "measure scenarios x targets, write results/runs/<date>-<sha>/results.json");
+  run_cmd->add_option("--scenarios", run.scenarios, "scenario names or globs, comma-separated (default: all)");
+  run_cmd->add_option("--targets", run.targets, "target names or globs, comma-separated (default: all; see `wsbench list`)");
+  run_cmd->add_option("--repetitions,-n", repetitions, "timed runs per (case, target), interleaved (default 5; --quick 3)")
+      ->check(CLI::Range(1u, 100u));
+  run_cmd->add_flag("--quick", run.quick, "the embedded default set for `make bench`: scenarios with a [quick] section, shortened");
+  run_cmd->add_option("--out", out, "results root: writes OUT/runs/<date>-<sha>/ and OUT/latest (default <repo>/results)");
+  run_cmd->add_option("--duration", duration, "override every case's measured window, seconds")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--warmup", warmup, "override every case's warm-up, seconds")->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--connections", connections, "override every case's connection count")->check(CLI::Range(1u, 100000u));
+  run_cmd->add_flag("--no-count", no_count, "skip the allocation-counting passes");
+  run_cmd->add_option("--count-duration", run.count_duration_s, "measured window of a counting pass, seconds")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  run_cmd->add_flag("--no-pin", no_pin, "do not pin (default: server on CPU 0, wsload on CPU 1, with taskset)");
+
+  ListOptions list;
+  bool no_probe = false;
+  CLI::App* list_cmd = app.add_subcommand("list", "scenarios and targets, with what is unavailable and why");
+  list_cmd->add_flag("--no-probe", no_probe, "do not start the targets (static checks only)");
+  list_cmd->add_flag("--json", list.json, "machine-readable output");
+
+  ProfileOptions prof;
+  std::string prof_into, prof_out;
+  double prof_duration = 0, prof_warmup = -1;
+  CLI::App* prof_cmd = app.add_subcommand("profile", "one target on one scenario under heaptrack, summary into the results");
+  prof_cmd->add_option("--target", prof.target, "target name (e.g. malloc, zerocopy, beast)")->required();
+  prof_cmd->add_option("--scenario", prof.scenario, "scenario name (e.g. echo-small)")->required();
+  prof_cmd->add_option("--case", prof.case_name, "case name (default: the first)");
+  prof_cmd->add_option("--duration", prof_duration, "measured window, seconds (default: min(case, 5))")->check(CLI::PositiveNumber);
+  prof_cmd->add_option("--warmup", prof_warmup, "warm-up, seconds")->check(CLI::NonNegativeNumber);
+  prof_cmd->add_option("--into", prof_into, "run folder to add the profile to (default: results/latest, else a new one)");
+  prof_cmd->add_option("--out", prof_out, "results root (default <repo>/results)");
+  prof_cmd->add_option("--top", prof.top, "allocation sites to keep per section")->capture_default_str()->check(CLI::Range(1, 100));
+  bool prof_no_pin = false;
+  prof_cmd->add_flag("--no-pin", prof_no_pin, "do not pin with taskset");
+
+#ifdef WSBENCH_HAS_REPORT
+  wsalloc::report::ReportOptions report;
+  CLI::App* report_cmd = wsalloc::report::add_report_command(app, report);
+#endif
+#ifdef WSBENCH_HAS_GATE
+  wsalloc::bench::gate::add_gate_command(app);  // its callback runs the gate and exits
+#endif
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (!repo.empty()) {
+    paths.repo_root = repo;
+    paths.scenarios_dir = paths.repo_root / "scenarios";
+    paths.results_dir = paths.repo_root / "results";
+    paths.peers_dir = paths.repo_root / ".peers";
+  }
+  if (!bin_dir.empty()) {
+    paths.bin_dir = bin_dir;
+    paths.lib_dir = paths.bin_dir.parent_path() / "lib";
+  }
+  if (!scenario_dir.empty()) paths.scenarios_dir = scenario_dir;
+
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  if (*run_cmd) {
+    if (repetitions) run.repetitions = repetitions;
+    if (!out.empty()) run.out = out;
+    if (duration > 0) run.duration_s = duration;
+    if (warmup >= 0) run.warmup_s = warmup;
+    if (connections) run.connections = connections;
+    run.count_pass = !no_count;
+    run.pin = !no_pin;
+    run.command_line = joined_argv(argc, argv);
+    RunOutcome outcome;
+    return run_benchmarks(paths, run, outcome);
+  }
+  if (*list_cmd) {
+    list.probe = !no_probe;
+    return list_command(paths, list);
+  }
+#ifdef WSBENCH_HAS_REPORT
+  if (*report_cmd) return wsalloc::report::render_report(report);
+#endif
+  if (*prof_cmd) {
+    if (!prof_into.empty()) prof.into = prof_into;
+    if (!prof_out.empty()) prof.out = prof_out;
+    if (prof_duration > 0) prof.duration_s = prof_duration;
+    if (prof_warmup >= 0) prof.warmup_s = prof_warmup;
+    prof.pin = !prof_no_pin;
+    return profile_command(paths, prof);
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,436 @@
+#include "bench/measure.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "bench/clock_text.hpp"
+#include "bench/probe_client.hpp"
+#include "bench/procfs.hpp"
+#include "bench/server_launch.hpp"
+#include "malloccount/counters.hpp"
+#include "malloccount/snapshot_json.hpp"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace wsalloc::bench {
+namespace {
+
+constexpr auto kRssSampleEvery = std::chrono::milliseconds(20);
+constexpr auto kServerStopGrace = std::chrono::milliseconds(5000);
+// wsload bounds itself (its hard timeout); this is the backstop if it does not.
+constexpr double kLoadBackstopMarginS = 30;
+
+std::string fmt_number(double v) {
+  // wsload parses plain decimals; avoid exponents for rates.
+  std::string s = fmt::format("{:.3f}", v);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::optional<double> json_number(const nlohmann::json& j, std::initializer_list<const char*> path) {
+  const nlohmann::json* cur = &j;
+  for (const char* k : path) {
+    if (!cur->is_object() || !cur->contains(k)) return std::nullopt;
+    cur = &(*cur)[k];
+  }
+  if (!cur->is_number()) return std::nullopt;
+  return cur->get<double>();
+}
+
+std::optional<malloccount::CounterSnapshot> snapshot(const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  return malloccount::read_counters(path);
+}
+
+}  // namespace
+
+std::vector<std::string> wsload_args(const LoadSpec& l, ScenarioKind kind, bool raw_tcp, const std::string& host,
+                                     uint16_t port) {
+  std::vector<std::string> a = {"--host", host, "--port", std::to_string(port)};
+  if (raw_tcp) a.push_back("--raw");
+  if (kind == ScenarioKind::Idle) a.push_back("--idle");
+  if (kind == ScenarioKind::Broadcast) a.push_back("--broadcast");
+  if (!raw_tcp) a.insert(a.end(), {"--path", l.path});
+  a.insert(a.end(), {"--connections", std::to_string(l.connections), "--threads", std::to_string(l.threads)});
+  if (kind != ScenarioKind::Idle) {
+    a.insert(a.end(), {"--payload", l.payload});
+    if (!l.weights.empty()) a.insert(a.end(), {"--weights", l.weights});
+    if (l.text) a.push_back("--text");
+    if (l.fragments > 1 && !raw_tcp) a.insert(a.end(), {"--fragments", std::to_string(l.fragments)});
+    if (l.rate > 0) {
+      a.insert(a.end(), {"--rate", fmt_number(l.rate)});
+    } else {
+      a.insert(a.end(), {"--pipeline", std::to_string(l.pipeline)});
+    }
+    if (l.churn > 0) a.insert(a.end(), {"--churn", std::to_string(l.churn)});
+  }
+  a.insert(a.end(), {"--duration", fmt_number(l.duration_s), "--warmup",
+                     fmt_number(kind == ScenarioKind::Idle ? 0.0 : l.warmup_s), "--json", "--quiet"});
+  return a;
+}
+
+void compute_metrics(RunRecord& rec, const nlohmann::json& w, const ServerWindow& sw, const CountDelta& c,
+                     ScenarioKind kind, const MeasureEnv& env) {
+  MetricValues& m = rec.metrics;
+  const double messages = json_number(w, {"messages"}).value_or(0);
+  const double sent = json_number(w, {"sent"}).value_or(0);
+  const double duration = json_number(w, {"duration_s"}).value_or(0);
+  // Without wsload's window markers the server-side window spans wsload's whole life, whose
+  // messages are all those sent (warm-up and drain included), not only the measured ones.
+  const double conns = json_number(w, {"connections", "established"}).value_or(0);
+  // Broadcast: a "message" is a delivery, and over wsload's lifetime the deliveries are the
+  // publisher's messages times the receivers.
+  const double lifetime_msgs = kind == ScenarioKind::Broadcast ? sent * conns : sent;
+  const double window_msgs = sw.source == WindowSource::Markers ? messages : lifetime_msgs;
+  const double window_handshakes = json_number(w, {"window_handshakes"}).value_or(0);
+
+  if (kind != ScenarioKind::Idle) {
+    m.set("msgs_per_sec", json_number(w, {"msgs_per_sec"}));
+    m.set("mb_per_sec", json_number(w, {"mb_per_sec"}));
+    m.set("latency_p50_us", json_number(w, {"latency_us", "p50"}));
+    m.set("latency_p90_us", json_number(w, {"latency_us", "p90"}));
+    m.set("latency_p99_us", json_number(w, {"latency_us", "p99"}));
+    m.set("latency_p999_us", json_number(w, {"latency_us", "p999"}));
+    m.set("latency_p9999_us", json_number(w, {"latency_us", "p9999"}));
+    m.set("latency_max_us", json_number(w, {"latency_us", "max"}));
+    m.set("load_cpu_us_per_msg", json_number(w, {"cpu", "us_per_msg"}));
+    m.set("behind_schedule", rec.load.rate > 0 ? json_number(w, {"behind_schedule"}) : std::nullopt);
+    m.set("offered_rate", rec.load.rate > 0 ? std::optional<double>(rec.load.rate) : std::nullopt);
+  }
+  const double load_cpu = json_number(w, {"cpu", "user_s"}).value_or(0) + json_number(w, {"cpu", "sys_s"}).value_or(0);
+  if (duration > 0) m.set("load_cpu_util", load_cpu / duration);
+  m.set("errors", json_number(w, {"errors", "total"}));
+  m.set("connections", conns);
+
+  if (rec.pass == RunPass::Time && sw.source != WindowSource::None) {
+    if (sw.wall_s > 0) m.set("server_cpu_util", sw.cpu_s / sw.wall_s);
+    if (window_msgs > 0 && kind != ScenarioKind::Idle) {
+      m.set("server_cpu_us_per_msg", sw.cpu_s * 1e6 / window_msgs);
+      if (sw.cpu_s > 0) m.set("msgs_per_server_cpu_sec", window_msgs / sw.cpu_s);
+    }
+    if (kind == ScenarioKind::Churn) {
+      m.set("handshakes_per_sec", json_number(w, {"handshakes_per_sec"}));
+      if (window_handshakes > 0) m.set("server_cpu_us_per_handshake", sw.cpu_s * 1e6 / window_handshakes);
+    }
+    m.set("rss_start_kib", static_cast<double>(sw.rss_start_kib));
+    m.set("rss_max_kib", static_cast<double>(sw.rss_max_kib));
+    m.set("rss_hwm_kib", static_cast<double>(sw.hwm_kib));
+    if (conns > 0 && sw.rss_max_kib >= sw.rss_start_kib) {
+      m.set("rss_per_conn_bytes", static_cast<double>(sw.rss_max_kib - sw.rss_start_kib) * 1024.0 / conns);
+    }
+    const double load_util = duration > 0 ? load_cpu / duration : 0;
+    const double server_util = sw.wall_s > 0 ? sw.cpu_s / sw.wall_s : 0;
+    if (load_util >= env.load_saturated_at && server_util < env.server_busy_below) {
+      rec.flags.push_back("load_generator_saturated");
+    }
+  }
+  if (rec.pass == RunPass::Count && c.measured) {
+    if (kind == ScenarioKind::Idle) {
+      if (conns > 0) m.set("allocations_per_conn", c.allocations / conns);
+    } else if (window_msgs > 0) {
+      m.set("allocations_per_msg", c.allocations / window_msgs);
+      m.set("alloc_bytes_per_msg", c.bytes / window_msgs);
+      m.set("frees_per_msg", c.frees / window_msgs);
+      if (kind == ScenarioKind::Churn && window_handshakes > 0) {
+        m.set("allocations_per_conn", c.allocations / window_handshakes);
+      }
+    }
+  }
+  if (sw.source == WindowSource::Process) rec.flags.push_back("window_is_wsload_lifetime");
+  if (json_number(w, {"errors", "total"}).value_or(0) > 0) rec.flags.push_back("wsload_errors");
+  if (rec.load.rate > 0 && json_number(w, {"errors", "client_backlog"}).value_or(0) > 0) {
+    rec.flags.push_back("open_loop_schedule_not_kept");
+  }
+}
+
+bool combine_count_runs(RunRecord& lr, const RunRecord& sr, ScenarioKind kind) {
+  if (!status_has_measurement(lr.status) || !status_has_measurement(sr.status) || !lr.counters.is_object() ||
+      !sr.counters.is_object()) {
+    return false;
+  }
+  auto num = [](const nlohmann::json& j, const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0; };
+  const double conns_l = json_number(lr.wsload, {"connections", "established"}).value_or(0);
+  const double conns_s = json_number(sr.wsload, {"connections", "established"}).value_or(0);
+  double units_l = num(lr.wsload, "sent"), units_s = num(sr.wsload, "sent");
+  if (kind == ScenarioKind::Broadcast) {
+    units_l *= conns_l;
+    units_s *= conns_s;
+  }
+  if (kind == ScenarioKind::Churn) {
+    units_l = num(lr.wsload, "handshakes");
+    units_s = num(sr.wsload, "handshakes");
+  }
+  if (conns_l != conns_s || !(units_l > units_s)) return false;
+  const double du = units_l - units_s;
+  const double da = num(lr.counters, "allocations") - num(sr.counters, "allocations");
+  const double db = num(lr.counters, "bytes_allocated") - num(sr.counters, "bytes_allocated");
+  const double df = num(lr.counters, "frees") - num(sr.counters, "frees");
+  for (const char* m : {"allocations_per_msg", "alloc_bytes_per_msg", "frees_per_msg", "allocations_per_conn"}) {
+    lr.metrics.set(m, std::nullopt);
+  }
+  if (kind == ScenarioKind::Churn) {
+    lr.metrics.set("allocations_per_conn", da / du);
+  } else {
+    lr.metrics.set("allocations_per_msg", da / du);
+    lr.metrics.set("alloc_bytes_per_msg", db / du);
+    lr.metrics.set("frees_per_msg", df / du);
+  }
+  lr.counters = {{"method", "differential: (long - short) / (units_long - units_short)"},
+                 {"long", lr.counters},
+                 {"short", sr.counters},
+                 {"units_long", units_l},
+                 {"units_short", units_s},
+                 {"unit", kind == ScenarioKind::Churn ? "handshake" : kind == ScenarioKind::Broadcast ? "delivery" : "message"},
+                 {"short_commands", {{"server", sr.server_command}, {"load", sr.load_command}}}};
+  std::erase(lr.flags, std::string("window_is_wsload_lifetime"));
+  lr.flags.push_back("counted_differentially");
+  return true;
+}
+
+RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
+  const Scenario& sc = *req.scenario;
+  const Target& t = *req.target;
+  RunRecord rec;
+  rec.scenario = sc.name;
+  rec.case_name = req.kase->name;
+  rec.target = t.name;
+  rec.repetition = req.repetition;
+  rec.pass = req.pass;
+  rec.load = req.load;
+  rec.server_args = t.takes_server_args ? req.kase->server_args : std::vector<std::string>{};
+  rec.started_utc = utc_iso(std::chrono::system_clock::now());
+  const auto run_start = Clock::now();
+  auto finish = [&](RunStatus s, std::string reason) {
+    rec.status = s;
+    rec.reason = std::move(reason);
+    rec.wall_s = std::chrono::duration<double>(Clock::now() - run_start).count();
+    return rec;
+  };
+
+  const fs::path dir = env.workdir / fmt::format("{:04}-{}-{}", req.sequence, t.name, to_string(req.pass));
+  std::string counter_file;
+  LaunchSpec ls;
+  ls.target = &t;
+  ls.host = env.host;
+  ls.extra_args = rec.server_args;
+  ls.cpu = env.server_cpu;
+  ls.workdir = dir;
+  if (req.pass == RunPass::Count) {
+    if (env.counter_lib.empty()) return finish(RunStatus::Skipped, "no counter library (libwsalloc-malloccount.so not built)");
+    counter_file = fmt::format("/dev/shm/wsbench-{}-{}.counters", ::getpid(), req.sequence);
+    ::unlink(counter_file.c_str());
+    ls.preload_first = {env.counter_lib};
+    ls.env = {{std::string(malloccount::kFileEnvVar), counter_file}};
+  }
+  struct Cleanup {
+    std::string file;
+    ~Cleanup() {
+      if (!file.empty()) ::unlink(file.c_str());
+    }
+  } cleanup{counter_file};
+
+  auto launched = launch_server(ls);
+  if (auto* f = std::get_if<LaunchFailure>(&launched)) {
+    rec.server_command = f->command;
+    return finish(RunStatus::Failed, "server: " + f->reason);
+  }
+  RunningServer& server = std::get<RunningServer>(launched);
+  rec.server_command = server.command;
+
+  auto ready = sample_process(server.server_pid);
+  if (!ready) {
+    stop_server(server, kServerStopGrace);
+    return finish(RunStatus::Failed, "server: /proc unreadable right after it was ready (did it exit?)");
+  }
+  ServerWindow sw;
+  sw.rss_start_kib = ready->rss_kib;
+  sw.rss_max_kib = ready->rss_kib;
+
+  // wsload, pinned to its own core.
+  SpawnSpec load;
+  if (env.load_cpu >= 0) load.argv = {"taskset", "-c", std::to_string(env.load_cpu)};
+  load.argv.push_back(env.wsload);
+  for (std::string& a : wsload_args(req.load, sc.kind, t.raw_tcp, env.host, server.port)) load.argv.push_back(std::move(a));
+  load.stdout_path = (dir / "wsload.json").string();
+  load.stderr_pipe = true;
+  rec.load_command = format_command({}, load.argv);
+
+  std::optional<ProcSample> win_start, win_end;
+  std::optional<malloccount::CounterSnapshot> count_start, count_end;
+  bool start_marker = false, end_marker = false;
+  // Fallback window: wsload's whole life. Taken just before it starts.
+  auto life_start = sample_process(server.server_pid);
+  auto life_count_start = req.pass == RunPass::Count ? snapshot(counter_file) : std::nullopt;
+
+  ChildProcess wsload;
+  try {
+    wsload = ChildProcess::spawn(load);
+  } catch (const std::exception& e) {
+    stop_server(server, kServerStopGrace);
+    return finish(RunStatus::Failed, fmt::format("wsload: {}", e.what()));
+  }
+  const double backstop_s = req.load.warmup_s + req.load.duration_s + kLoadBackstopMarginS +
+                            static_cast<double>(req.load.connections) / 1000.0;
+  const auto backstop = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(backstop_s));
+  std::string err_text;
+  size_t scanned = 0;
+  bool server_died = false;
+  bool stderr_open = true;
+  while (true) {
+    stderr_open = wsload.drain_stderr(err_text) && stderr_open;
+    // Window markers: whole lines only.
+    size_t nl;
+    while ((nl = err_text.find('\n', scanned)) != std::string::npos) {
+      const std::string line = lower(err_text.substr(scanned, nl - scanned));
+      scanned = nl + 1;
+      if (!start_marker && line.find("window start") != std::string::npos) {
+        start_marker = true;
+        win_start = sample_process(server.server_pid);
+        if (req.pass == RunPass::Count) count_start = snapshot(counter_file);
+      } else if (start_marker && !end_marker && line.find("window end") != std::string::npos) {
+        end_marker = true;
+        win_end = sample_process(server.server_pid);
+        if (req.pass == RunPass::Count) count_end = snapshot(counter_file);
+      }
+    }
+    if (auto s = sample_process(server.server_pid)) {
+      sw.rss_max_kib = std::max(sw.rss_max_kib, s->rss_kib);
+    } else {
+      server_died = true;
+    }
+    if (wsload.poll()) break;
+    if (Clock::now() > backstop) {
+      wsload.terminate(std::chrono::milliseconds(500));
+      stop_server(server, kServerStopGrace);
+      return finish(RunStatus::Failed, fmt::format("wsload still running after {:.0f} s (its own hard timeout did not fire)", backstop_s));
+    }
+    // Wake on wsload's stderr (a window marker is acted on within microseconds) or for the next
+    // RSS sample, whichever comes first.
+    if (stderr_open) {
+      pollfd p{wsload.stderr_fd(), POLLIN, 0};
+      ::poll(&p, 1, static_cast<int>(kRssSampleEvery.count()));
+    } else {
+      std::this_thread::sleep_for(kRssSampleEvery);
+    }
+  }
+  wsload.drain_stderr(err_text);
+  auto life_end = sample_process(server.server_pid);
+  auto life_count_end = req.pass == RunPass::Count ? snapshot(counter_file) : std::nullopt;
+  if (!life_end) server_died = true;
+
+  if (start_marker && end_marker && win_start && win_end) {
+    sw.source = WindowSource::Markers;
+  } else if (life_start && life_end) {
+    sw.source = WindowSource::Process;
+    win_start = life_start;
+    win_end = life_end;
+    count_start = life_count_start;
+    count_end = life_count_end;
+  }
+  // Idle: connections are made before the measured window, so its allocations are counted over
+  // wsload's life (connect, hold, close).
+  if (sc.kind == ScenarioKind::Idle && req.pass == RunPass::Count) {
+    count_start = life_count_start;
+    count_end = life_count_end;
+  }
+  if (win_start && win_end) {
+    sw.cpu_s = win_end->cpu_s() - win_start->cpu_s();
+    sw.wall_s = std::chrono::duration<double>(win_end->at - win_start->at).count();
+    sw.hwm_kib = win_end->hwm_kib;
+    rec.window = sw.source;
+    rec.window_s = sw.wall_s;
+  }
+
+  // After the window: the server's own statistics (GET /stats allocates, so never inside it).
+  if (t.serves_stats && !server_died) {
+    if (auto body = http_get(env.host, server.port, "/stats", std::chrono::milliseconds(2000))) {
+      rec.server_stats = nlohmann::json::parse(*body, nullptr, false);
+      if (rec.server_stats.is_discarded()) rec.server_stats = *body;
+    }
+  }
+  StopOutcome stop = stop_server(server, kServerStopGrace);
+  nlohmann::json exit_stats = nullptr;
+  if (t.serves_stats) {
+    // wsalloc-server prints its statistics as one JSON line on stderr at exit.
+    std::istringstream lines(stop.stderr_tail);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (!line.empty() && line[0] == '{') {
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (!j.is_discarded()) exit_stats = j;
+      }
+    }
+  }
+  rec.server_exit = {{"status", stop.status.describe()}, {"clean", stop.clean}, {"stats", exit_stats}};
+
+  const ExitStatus load_status = *wsload.status();
+  nlohmann::json wj;
+  {
+    std::ifstream in(load.stdout_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    wj = nlohmann::json::parse(ss.str(), nullptr, false);
+  }
+  const bool have_json = !wj.is_discarded() && wj.is_object();
+  if (have_json) {
+    rec.wsload = wj;
+    std::error_code ec;
+    fs::remove(load.stdout_path, ec);  // kept in the record; the logs keep only what is not
+  }
+
+  CountDelta cd;
+  if (req.pass == RunPass::Count) {
+    if (count_start && count_end) {
+      try {
+        malloccount::CounterSnapshot d = *count_end - *count_start;
+        cd.measured = true;
+        cd.allocations = static_cast<double>(d.allocations);
+        cd.frees = static_cast<double>(d.frees);
+        cd.bytes = static_cast<double>(d.bytes_allocated);
+        rec.counters = d;
+      } catch (const std::exception& e) {
+        rec.flags.push_back(std::string("counter_delta_invalid: ") + e.what());
+      }
+    } else {
+      malloccount::ReadError why = malloccount::ReadError::None;
+      malloccount::read_counters(counter_file, why);
+      rec.flags.push_back(fmt::format("counter_unreadable: {} ({})", malloccount::read_error_name(why), counter_file));
+    }
+  }
+
+  if (!have_json) {
+    return finish(RunStatus::Failed, fmt::format("wsload {} without a JSON result: {}", load_status.describe(),
+                                                 last_line(err_text.substr(err_text.size() > 2048 ? err_text.size() - 2048 : 0))));
+  }
+  compute_metrics(rec, wj, sw, cd, sc.kind, env);
+  if (server_died) return finish(RunStatus::Failed, "server exited during the run: " + stop.status.describe() + " " + last_line(stop.stderr_tail));
+  // wsload exit codes: 0 ok, 1 errors counted; anything else means no valid measurement.
+  if (load_status.how == ExitStatus::How::Exited && load_status.code == 1) {
+    const std::string first = wj.contains("first_errors") && wj["first_errors"].is_array() && !wj["first_errors"].empty()
+                                  ? wj["first_errors"][0].dump()
+                                  : std::string("see wsload.errors");
+    return finish(RunStatus::Errors, "wsload counted errors: " + first);
+  }
+  if (!load_status.ok()) {
+    return finish(RunStatus::Failed, fmt::format("wsload {}: {}", load_status.describe(), last_line(err_text)));
+  }
+  if (req.pass == RunPass::Count && !cd.measured) return finish(RunStatus::Failed, "allocation counter could not be read");
+  return finish(RunStatus::Ok, "");
+}
+
+}  // namespace wsalloc::bench

@@ -1,0 +1,80 @@
+// measure_run(): one measurement, start to finish.
+//
+//   1. start the server pinned to `server_cpu` (count pass: with the LD_PRELOAD counter), wait for
+//      it to be ready, sample /proc (RSS before any connection)
+//   2. start wsload pinned to `load_cpu`; while it runs, sample the server's RSS every 20 ms and,
+//      at wsload's "window start" / "window end" stderr lines, the server's CPU time and the
+//      allocation counters (without markers: at wsload's start and exit, flagged)
+//   3. GET /stats (outside the window: it allocates), SIGTERM the server by PID, collect its exit
+//      status and exit statistics
+//   4. turn wsload's JSON and the samples into metrics (metrics.hpp)
+// Never throws for a measurement problem: a failure is a record with status Failed and a reason.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bench/run_record.hpp"
+#include "bench/scenario.hpp"
+#include "bench/targets.hpp"
+
+namespace wsalloc::bench {
+
+struct MeasureEnv {
+  std::string host = "127.0.0.1";
+  std::string wsload;           // path of the wsload binary
+  std::string counter_lib;      // libwsalloc-malloccount.so; "" = no counting passes
+  int server_cpu = 0;           // taskset -c; -1 = not pinned
+  int load_cpu = 1;
+  std::filesystem::path workdir;  // per-run logs go to workdir/<n>-<target>/
+  // Flags a run whose load generator was the bottleneck: wsload busy >= this share of one core
+  // while the server is below kServerBusyBelow.
+  double load_saturated_at = 0.90;
+  double server_busy_below = 0.75;
+};
+
+struct MeasureRequest {
+  const Scenario* scenario = nullptr;
+  const Case* kase = nullptr;
+  const Target* target = nullptr;
+  LoadSpec load;                // resolved: quick overrides, CLI overrides, open-loop rate
+  uint32_t repetition = 1;
+  RunPass pass = RunPass::Time;
+  uint32_t sequence = 0;        // run number, for the log folder name
+};
+
+RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req);
+
+// wsload's arguments for a case on a target (raw targets get --raw). Exposed for tests and `list`.
+std::vector<std::string> wsload_args(const LoadSpec& load, ScenarioKind kind, bool raw_tcp,
+                                     const std::string& host, uint16_t port);
+
+// Metrics from wsload's JSON and the server samples; separated from the process handling so that
+// tests can feed it fixed numbers.
+struct ServerWindow {
+  double cpu_s = 0;             // server user+sys over the window
+  double wall_s = 0;            // window wall time
+  uint64_t rss_start_kib = 0;   // when ready, before wsload
+  uint64_t rss_max_kib = 0;     // largest sample during wsload's run
+  uint64_t hwm_kib = 0;         // VmHWM at the window's end
+  WindowSource source = WindowSource::None;
+};
+struct CountDelta {
+  bool measured = false;
+  double allocations = 0, frees = 0, bytes = 0;
+};
+void compute_metrics(RunRecord& rec, const nlohmann::json& wsload, const ServerWindow& w, const CountDelta& c,
+                     ScenarioKind kind, const MeasureEnv& env);
+
+// Differential counting, for when wsload gives no window markers: two counting runs on fresh
+// servers, one longer than the other. Connection set-up, warm-up growth and teardown are the same
+// in both, so they cancel exactly:
+//   allocations_per_msg = (A_long - A_short) / (sent_long - sent_short)
+//   (churn: allocations_per_conn = (A_long - A_short) / (handshakes_long - handshakes_short))
+// `long_run` becomes the combined record (its counters keep both deltas). Returns false, and
+// leaves the lifetime figures with a flag, when the difference is not usable (a run failed, or the
+// longer run did not send more messages).
+bool combine_count_runs(RunRecord& long_run, const RunRecord& short_run, ScenarioKind kind);
+
+}  // namespace wsalloc::bench

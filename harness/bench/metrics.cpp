@@ -1,0 +1,102 @@
+#include "bench/metrics.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace wsalloc::bench {
+
+const std::vector<MetricInfo>& metric_catalogue() {
+  static const std::vector<MetricInfo> k = {
+      {"msgs_per_sec", "msg/s", true, "verified echoes (broadcast: deliveries) per second of the measured window"},
+      {"mb_per_sec", "MB/s", true, "payload bytes per second, one direction, 10^6 B"},
+      {"msgs_per_server_cpu_sec", "msg/cpu-s", true, "messages per second of server CPU time (user+sys): the fair throughput"},
+      {"server_cpu_us_per_msg", "us/msg", false, "server CPU time (user+sys, /proc/PID/stat) per message"},
+      {"server_cpu_util", "cores", std::nullopt, "server CPU time / window wall time (1.0 = one core busy)"},
+      {"load_cpu_us_per_msg", "us/msg", false, "wsload's own CPU time per message (its workers, measured window)"},
+      {"load_cpu_util", "cores", std::nullopt, "wsload CPU time / window wall time"},
+      {"latency_p50_us", "us", false, "round-trip latency, 50th percentile (open loop: from the intended send time)"},
+      {"latency_p90_us", "us", false, "round-trip latency, 90th percentile"},
+      {"latency_p99_us", "us", false, "round-trip latency, 99th percentile"},
+      {"latency_p999_us", "us", false, "round-trip latency, 99.9th percentile"},
+      {"latency_p9999_us", "us", false, "round-trip latency, 99.99th percentile"},
+      {"latency_max_us", "us", false, "round-trip latency, maximum"},
+      {"allocations_per_msg", "alloc/msg", false, "malloc-family allocations per message (LD_PRELOAD counter, counting pass)"},
+      {"alloc_bytes_per_msg", "B/msg", false, "bytes requested from malloc per message (counting pass)"},
+      {"frees_per_msg", "free/msg", false, "free() calls per message (counting pass)"},
+      {"allocations_per_conn", "alloc/conn", false, "allocations per connection opened in the window (churn, idle; counting pass)"},
+      {"rss_start_kib", "KiB", false, "server VmRSS when ready, before any connection"},
+      {"rss_max_kib", "KiB", false, "largest server VmRSS sampled during the run"},
+      {"rss_hwm_kib", "KiB", false, "server VmHWM (peak RSS since start) at the end of the window"},
+      {"rss_per_conn_bytes", "B/conn", false, "(largest VmRSS - VmRSS when ready) / connections"},
+      {"handshakes_per_sec", "handshake/s", true, "completed opening handshakes per second (churn)"},
+      {"server_cpu_us_per_handshake", "us/handshake", false, "server CPU per connection opened in the window (churn)"},
+      {"errors", "count", false, "wsload errors of every kind (mismatch, missing, unexpected close, ...)"},
+      {"behind_schedule", "count", false, "open loop: sends that left later than wsload's tolerance"},
+      {"offered_rate", "msg/s", std::nullopt, "open loop: the rate wsload was asked to send"},
+      {"connections", "count", std::nullopt, "connections established"},
+  };
+  return k;
+}
+
+const MetricInfo* find_metric(std::string_view name) {
+  for (const MetricInfo& m : metric_catalogue()) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+void MetricValues::set(std::string_view name, std::optional<double> v) {
+  if (!find_metric(name)) throw std::out_of_range("metric '" + std::string(name) + "' is not in the catalogue");
+  if (v && !std::isfinite(*v)) v.reset();
+  for (auto& [n, val] : values_) {
+    if (n == name) {
+      val = v;
+      return;
+    }
+  }
+  values_.emplace_back(std::string(name), v);
+}
+
+std::optional<double> MetricValues::get(std::string_view name) const {
+  for (const auto& [n, val] : values_) {
+    if (n == name) return val;
+  }
+  return std::nullopt;
+}
+
+bool MetricValues::has(std::string_view name) const { return get(name).has_value(); }
+
+nlohmann::json MetricValues::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const MetricInfo& m : metric_catalogue()) {
+    auto v = get(m.name);
+    j[std::string(m.name)] = {
+        {"value", v ? nlohmann::json(*v) : nlohmann::json(nullptr)},
+        {"unit", m.unit},
+        {"higher_is_better", m.higher_is_better ? nlohmann::json(*m.higher_is_better) : nlohmann::json(nullptr)}};
+  }
+  return j;
+}
+
+MetricValues MetricValues::from_json(const nlohmann::json& j) {
+  MetricValues out;
+  for (const auto& [name, entry] : j.items()) {
+    if (!find_metric(name)) continue;
+    const nlohmann::json& v = entry.is_object() ? entry.at("value") : entry;
+    out.set(name, v.is_number() ? std::optional<double>(v.get<double>()) : std::nullopt);
+  }
+  return out;
+}
+
+nlohmann::json metric_catalogue_json() {
+  nlohmann::json j = nlohmann::json::object();
+  for (const MetricInfo& m : metric_catalogue()) {
+    j[std::string(m.name)] = {
+        {"unit", m.unit},
+        {"higher_is_better", m.higher_is_better ? nlohmann::json(*m.higher_is_better) : nlohmann::json(nullptr)},
+        {"description", m.description}};
+  }
+  return j;
+}
+
+}  // namespace wsalloc::bench

@@ -1,0 +1,64 @@
+// bun_echo.js: Bun's built-in WebSocket server (uWebSockets underneath) as an echo peer.
+//
+//   bun harness/bench/peers/bun_echo.js --host H --port P
+//
+// CLI contract (shared with wsalloc-server and the other peers): --port 0 picks a free port; prints
+// exactly one line `listening on H:P` when ready; on SIGINT/SIGTERM closes every connection and
+// exits 0; a bad flag is reported on stderr and exits 2.
+//
+// Settings chosen to match wsalloc's server, so the comparison is like for like: no compression,
+// 16 MiB max message (wsalloc's default), no idle timeout and no automatic pings (wsload's runs are
+// silent for longer than Bun's 120 s default only in soak tests, but pings would add traffic), and
+// every echo sent with the opcode it arrived with (Bun hands text as a string, binary as a Buffer).
+"use strict";
+
+const kExitUsage = 2;
+const kMaxMessage = 16 * 1024 * 1024;
+
+function parseArgs(argv) {
+  const opts = { host: "127.0.0.1", port: 0 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === "--host" && value !== undefined) { opts.host = value; i++; continue; }
+    if (flag === "--port" && value !== undefined && /^\d+$/.test(value) && Number(value) <= 65535) {
+      opts.port = Number(value); i++; continue;
+    }
+    if (flag === "--threads" && value !== undefined) { i++; continue; }  // Bun serves on one thread
+    if (flag === "--help" || flag === "-h") {
+      console.log("usage: bun bun_echo.js [--host H] [--port P]   (--port 0 picks a free port)");
+      process.exit(0);
+    }
+    console.error(`bun_echo: bad argument '${flag}'${value !== undefined ? ` '${value}'` : ""}` +
+                  " (expected --host H, --port 0..65535)");
+    process.exit(kExitUsage);
+  }
+  return opts;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+
+const server = Bun.serve({
+  hostname: opts.host,
+  port: opts.port,
+  fetch(req, srv) {
+    if (srv.upgrade(req)) return undefined;
+    return new Response("WebSocket echo only\n", { status: 426, headers: { "Sec-WebSocket-Version": "13" } });
+  },
+  websocket: {
+    maxPayloadLength: kMaxMessage,
+    perMessageDeflate: false,
+    idleTimeout: 0,
+    sendPings: false,
+    message(ws, message) { ws.send(message); },
+  },
+});
+
+console.log(`listening on ${opts.host}:${server.port}`);
+
+function shutdown() {
+  server.stop(true);  // true: close active connections now
+  process.exit(0);
+}
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);

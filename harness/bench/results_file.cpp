@@ -1,0 +1,180 @@
+#include "bench/results_file.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include <fmt/core.h>
+
+#include "bench/aggregate.hpp"
+#include "bench/clock_text.hpp"
+#include "bench/metrics.hpp"
+
+namespace fs = std::filesystem;
+
+namespace wsalloc::bench {
+
+nlohmann::json target_to_json(const Target& t) {
+  return {{"name", t.name},
+          {"kind", to_string(t.kind)},
+          {"description", t.description},
+          {"available", t.available},
+          {"reason", t.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.reason)},
+          {"counter", to_string(t.counter)},
+          {"counter_note", t.counter_note.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.counter_note)},
+          {"version", t.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.version)}};
+}
+
+nlohmann::json scenario_to_json(const Scenario& s) {
+  nlohmann::json cases = nlohmann::json::array();
+  for (const Case& c : s.cases) {
+    cases.push_back({{"name", c.name}, {"load", load_to_json(c.load)}, {"quick_load", load_to_json(c.quick_load)},
+                     {"server_args", c.server_args}, {"quick", c.quick}});
+  }
+  return {{"name", s.name},
+          {"file", s.file.filename().string()},
+          {"description", s.description},
+          {"kind", to_string(s.kind)},
+          {"needs", s.needs_note.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.needs_note)},
+          {"requires",
+           {{"raw", s.requires_.raw},
+            {"features", s.requires_.features},
+            {"server_flags", s.requires_.server_flags},
+            {"targets", s.requires_.target_kinds}}},
+          {"cases", cases}};
+}
+
+nlohmann::json build_results_json(const ResultsContent& c) {
+  nlohmann::json targets = nlohmann::json::array();
+  for (const Target& t : c.targets) targets.push_back(target_to_json(t));
+  nlohmann::json scenarios = nlohmann::json::array();
+  for (const Scenario* s : c.scenarios) scenarios.push_back(scenario_to_json(*s));
+  nlohmann::json records = nlohmann::json::array();
+  for (const RunRecord& r : c.records) records.push_back(r.to_json());
+  nlohmann::json summary = nlohmann::json::array();
+  for (const SummaryRow& row : summarise(c.records)) summary.push_back(row.to_json());
+  return {{"schema", kResultsSchema},
+          {"schema_version", kResultsSchemaVersion},
+          {"meta", c.meta},
+          {"settings", c.settings},
+          {"metrics", metric_catalogue_json()},
+          {"targets", targets},
+          {"scenarios", scenarios},
+          {"records", records},
+          {"summary", summary},
+          {"profiles", c.profiles}};
+}
+
+fs::path create_run_dir(const fs::path& root, const std::string& short_sha, bool dirty) {
+  const std::string base = fmt::format("{}-{}{}", utc_compact(std::chrono::system_clock::now()), short_sha,
+                                       dirty ? "-dirty" : "");
+  fs::create_directories(root / "runs");
+  for (int n = 1; n < 1000; ++n) {
+    fs::path p = root / "runs" / (n == 1 ? base : fmt::format("{}-{}", base, n));
+    std::error_code ec;
+    if (fs::create_directory(p, ec)) return p;
+    if (ec) throw fs::filesystem_error("create_run_dir", p, ec);
+  }
+  throw std::runtime_error("create_run_dir: 999 runs with the same name under " + (root / "runs").string());
+}
+
+void write_json_atomic(const fs::path& path, const nlohmann::json& j) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    out << j.dump(1) << '\n';
+    if (!out) throw std::runtime_error("write failed: " + tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+
+void update_latest_link(const fs::path& root, const fs::path& run_dir) {
+  const fs::path link = root / "latest";
+  const fs::path tmp = root / ".latest.tmp";
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  fs::create_directory_symlink(fs::relative(run_dir, root), tmp);
+  fs::rename(tmp, link);  // rename(2) replaces the old link atomically
+}
+
+std::vector<std::string> validate_results_json(const nlohmann::json& j) {
+  std::vector<std::string> problems;
+  auto need = [&](const nlohmann::json& obj, const char* key, const char* where, nlohmann::json::value_t type) {
+    if (!obj.is_object() || !obj.contains(key)) {
+      problems.push_back(fmt::format("{}: missing \"{}\"", where, key));
+      return false;
+    }
+    if (obj[key].type() != type && !(type == nlohmann::json::value_t::number_float && obj[key].is_number())) {
+      problems.push_back(fmt::format("{}: \"{}\" has type {}", where, key, obj[key].type_name()));
+      return false;
+    }
+    return true;
+  };
+  using T = nlohmann::json::value_t;
+  if (!j.is_object()) return {"not a JSON object"};
+  if (j.value("schema", "") != kResultsSchema) problems.push_back("schema is not wsalloc-bench-results");
+  if (!j.contains("schema_version") || !j["schema_version"].is_number_integer()) {
+    problems.push_back("top: schema_version missing or not an integer");
+  }
+  if (need(j, "meta", "top", T::object)) {
+    const auto& m = j["meta"];
+    if (need(m, "git", "meta", T::object)) {
+      need(m["git"], "sha", "meta.git", T::string);
+      need(m["git"], "dirty", "meta.git", T::boolean);
+    }
+    if (need(m, "build", "meta", T::object)) {
+      need(m["build"], "compiler", "meta.build", T::string);
+      need(m["build"], "flags", "meta.build", T::string);
+    }
+    if (need(m, "cpu", "meta", T::object)) need(m["cpu"], "model", "meta.cpu", T::string);
+    need(m, "kernel", "meta", T::string);
+    need(m, "glibc", "meta", T::string);
+    need(m, "date_utc", "meta", T::string);
+    need(m, "load_average", "meta", T::object);
+  }
+  need(j, "metrics", "top", T::object);
+  need(j, "targets", "top", T::array);
+  need(j, "scenarios", "top", T::array);
+  auto check_metrics = [&](const nlohmann::json& ms, const std::string& where, bool summary) {
+    for (const MetricInfo& info : metric_catalogue()) {
+      const std::string k(info.name);
+      if (!ms.contains(k)) {
+        problems.push_back(fmt::format("{}: metric {} missing", where, k));
+        continue;
+      }
+      const auto& v = ms[k];
+      if (!v.contains("unit") || v["unit"] != info.unit) problems.push_back(fmt::format("{}: {} unit", where, k));
+      if (!v.contains("higher_is_better")) problems.push_back(fmt::format("{}: {} higher_is_better", where, k));
+      const char* value_key = summary ? "median" : "value";
+      if (!v.contains(value_key) || !(v[value_key].is_number() || v[value_key].is_null())) {
+        problems.push_back(fmt::format("{}: {} {} not a number or null", where, k, value_key));
+      }
+    }
+  };
+  if (need(j, "records", "top", T::array)) {
+    size_t i = 0;
+    for (const auto& r : j["records"]) {
+      const std::string where = fmt::format("records[{}]", i++);
+      for (const char* k : {"scenario", "case", "target", "pass", "status"}) need(r, k, where.c_str(), T::string);
+      need(r, "repetition", where.c_str(), T::number_unsigned);
+      need(r, "commands", where.c_str(), T::object);
+      if (need(r, "metrics", where.c_str(), T::object)) check_metrics(r["metrics"], where, false);
+      const std::string st = r.value("status", "");
+      if (st != "ok" && st != "errors" && (!r.contains("reason") || !r["reason"].is_string())) {
+        problems.push_back(where + ": status " + st + " without a reason");
+      }
+    }
+  }
+  if (need(j, "summary", "top", T::array)) {
+    size_t i = 0;
+    for (const auto& r : j["summary"]) {
+      const std::string where = fmt::format("summary[{}]", i++);
+      for (const char* k : {"scenario", "case", "target", "status"}) need(r, k, where.c_str(), T::string);
+      if (need(r, "metrics", where.c_str(), T::object)) check_metrics(r["metrics"], where, true);
+    }
+  }
+  return problems;
+}
+
+}  // namespace wsalloc::bench

@@ -1,0 +1,477 @@
+#include "bench/scenario.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include <toml++/toml.h>
+
+namespace fs = std::filesystem;
+
+namespace wsalloc::bench {
+
+const char* to_string(ScenarioKind k) noexcept {
+  switch (k) {
+    case ScenarioKind::Echo: return "echo";
+    case ScenarioKind::Churn: return "churn";
+    case ScenarioKind::Idle: return "idle";
+    case ScenarioKind::LatencyAtRate: return "latency-at-rate";
+    case ScenarioKind::Broadcast: return "broadcast";
+    case ScenarioKind::Executor: return "executor";
+  }
+  return "?";
+}
+
+ScenarioError::ScenarioError(fs::path file, uint32_t line, std::string key, std::string message)
+    : std::runtime_error(fmt::format("{}:{}: key '{}': {}", file.string(), line, key, message)),
+      file_(std::move(file)),
+      line_(line),
+      key_(std::move(key)) {}
+
+namespace {
+
+constexpr int64_t kMaxConnections = 100'000;  // wsload and the fd limit give out long before this
+constexpr double kMaxSeconds = 3600;
+
+uint32_t line_of(const toml::node* n) { return n ? static_cast<uint32_t>(n->source().begin.line) : 0; }
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date/time";
+  }
+}
+
+// Reads one TOML table, remembering which keys were consumed so that anything left over (a typo,
+// a key of another kind) is reported with its line instead of being ignored.
+class TableReader {
+ public:
+  TableReader(const toml::table& t, std::string prefix, const fs::path& file)
+      : t_(t), prefix_(std::move(prefix)), file_(file) {}
+
+  [[noreturn]] void fail(std::string_view key, const toml::node* at, const std::string& msg) const {
+    throw ScenarioError(file_, at ? line_of(at) : line_of(&t_), full(key), msg);
+  }
+
+  const toml::node* get(std::string_view key) {
+    seen_.insert(std::string(key));
+    return t_.get(key);
+  }
+
+  std::optional<int64_t> integer(std::string_view key, int64_t min, int64_t max) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    auto v = n->value_exact<int64_t>();
+    if (!v) fail(key, n, fmt::format("expected an integer in [{}, {}], got {}", min, max, type_name(*n)));
+    if (*v < min || *v > max) fail(key, n, fmt::format("{} is outside [{}, {}]", *v, min, max));
+    return v;
+  }
+
+  std::optional<double> number(std::string_view key, double min, double max, bool min_exclusive = false) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    std::optional<double> v;
+    if (auto i = n->value_exact<int64_t>()) v = static_cast<double>(*i);
+    else if (auto d = n->value_exact<double>()) v = *d;
+    if (!v) fail(key, n, fmt::format("expected a number, got {}", type_name(*n)));
+    const bool low = min_exclusive ? !(*v > min) : !(*v >= min);
+    if (!std::isfinite(*v) || low || *v > max) {
+      fail(key, n, fmt::format("{} is outside {}{}, {}]", *v, min_exclusive ? "(" : "[", min, max));
+    }
+    return v;
+  }
+
+  std::optional<bool> boolean(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    auto v = n->value_exact<bool>();
+    if (!v) fail(key, n, fmt::format("expected true or false, got {}", type_name(*n)));
+    return v;
+  }
+
+  std::optional<std::string> string(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    auto v = n->value_exact<std::string>();
+    if (!v) fail(key, n, fmt::format("expected a string, got {}", type_name(*n)));
+    return v;
+  }
+
+  std::optional<std::vector<std::string>> strings(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    const toml::array* a = n->as_array();
+    if (!a) fail(key, n, fmt::format("expected an array of strings, got {}", type_name(*n)));
+    std::vector<std::string> out;
+    for (const toml::node& e : *a) {
+      auto v = e.value_exact<std::string>();
+      if (!v) fail(key, &e, fmt::format("expected an array of strings, found {}", type_name(e)));
+      out.push_back(*v);
+    }
+    return out;
+  }
+
+  // A size list for wsload: "32,512,16KiB", 32, or [32, "64KiB"]. Returned in wsload's syntax.
+  std::optional<std::string> size_list(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    std::vector<std::string> parts;
+    auto add = [&](const toml::node& e) {
+      if (auto i = e.value_exact<int64_t>()) {
+        if (*i < 0 || *i > (int64_t{1} << 30)) fail(key, &e, fmt::format("size {} is outside [0, 1 GiB]", *i));
+        parts.push_back(std::to_string(*i));
+      } else if (auto s = e.value_exact<std::string>()) {
+        std::stringstream ss(*s);
+        std::string item;
+        while (std::getline(ss, item, ',')) parts.push_back(item);
+      } else {
+        fail(key, &e, fmt::format("expected a size (integer or \"64KiB\"), got {}", type_name(e)));
+      }
+    };
+    if (const toml::array* a = n->as_array()) {
+      for (const toml::node& e : *a) add(e);
+    } else {
+      add(*n);
+    }
+    if (parts.empty()) fail(key, n, "expected at least one size");
+    for (std::string& p : parts) {
+      p.erase(0, p.find_first_not_of(" \t"));
+      p.erase(p.find_last_not_of(" \t") + 1);
+      size_t digits = 0;
+      while (digits < p.size() && std::isdigit(static_cast<unsigned char>(p[digits]))) ++digits;
+      std::string suffix = p.substr(digits);
+      std::transform(suffix.begin(), suffix.end(), suffix.begin(), [](unsigned char c) { return std::tolower(c); });
+      static const std::set<std::string> kSuffixes = {"", "b", "k", "kb", "kib", "m", "mb", "mib"};
+      if (digits == 0 || !kSuffixes.count(suffix)) {
+        fail(key, n, fmt::format("size \"{}\" is not a byte count (e.g. 32, \"512\", \"64KiB\", \"1MiB\")", p));
+      }
+    }
+    return fmt::format("{}", fmt::join(parts, ","));
+  }
+
+  // Weights: "70,25,5" or [70, 25, 5].
+  std::optional<std::string> weight_list(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    std::vector<std::string> parts;
+    if (const toml::array* a = n->as_array()) {
+      for (const toml::node& e : *a) {
+        auto i = e.value_exact<int64_t>();
+        if (!i || *i < 0) fail(key, &e, "expected non-negative integer weights");
+        parts.push_back(std::to_string(*i));
+      }
+    } else if (auto s = n->value_exact<std::string>()) {
+      parts.push_back(*s);
+    } else {
+      fail(key, n, fmt::format("expected weights like [70, 25, 5], got {}", type_name(*n)));
+    }
+    return fmt::format("{}", fmt::join(parts, ","));
+  }
+
+  const toml::table* table(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return nullptr;
+    if (!n->is_table()) fail(key, n, fmt::format("expected a table [{}], got {}", full(key), type_name(*n)));
+    return n->as_table();
+  }
+
+  const toml::array* table_array(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return nullptr;
+    const toml::array* a = n->as_array();
+    if (!a || !a->is_array_of_tables()) fail(key, n, fmt::format("expected tables [[{}]]", full(key)));
+    return a;
+  }
+
+  void reject_unknown(std::string_view allowed_hint) const {
+    for (const auto& [k, v] : t_) {
+      if (!seen_.count(std::string(k.str()))) {
+        fail(k.str(), &v, fmt::format("unknown key (allowed here: {})", allowed_hint));
+      }
+    }
+  }
+
+  std::string full(std::string_view key) const { return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key); }
+
+ private:
+  const toml::table& t_;
+  std::string prefix_;
+  const fs::path& file_;
+  std::set<std::string> seen_;
+};
+
+constexpr const char* kLoadKeys =
+    "connections, threads, pipeline, rate, rate_fraction, payload, weights, text, fragments, churn, path, "
+    "duration, warmup";
+
+// Applies the load keys present in `r` to `spec` (used by [load], [[case]] and [quick]).
+void read_load_keys(TableReader& r, LoadSpec& spec) {
+  if (auto v = r.integer("connections", 1, kMaxConnections)) spec.connections = static_cast<uint32_t>(*v);
+  if (auto v = r.integer("threads", 1, 64)) spec.threads = static_cast<uint32_t>(*v);
+  if (auto v = r.integer("pipeline", 1, 65536)) spec.pipeline = static_cast<uint32_t>(*v);
+  if (auto v = r.number("rate", 0, 1e9)) spec.rate = *v;
+  if (auto v = r.number("rate_fraction", 0, 1, true)) spec.rate_fraction = *v;
+  if (auto v = r.size_list("payload")) spec.payload = *v;
+  if (auto v = r.weight_list("weights")) spec.weights = *v;
+  if (auto v = r.boolean("text")) spec.text = *v;
+  if (auto v = r.integer("fragments", 1, 65536)) spec.fragments = static_cast<uint32_t>(*v);
+  if (auto v = r.integer("churn", 0, 1'000'000)) spec.churn = static_cast<uint32_t>(*v);
+  if (auto v = r.string("path")) {
+    if (v->empty() || (*v)[0] != '/') r.fail("path", r.get("path"), fmt::format("\"{}\" must start with '/'", *v));
+    spec.path = *v;
+  }
+  if (auto v = r.number("duration", 0, kMaxSeconds, true)) spec.duration_s = *v;
+  if (auto v = r.number("warmup", 0, kMaxSeconds)) spec.warmup_s = *v;
+}
+
+ScenarioKind parse_kind(TableReader& r) {
+  auto k = r.string("kind");
+  if (!k) r.fail("kind", nullptr, "missing (one of echo, churn, idle, latency-at-rate, broadcast, executor)");
+  for (ScenarioKind c : {ScenarioKind::Echo, ScenarioKind::Churn, ScenarioKind::Idle, ScenarioKind::LatencyAtRate,
+                         ScenarioKind::Broadcast, ScenarioKind::Executor}) {
+    if (*k == to_string(c)) return c;
+  }
+  r.fail("kind", r.get("kind"),
+         fmt::format("\"{}\" is not one of echo, churn, idle, latency-at-rate, broadcast, executor", *k));
+}
+
+bool valid_case_name(const std::string& n) {
+  return !n.empty() && n.size() <= 40 && std::all_of(n.begin(), n.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// Rules a case's load must satisfy for its scenario kind. Errors name the key that breaks the
+// rule: "load.churn" for the shared [load], "case.churn" inside a [[case]]; `at` gives the line.
+void check_case(const Scenario& s, const Case& c, const toml::node* at, uint32_t fallback_line) {
+  const LoadSpec& l = c.load;
+  const std::string prefix = c.name == "default" ? "load." : "case.";
+  auto fail = [&](const char* key, const std::string& msg) {
+    throw ScenarioError(s.file, at ? line_of(at) : fallback_line, prefix + key,
+                        c.name == "default" ? msg : fmt::format("case '{}': {}", c.name, msg));
+  };
+  if (l.rate > 0 && l.pipeline > 1) fail("pipeline", fmt::format("rate (open loop) and pipeline {} (closed loop) exclude each other", l.pipeline));
+  switch (s.kind) {
+    case ScenarioKind::Idle:
+      if (l.rate > 0 || l.pipeline > 1 || l.churn > 0) fail("rate", "kind idle sends no messages: drop rate/pipeline/churn");
+      break;
+    case ScenarioKind::Churn:
+      if (l.churn == 0) fail("churn", "kind churn needs churn = K > 0 (messages per connection)");
+      break;
+    case ScenarioKind::LatencyAtRate:
+      if (c.name != "capacity" && l.rate_fraction <= 0) fail("rate_fraction", "kind latency-at-rate needs rate_fraction in (0, 1] on every case");
+      if (l.rate > 0) fail("rate", "kind latency-at-rate derives the rate; use rate_fraction, not rate");
+      break;
+    case ScenarioKind::Executor:
+      if (c.server_args.empty()) fail("server_args", "kind executor needs server_args (the handler and executor flags)");
+      break;
+    default:
+      break;
+  }
+  if (s.kind != ScenarioKind::LatencyAtRate && l.rate_fraction > 0) fail("rate_fraction", "only for kind latency-at-rate");
+  if (s.kind != ScenarioKind::Churn && l.churn > 0) fail("churn", "only for kind churn");
+}
+
+Scenario parse_table(const toml::table& root, const fs::path& file) {
+  Scenario s;
+  s.file = file;
+  s.name = file.stem().string();
+  TableReader top(root, "", file);
+  auto desc = top.string("description");
+  if (!desc || desc->empty()) top.fail("description", top.get("description"), "missing (one line saying what the scenario measures)");
+  s.description = *desc;
+  s.kind = parse_kind(top);
+  if (auto n = top.string("needs")) s.needs_note = *n;
+  if (auto n = top.string("capacity_from")) {
+    if (s.kind != ScenarioKind::LatencyAtRate) top.fail("capacity_from", top.get("capacity_from"), "only for kind latency-at-rate");
+    s.capacity_from = *n;
+  }
+
+  LoadSpec base;
+  if (s.kind == ScenarioKind::Broadcast) base.path = "/broadcast";
+  if (const toml::table* t = top.table("load")) {
+    TableReader r(*t, "load", file);
+    read_load_keys(r, base);
+    r.reject_unknown(kLoadKeys);
+  }
+
+  if (const toml::table* t = top.table("requires")) {
+    TableReader r(*t, "requires", file);
+    if (auto v = r.boolean("raw")) s.requires_.raw = *v;
+    if (auto v = r.strings("features")) {
+      for (const std::string& f : *v) {
+        if (f != "broadcast") r.fail("features", r.get("features"), fmt::format("unknown feature \"{}\" (known: broadcast)", f));
+      }
+      s.requires_.features = *v;
+    }
+    if (auto v = r.strings("server_flags")) {
+      for (const std::string& f : *v) {
+        if (f.rfind("--", 0) != 0) r.fail("server_flags", r.get("server_flags"), fmt::format("\"{}\" is not a --flag", f));
+      }
+      s.requires_.server_flags = *v;
+    }
+    if (auto v = r.strings("targets")) {
+      static const std::set<std::string> kKinds = {"variant", "allocator", "peer", "raw"};
+      for (const std::string& k : *v) {
+        if (!kKinds.count(k)) r.fail("targets", r.get("targets"), fmt::format("unknown target kind \"{}\" (variant, allocator, peer, raw)", k));
+      }
+      s.requires_.target_kinds = *v;
+    }
+    r.reject_unknown("raw, features, server_flags, targets");
+  }
+  if (s.kind == ScenarioKind::Broadcast &&
+      std::find(s.requires_.features.begin(), s.requires_.features.end(), "broadcast") == s.requires_.features.end()) {
+    s.requires_.features.push_back("broadcast");
+  }
+
+  // [quick]: overrides of load keys, plus repetitions and a case subset.
+  LoadSpec quick_over;  // only used to detect which keys [quick] sets
+  const toml::table* quick_table = top.table("quick");
+  std::optional<std::vector<std::string>> quick_cases;
+  if (quick_table) {
+    s.quick.included = true;
+    TableReader r(*quick_table, "quick", file);
+    if (auto v = r.boolean("include")) s.quick.included = *v;
+    if (auto v = r.integer("repetitions", 1, 100)) s.quick.repetitions = static_cast<uint32_t>(*v);
+    quick_cases = r.strings("cases");
+    // Validate the load keys now (so the line is right); they are re-applied per case below.
+    read_load_keys(r, quick_over);
+    r.reject_unknown(std::string(kLoadKeys) + ", include, repetitions, cases");
+  }
+
+  auto make_case = [&](std::string name, const LoadSpec& load, std::vector<std::string> server_args) {
+    Case c;
+    c.name = std::move(name);
+    c.load = load;
+    c.server_args = std::move(server_args);
+    c.quick_load = c.load;
+    if (quick_table) {
+      TableReader r(*quick_table, "quick", file);
+      read_load_keys(r, c.quick_load);
+    }
+    return c;
+  };
+
+  if (s.kind == ScenarioKind::LatencyAtRate) {
+    LoadSpec cap = base;
+    cap.rate_fraction = 0;
+    s.cases.push_back(make_case("capacity", cap, {}));
+  }
+
+  if (const toml::array* cases = top.table_array("case")) {
+    std::set<std::string> names;
+    for (const toml::node& n : *cases) {
+      const toml::table& t = *n.as_table();
+      TableReader r(t, "case", file);
+      auto name = r.string("name");
+      if (!name) r.fail("name", &n, "every [[case]] needs a name");
+      if (!valid_case_name(*name)) r.fail("name", r.get("name"), fmt::format("\"{}\" must be 1-40 of A-Z a-z 0-9 - _ .", *name));
+      if (!names.insert(*name).second || *name == "capacity" || *name == "default") {
+        r.fail("name", r.get("name"), fmt::format("\"{}\" is reserved or used twice", *name));
+      }
+      LoadSpec load = base;
+      read_load_keys(r, load);
+      std::vector<std::string> args;
+      if (auto v = r.strings("server_args")) args = *v;
+      r.reject_unknown(std::string(kLoadKeys) + ", name, server_args");
+      Case c = make_case(*name, load, std::move(args));
+      check_case(s, c, &n, 0);
+      s.cases.push_back(std::move(c));
+    }
+  } else if (s.kind != ScenarioKind::LatencyAtRate) {
+    Case c = make_case("default", base, {});
+    check_case(s, c, root.get("load"), 1);
+    s.cases.push_back(std::move(c));
+  } else {
+    top.fail("case", nullptr, "kind latency-at-rate needs [[case]] tables with rate_fraction");
+  }
+
+  top.reject_unknown("description, kind, needs, capacity_from, load, requires, quick, case");
+
+  for (Case& c : s.cases) c.quick = s.quick.included;
+  if (quick_cases) {
+    for (const std::string& q : *quick_cases) {
+      auto it = std::find_if(s.cases.begin(), s.cases.end(), [&](const Case& c) { return c.name == q; });
+      if (it == s.cases.end()) {
+        TableReader r(*quick_table, "quick", file);
+        r.fail("cases", quick_table->get("cases"), fmt::format("no case named \"{}\"", q));
+      }
+    }
+    for (Case& c : s.cases) {
+      c.quick = s.quick.included && (c.name == "capacity" ||
+                                     std::find(quick_cases->begin(), quick_cases->end(), c.name) != quick_cases->end());
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+bool same_load_shape(const LoadSpec& a, const LoadSpec& b) noexcept {
+  return a.connections == b.connections && a.threads == b.threads && a.pipeline == b.pipeline &&
+         a.payload == b.payload && a.weights == b.weights && a.text == b.text && a.fragments == b.fragments &&
+         a.churn == b.churn && a.path == b.path;
+}
+
+Scenario parse_scenario_text(std::string_view text, const fs::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file.string());
+  } catch (const toml::parse_error& e) {
+    // toml++ does not know the key at a syntax error; name what it was reading.
+    throw ScenarioError(file, static_cast<uint32_t>(e.source().begin.line), "(syntax)", std::string(e.description()));
+  }
+  return parse_table(root, file);
+}
+
+Scenario parse_scenario_file(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw ScenarioError(file, 0, "(file)", "cannot open the file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_scenario_text(ss.str(), file);
+}
+
+std::vector<Scenario> load_scenarios(const fs::path& dir, std::vector<std::string>* errors) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".toml") files.push_back(e.path());
+  }
+  if (ec) throw ScenarioError(dir, 0, "(directory)", "cannot list the scenario directory: " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::vector<Scenario> out;
+  for (const fs::path& f : files) {
+    try {
+      out.push_back(parse_scenario_file(f));
+    } catch (const ScenarioError& e) {
+      if (!errors) throw;
+      errors->push_back(e.what());
+    }
+  }
+  return out;
+}
+
+bool scenario_selected(const Scenario& s, const std::string& globs) {
+  if (globs.empty()) return true;
+  std::stringstream ss(globs);
+  std::string g;
+  while (std::getline(ss, g, ',')) {
+    if (!g.empty() && fnmatch(g.c_str(), s.name.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace wsalloc::bench

@@ -1,0 +1,85 @@
+#include "bench/aggregate.hpp"
+
+#include <gtest/gtest.h>
+
+namespace wsalloc::bench {
+namespace {
+
+RunRecord timed(const std::string& target, uint32_t rep, double msgs, RunStatus st = RunStatus::Ok) {
+  RunRecord r;
+  r.scenario = "echo-small";
+  r.case_name = "default";
+  r.target = target;
+  r.repetition = rep;
+  r.status = st;
+  if (status_has_measurement(st)) r.metrics.set("msgs_per_sec", msgs);
+  return r;
+}
+
+TEST(Aggregate, median_of_odd_and_even_counts) {
+  auto s = spread_of({3, 1, 2});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->median, 2);
+  EXPECT_EQ(s->min, 1);
+  EXPECT_EQ(s->max, 3);
+  EXPECT_EQ(spread_of({4, 1, 3, 2})->median, 2.5);
+  EXPECT_FALSE(spread_of({}));
+}
+
+TEST(Aggregate, rows_follow_first_appearance_and_take_medians_of_time_passes) {
+  std::vector<RunRecord> recs = {timed("a", 1, 100), timed("b", 1, 10), timed("a", 2, 300), timed("b", 2, 30),
+                                 timed("a", 3, 200), timed("b", 3, 20)};
+  RunRecord count = timed("a", 1, 0);
+  count.pass = RunPass::Count;
+  count.metrics = {};
+  count.metrics.set("allocations_per_msg", 0.0);
+  recs.push_back(count);
+  auto rows = summarise(recs);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].target, "a");
+  EXPECT_EQ(rows[0].metric("msgs_per_sec")->median, 200);
+  EXPECT_EQ(rows[0].metric("msgs_per_sec")->n, 3u);
+  ASSERT_TRUE(rows[0].metric("allocations_per_msg"));
+  EXPECT_EQ(rows[0].metric("allocations_per_msg")->median, 0);
+  EXPECT_EQ(rows[1].metric("msgs_per_sec")->median, 20);
+  EXPECT_FALSE(rows[1].metric("allocations_per_msg"));
+  EXPECT_EQ(rows[0].status, RunStatus::Ok);
+}
+
+TEST(Aggregate, a_target_without_measurement_keeps_its_reason) {
+  RunRecord u = timed("bun", 0, 0, RunStatus::Unavailable);
+  u.reason = "not installed";
+  auto rows = summarise({u});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, RunStatus::Unavailable);
+  EXPECT_EQ(rows[0].reason, "not installed");
+  EXPECT_EQ(rows[0].to_json()["metrics"]["msgs_per_sec"]["median"], nullptr);
+}
+
+TEST(Aggregate, partial_failures_saturation_and_wide_spread_are_flagged) {
+  RunRecord f = timed("a", 3, 0, RunStatus::Failed);
+  f.reason = "server: exit 1";
+  RunRecord s1 = timed("a", 1, 100);
+  s1.flags.push_back("load_generator_saturated");
+  auto rows = summarise({s1, timed("a", 2, 200), f});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].time_runs, 2u);
+  EXPECT_EQ(rows[0].time_runs_planned, 3u);
+  std::string flags;
+  for (auto& x : rows[0].flags) flags += x + ";";
+  EXPECT_NE(flags.find("1 of 3 runs failed: server: exit 1"), std::string::npos) << flags;
+  EXPECT_NE(flags.find("load_generator_saturated (1 of 2 runs)"), std::string::npos) << flags;
+  EXPECT_NE(flags.find("wide_spread"), std::string::npos) << flags;
+}
+
+TEST(Aggregate, summary_json_repeats_unit_and_direction) {
+  auto rows = summarise({timed("a", 1, 5)});
+  nlohmann::json j = rows[0].to_json();
+  EXPECT_EQ(j["metrics"]["msgs_per_sec"]["median"], 5);
+  EXPECT_EQ(j["metrics"]["msgs_per_sec"]["unit"], "msg/s");
+  EXPECT_EQ(j["metrics"]["msgs_per_sec"]["higher_is_better"], true);
+  EXPECT_EQ(j["id"], "echo-small");
+}
+
+}  // namespace
+}  // namespace wsalloc::bench

@@ -1,0 +1,61 @@
+#include "bench/bench_run.hpp"
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace wsalloc::bench {
+namespace {
+
+BenchPaths temp_paths(const testing::TempDir& dir) {
+  BenchPaths p;
+  p.repo_root = dir.path();
+  p.bin_dir = dir.path() / "bin";
+  p.lib_dir = dir.path() / "lib";
+  p.scenarios_dir = dir.path() / "scenarios";
+  p.results_dir = dir.path() / "results";
+  p.peers_dir = dir.path() / ".peers";
+  return p;
+}
+
+TEST(BenchRun, a_broken_scenario_stops_the_run_before_anything_is_measured) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "scenarios" / "bad.toml", "description = \"d\"\nkind = \"echo\"\n[load]\npipeline = -1\n");
+  RunOutcome out;
+  ::testing::internal::CaptureStderr();
+  int rc = run_benchmarks(temp_paths(dir), RunOptions{}, out);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rc, kExitUsage);
+  EXPECT_NE(err.find("bad.toml:4: key 'load.pipeline'"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "results"));
+}
+
+TEST(BenchRun, a_selection_that_matches_nothing_is_a_usage_error) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "scenarios" / "echo-small.toml", "description = \"d\"\nkind = \"echo\"\n");
+  RunOptions o;
+  o.scenarios = "no-such-*";
+  RunOutcome out;
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(run_benchmarks(temp_paths(dir), o, out), kExitUsage);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("no scenario"), std::string::npos) << err;
+  o.scenarios = "";
+  o.quick = true;  // no [quick] section anywhere
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(run_benchmarks(temp_paths(dir), o, out), kExitUsage);
+  ::testing::internal::GetCapturedStderr();
+}
+
+TEST(BenchRun, missing_wsload_is_a_harness_error_naming_the_binary) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "scenarios" / "echo-small.toml", "description = \"d\"\nkind = \"echo\"\n");
+  RunOutcome out;
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(run_benchmarks(temp_paths(dir), RunOptions{}, out), kExitHarness);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("wsload missing"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace wsalloc::bench

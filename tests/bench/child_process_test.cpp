@@ -1,0 +1,95 @@
+#include "bench/child_process.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "test_support.hpp"
+
+namespace wsalloc::bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+SpawnSpec argv_only(std::vector<std::string> argv) {
+  SpawnSpec s;
+  s.argv = std::move(argv);
+  return s;
+}
+
+TEST(ChildProcess, reports_the_exit_code) {
+  ChildProcess c = ChildProcess::spawn(argv_only({"sh", "-c", "exit 3"}));
+  ASSERT_TRUE(c.wait_for(10s));
+  EXPECT_EQ(c.status()->how, ExitStatus::How::Exited);
+  EXPECT_EQ(c.status()->code, 3);
+  EXPECT_EQ(c.status()->describe(), "exit 3");
+  EXPECT_FALSE(c.running());
+}
+
+TEST(ChildProcess, terminate_ends_a_child_that_ignores_nothing) {
+  ChildProcess c = ChildProcess::spawn(argv_only({"sleep", "30"}));
+  ASSERT_TRUE(c.running());
+  const auto t0 = std::chrono::steady_clock::now();
+  ExitStatus st = c.terminate(5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(st.how, ExitStatus::How::Signalled);
+  EXPECT_EQ(st.code, SIGTERM);
+}
+
+TEST(ChildProcess, terminate_escalates_to_sigkill_after_the_grace) {
+  ChildProcess c = ChildProcess::spawn(argv_only({"sh", "-c", "trap '' TERM; sleep 30"}));
+  std::this_thread::sleep_for(100ms);  // let the trap be installed
+  ExitStatus st = c.terminate(300ms);
+  EXPECT_EQ(st.how, ExitStatus::How::Signalled);
+  EXPECT_EQ(st.code, SIGKILL);
+}
+
+TEST(ChildProcess, stderr_pipe_and_environment_reach_the_parent) {
+  SpawnSpec s;
+  s.argv = {"sh", "-c", "echo \"value=$WSBENCH_TEST_VAR\" >&2"};
+  s.env = {{"WSBENCH_TEST_VAR", "42"}};
+  s.stderr_pipe = true;
+  ChildProcess c = ChildProcess::spawn(s);
+  std::string err;
+  for (int i = 0; i < 500 && err.find('\n') == std::string::npos; ++i) {
+    c.drain_stderr(err);
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(err, "value=42\n");
+  ASSERT_TRUE(c.wait_for(10s));
+}
+
+TEST(ChildProcess, missing_program_exits_127_with_the_reason_on_stderr) {
+  testing::TempDir dir;
+  SpawnSpec s;
+  s.argv = {"/nonexistent/wsbench-no-such-program"};
+  s.stderr_path = (dir.path() / "err").string();
+  ChildProcess c = ChildProcess::spawn(s);
+  ASSERT_TRUE(c.wait_for(10s));
+  EXPECT_EQ(c.status()->code, 127);
+  std::ifstream in(dir.path() / "err");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("exec /nonexistent/wsbench-no-such-program"), std::string::npos) << text;
+}
+
+TEST(ChildProcess, format_command_quotes_what_a_shell_would_split) {
+  EXPECT_EQ(format_command({{"LD_PRELOAD", "/a b/x.so"}}, {"taskset", "-c", "0", "it's", "plain-1.2:x"}),
+            "LD_PRELOAD='/a b/x.so' taskset -c 0 'it'\\''s' plain-1.2:x");
+}
+
+TEST(ChildProcess, run_capture_returns_stdout_and_status) {
+  auto [st, out] = run_capture({"sh", "-c", "echo hello; exit 0"}, 10s);
+  EXPECT_TRUE(st.ok());
+  EXPECT_EQ(out, "hello\n");
+  auto [st2, out2] = run_capture({"sleep", "30"}, 200ms);
+  EXPECT_FALSE(st2.ok());
+}
+
+TEST(ChildProcess, find_on_path_finds_sh_and_not_nonsense) {
+  EXPECT_TRUE(find_on_path("sh"));
+  EXPECT_FALSE(find_on_path("wsbench-surely-not-a-program"));
+}
+
+}  // namespace
+}  // namespace wsalloc::bench

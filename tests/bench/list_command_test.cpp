@@ -1,0 +1,57 @@
+#include "bench/list_command.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/bench_run.hpp"
+#include "test_support.hpp"
+
+namespace wsalloc::bench {
+namespace {
+
+BenchPaths temp_paths(const testing::TempDir& dir) {
+  BenchPaths p;
+  p.repo_root = dir.path();
+  p.bin_dir = dir.path() / "bin";
+  p.lib_dir = dir.path() / "lib";
+  p.scenarios_dir = dir.path() / "scenarios";
+  p.results_dir = dir.path() / "results";
+  p.peers_dir = dir.path() / ".peers";
+  return p;
+}
+
+TEST(ListCommand, json_lists_scenarios_and_unavailable_targets_with_reasons) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "scenarios" / "echo-small.toml", "description = \"d\"\nkind = \"echo\"\n");
+  ::testing::internal::CaptureStdout();
+  int rc = list_command(temp_paths(dir), ListOptions{false, true});
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, kExitOk);
+  nlohmann::json j = nlohmann::json::parse(out);
+  ASSERT_EQ(j["scenarios"].size(), 1u);
+  EXPECT_EQ(j["scenarios"][0]["name"], "echo-small");
+  bool saw_beast = false;
+  for (const auto& t : j["targets"]) {
+    if (t["name"] == "beast") {
+      saw_beast = true;
+      EXPECT_EQ(t["available"], false);
+      EXPECT_TRUE(t["reason"].is_string());
+    }
+  }
+  EXPECT_TRUE(saw_beast);
+}
+
+TEST(ListCommand, a_broken_scenario_is_shown_and_fails_the_exit_code) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "scenarios" / "bad.toml", "description = \"d\"\nkind = \"echo\"\n[load]\nspeed = 3\n");
+  ::testing::internal::CaptureStdout();
+  int rc = list_command(temp_paths(dir), ListOptions{false, false});
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, kExitUsage);
+  EXPECT_NE(out.find("BROKEN: "), std::string::npos) << out;
+  EXPECT_NE(out.find("bad.toml:4: key 'load.speed'"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace wsalloc::bench

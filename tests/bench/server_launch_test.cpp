@@ -1,0 +1,104 @@
+#include "bench/server_launch.hpp"
+
+#include <gtest/gtest.h>
+
+#include "bench/probe_client.hpp"
+#include "test_support.hpp"
+
+namespace wsalloc::bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ServerLaunch, listening_line_gives_the_port) {
+  EXPECT_EQ(parse_listening_port("listening on 127.0.0.1:9001\n"), 9001);
+  EXPECT_EQ(parse_listening_port("heaptrack output will be written to x\nlistening on ::1:40000\n"), 40000);
+  EXPECT_EQ(parse_listening_port("listening on 127.0.0.1:0\n"), 0);
+  EXPECT_EQ(parse_listening_port("starting...\n"), 0);
+}
+
+TEST(ServerLaunch, last_line_skips_trailing_blank_lines) {
+  EXPECT_EQ(last_line("a\nb\n\n"), "b");
+  EXPECT_EQ(last_line("only"), "only");
+  EXPECT_EQ(last_line(""), "");
+}
+
+// A fake server following the contract: python3 listens on port 0 and prints the line.
+Target python_server(const testing::TempDir& dir) {
+  Target t;
+  t.name = "fake";
+  const auto script = testing::write_script(dir.path() / "fake.sh",
+      "exec /usr/bin/python3 -c \"\n"
+      "import socket, sys, time, signal\n"
+      "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+      "print('listening on 127.0.0.1:%d' % s.getsockname()[1], flush=True)\n"
+      "time.sleep(30)\n\"");
+  t.argv = {script.string()};
+  return t;
+}
+
+TEST(ServerLaunch, starts_waits_for_readiness_and_stops_cleanly) {
+  testing::TempDir dir;
+  Target t = python_server(dir);
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.workdir = dir.path() / "logs";
+  auto launched = launch_server(spec);
+  ASSERT_TRUE(std::holds_alternative<RunningServer>(launched)) << std::get<LaunchFailure>(launched).reason;
+  RunningServer& s = std::get<RunningServer>(launched);
+  EXPECT_GT(s.port, 0);
+  EXPECT_EQ(s.server_pid, s.child.pid());
+  EXPECT_TRUE(tcp_connectable("127.0.0.1", s.port, 1000ms));
+  StopOutcome out = stop_server(s, 5000ms);
+  EXPECT_TRUE(out.clean) << out.status.describe();
+}
+
+TEST(ServerLaunch, server_that_exits_is_a_failure_quoting_its_stderr) {
+  testing::TempDir dir;
+  Target t;
+  t.name = "broken";
+  t.argv = {testing::write_script(dir.path() / "broken.sh", "echo 'cannot listen on 127.0.0.1:1: permission denied' >&2; exit 1").string()};
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.workdir = dir.path();
+  auto launched = launch_server(spec);
+  ASSERT_TRUE(std::holds_alternative<LaunchFailure>(launched));
+  const std::string& reason = std::get<LaunchFailure>(launched).reason;
+  EXPECT_NE(reason.find("exit 1"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("permission denied"), std::string::npos) << reason;
+  EXPECT_NE(std::get<LaunchFailure>(launched).command.find("broken.sh"), std::string::npos);
+}
+
+TEST(ServerLaunch, silent_server_times_out_with_a_reason) {
+  testing::TempDir dir;
+  Target t;
+  t.name = "silent";
+  t.argv = {testing::write_script(dir.path() / "silent.sh", "exec sleep 30").string()};
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.workdir = dir.path();
+  spec.ready_timeout = 300ms;
+  auto launched = launch_server(spec);
+  ASSERT_TRUE(std::holds_alternative<LaunchFailure>(launched));
+  EXPECT_NE(std::get<LaunchFailure>(launched).reason.find("not ready within 300 ms"), std::string::npos);
+}
+
+TEST(ServerLaunch, env_and_preload_appear_in_the_recorded_command) {
+  testing::TempDir dir;
+  Target t = python_server(dir);
+  t.preload = {"/usr/lib/x86_64-linux-gnu/libc.so.6"};
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.workdir = dir.path();
+  spec.env = {{"WSALLOC_MALLOCCOUNT_FILE", "/dev/shm/x"}};
+  auto launched = launch_server(spec);
+  ASSERT_TRUE(std::holds_alternative<RunningServer>(launched)) << std::get<LaunchFailure>(launched).reason;
+  RunningServer& s = std::get<RunningServer>(launched);
+  EXPECT_NE(s.command.find("WSALLOC_MALLOCCOUNT_FILE=/dev/shm/x LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libc.so.6 "), std::string::npos)
+      << s.command;
+  stop_server(s, 5000ms);
+}
+
+}  // namespace
+}  // namespace wsalloc::bench
