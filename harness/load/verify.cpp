@@ -74,7 +74,7 @@ void MessageVerifier::feed(std::span<const uint8_t> chunk) noexcept {
       resolve(p, head_need_);  // the usual case: the head is in the first chunk, no copy
     } else {
       const size_t take = std::min<size_t>(head_need_ - stash_len_, n);
-      std::memcpy(stash_ + stash_len_, p, take);
+      if (take != 0) std::memcpy(stash_ + stash_len_, p, take);  // p may be null when n == 0
       stash_len_ = static_cast<uint8_t>(stash_len_ + take);
       p += take;
       n -= take;

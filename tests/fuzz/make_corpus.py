@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora under tests/fuzz/corpus/<target>/ (run from anywhere; overwrites seeds
+of the same name, leaves other files, e.g. crash regressions and merged inputs, alone).
+
+Every file is a fuzz_plan.hpp input: 1 flags byte, three little-endian uint16 cut points, then the
+body. Seeds are small and named after what they exercise.
+"""
+import os
+import struct
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+KEY = b"\x5a\x17\xc0\xde"
+
+
+def plan(body, flags=0, cuts=(0, 0, 0)):
+    return bytes([flags]) + struct.pack("<HHH", *cuts) + body
+
+
+def frame(op, payload=b"", fin=True, masked=True, key=KEY, rsv=0, length=None, ext=None):
+    """A frame; `length` overrides the declared length, `ext` forces 16 or 64-bit encoding."""
+    n = len(payload) if length is None else length
+    b0 = (0x80 if fin else 0) | rsv | op
+    m = 0x80 if masked else 0
+    if ext is None:
+        ext = 0 if n < 126 else 16 if n <= 0xFFFF else 64
+    if ext == 0:
+        head = bytes([b0, m | n])
+    elif ext == 16:
+        head = bytes([b0, m | 126]) + struct.pack(">H", n)
+    else:
+        head = bytes([b0, m | 127]) + struct.pack(">Q", n)
+    if masked:
+        head += key
+        payload = bytes(c ^ key[i % 4] for i, c in enumerate(payload))
+    return head + payload
+
+
+TEXT, BINARY, CONT, CLOSE, PING, PONG = 0x1, 0x2, 0x0, 0x8, 0x9, 0xA
+UPGRADE = (b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+
+def req(*lines, request_line=b"GET /chat HTTP/1.1"):
+    return request_line + b"\r\n" + b"".join(l + b"\r\n" for l in lines) + b"\r\n"
+
+
+GOOD = [b"Host: server.example.com", b"Upgrade: websocket", b"Connection: Upgrade",
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", b"Sec-WebSocket-Version: 13"]
+
+
+def without(prefix):
+    return [l for l in GOOD if not l.startswith(prefix)]
+
+
+def close_payload(code, reason=b""):
+    return struct.pack(">H", code) + reason
+
+
+def handshake_seeds():
+    s = {}
+    s["rfc_sample"] = plan(UPGRADE)
+    s["rfc_sample_split_in_terminator"] = plan(UPGRADE, 0, (len(UPGRADE) - 3, len(UPGRADE) - 2, len(UPGRADE) - 1))
+    s["rfc_sample_split_in_lines"] = plan(UPGRADE, 0, (5, 40, 100))
+    s["lowercase_names_and_tokens"] = plan(req(*[l.lower().replace(b"dghlihnhbxbszsbub25jzq==", b"dGhlIHNhbXBsZSBub25jZQ==") for l in GOOD]))
+    s["connection_token_list"] = plan(req(*without(b"Connection"), b"Connection: keep-alive, Upgrade"))
+    s["extra_headers"] = plan(req(*GOOD, b"Origin: http://example.com", b"Sec-WebSocket-Protocol: chat, superchat",
+                                  b"Sec-WebSocket-Extensions: permessage-deflate", b"User-Agent: fuzz/1.0"))
+    s["frames_behind_request"] = plan(UPGRADE + frame(TEXT, b"early"))
+    s["missing_host"] = plan(req(*without(b"Host")))
+    s["missing_key"] = plan(req(*without(b"Sec-WebSocket-Key")))
+    s["key_too_short"] = plan(req(*without(b"Sec-WebSocket-Key"), b"Sec-WebSocket-Key: dGhlIHNhbXBsZQ=="))
+    s["key_bad_chars"] = plan(req(*without(b"Sec-WebSocket-Key"), b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j*Q=="))
+    s["duplicate_key"] = plan(req(*GOOD, b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="))
+    s["duplicate_host"] = plan(req(*GOOD, b"Host: other.example.com"))
+    s["version_8"] = plan(req(*without(b"Sec-WebSocket-Version"), b"Sec-WebSocket-Version: 8"))
+    s["version_missing"] = plan(req(*without(b"Sec-WebSocket-Version")))
+    s["connection_without_upgrade"] = plan(req(*without(b"Connection"), b"Connection: keep-alive"))
+    s["not_websocket"] = plan(req(b"Host: x"))
+    s["stats"] = plan(req(b"Host: x", request_line=b"GET /stats HTTP/1.1"))
+    s["post"] = plan(req(*GOOD, request_line=b"POST /chat HTTP/1.1"))
+    s["http_1_0"] = plan(req(*GOOD, request_line=b"GET /chat HTTP/1.0"))
+    s["body_content_length"] = plan(req(*GOOD, b"Content-Length: 5") + b"hello")
+    s["body_chunked"] = plan(req(*GOOD, b"Transfer-Encoding: chunked"))
+    s["bad_content_length"] = plan(req(*GOOD, b"Content-Length: 5x"))
+    s["obs_fold"] = plan(req(*GOOD[:2], b" folded", *GOOD[2:]))
+    s["line_without_colon"] = plan(req(*GOOD, b"NoColonHere"))
+    s["space_before_colon"] = plan(req(*GOOD, b"Origin : x"))
+    s["control_byte_in_value"] = plan(req(*GOOD, b"Origin: a\x01b"))
+    s["bare_lf_lines"] = plan(UPGRADE.replace(b"\r\n", b"\n"))
+    s["incomplete"] = plan(UPGRADE[:-2])
+    s["too_large_for_small_limit"] = plan(UPGRADE, 0x80 | 20)  # limit 96 bytes
+    s["fits_exact_small_limit"] = plan(req(b"Host: x", request_line=b"GET / HTTP/1.1"), 0x80 | 2)  # 24 bytes
+    s["garbage"] = plan(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n")
+    s["empty"] = plan(b"")
+    return s
+
+
+def frame_seeds():
+    s = {}
+    s["text_hello"] = plan(frame(TEXT, b"hello"))
+    s["binary"] = plan(frame(BINARY, bytes(range(40))))
+    s["empty_text"] = plan(frame(TEXT))
+    s["empty_binary_then_text"] = plan(frame(BINARY) + frame(TEXT, b"x"))
+    s["len16_300"] = plan(frame(BINARY, bytes(i % 251 for i in range(300))), 0, (3, 5, 150))
+    s["len64_nonminimal"] = plan(frame(TEXT, b"abc", ext=64))
+    s["len16_declared_truncated"] = plan(frame(BINARY, b"x" * 20, length=70000))
+    s["fragmented_text"] = plan(frame(TEXT, b"fr", fin=False) + frame(CONT, b"ag", fin=False) + frame(CONT, b"ment"))
+    s["fragmented_with_ping"] = plan(frame(TEXT, b"hel", fin=False) + frame(PING, b"?") + frame(CONT, b"lo"), 0, (7, 9, 20))
+    s["fragment_empty_final"] = plan(frame(BINARY, b"ab", fin=False) + frame(CONT, b""))
+    s["fragment_empty_first"] = plan(frame(TEXT, b"", fin=False) + frame(CONT, b"ok"))
+    s["utf8_split_across_fragments"] = plan(frame(TEXT, "h€".encode()[:2], fin=False) + frame(CONT, "h€".encode()[2:]))
+    s["ping_pong"] = plan(frame(PING, b"ping") + frame(PONG, b"pong"))
+    s["ping_125"] = plan(frame(PING, b"p" * 125), 0, (2, 6, 100))
+    s["close_1000"] = plan(frame(CLOSE, close_payload(1000)))
+    s["close_reason"] = plan(frame(CLOSE, close_payload(4000, "bye ✓".encode())))
+    s["close_empty_then_data"] = plan(frame(CLOSE) + frame(TEXT, b"late"))
+    s["close_one_byte"] = plan(frame(CLOSE, b"\x03"))
+    s["close_1005"] = plan(frame(CLOSE, close_payload(1005)))
+    s["close_999"] = plan(frame(CLOSE, close_payload(999)))
+    s["close_1016"] = plan(frame(CLOSE, close_payload(1016)))
+    s["close_5000"] = plan(frame(CLOSE, close_payload(5000)))
+    s["close_1014"] = plan(frame(CLOSE, close_payload(1014)))
+    s["close_reason_bad_utf8"] = plan(frame(CLOSE, close_payload(1000, b"\xc0\xaf")))
+    s["unmasked"] = plan(frame(TEXT, b"hi", masked=False))
+    s["client_role_unmasked"] = plan(frame(TEXT, b"hi", masked=False) + frame(CLOSE, close_payload(1000), masked=False), 1)
+    s["client_role_masked"] = plan(frame(TEXT, b"hi"), 1)
+    s["rsv1"] = plan(frame(TEXT, b"x", rsv=0x40))
+    s["opcode_3"] = plan(frame(0x3, b"x"))
+    s["opcode_b"] = plan(frame(0xB, b"x"))
+    s["control_not_fin"] = plan(frame(PING, b"x", fin=False))
+    s["control_126"] = plan(frame(PING, b"x" * 126))
+    s["continuation_without_start"] = plan(frame(CONT, b"x"))
+    s["text_while_open"] = plan(frame(TEXT, b"a", fin=False) + frame(TEXT, b"b"))
+    s["len64_top_bit"] = plan(frame(BINARY, b"", length=1 << 63))
+    s["utf8_overlong"] = plan(frame(TEXT, b"a\xc0\xafb"))
+    s["utf8_surrogate"] = plan(frame(TEXT, b"\xed\xa0\x80"))
+    s["utf8_above_max"] = plan(frame(TEXT, b"\xf4\x90\x80\x80"))
+    s["utf8_truncated_at_end"] = plan(frame(TEXT, b"ok\xe2\x82"))
+    s["utf8_invalid_in_truncated_frame"] = plan(frame(TEXT, b"ab\xff", length=50))
+    s["max8_exceeded"] = plan(frame(BINARY, b"123456789"), 0b100)
+    s["max300_fragments_exceeded"] = plan(frame(BINARY, b"a" * 200, fin=False) + frame(CONT, b"b" * 101), 0b110)
+    s["max_unlimited_huge_declared"] = plan(frame(BINARY, b"x", length=1 << 40), 0b010)
+    s["many_small_split"] = plan(b"".join(frame(TEXT if i % 2 else BINARY, bytes([65 + i]) * i) for i in range(12)), 0, (1, 33, 70))
+    return s
+
+
+def utf8_seeds():
+    s = {}
+    s["ascii"] = plan(b"Hello, world! plain ASCII across a few words")
+    s["two_byte"] = plan("ü é ß".encode())
+    s["three_byte"] = plan("€ 日本語".encode())
+    s["four_byte"] = plan("𝄞 😀".encode())
+    s["boundaries"] = plan("\u007f\u0080\u07ff\u0800\uffff\U00010000\U0010ffff".encode())
+    s["below_surrogates_ed9f"] = plan(b"\xed\x9f\xbf")
+    s["overlong_c0"] = plan(b"\xc0\x80")
+    s["overlong_c1"] = plan(b"\xc1\xbf")
+    s["overlong_e0"] = plan(b"\xe0\x80\x80")
+    s["overlong_f0"] = plan(b"\xf0\x80\x80\x80")
+    s["surrogate_ed_a0"] = plan(b"\xed\xa0\x80")
+    s["above_max_f4_90"] = plan(b"\xf4\x90\x80\x80")
+    s["f5"] = plan(b"\xf5\x80\x80\x80")
+    s["ff"] = plan(b"a\xff")
+    s["stray_continuation"] = plan(b"\x80abc")
+    s["truncated_3byte"] = plan(b"abc\xe2\x82")
+    s["truncated_4byte"] = plan(b"\xf0\x9f\x98")
+    s["lead_then_ascii"] = plan(b"\xe2a")
+    s["ascii_runs_then_bad"] = plan(b"A" * 37 + b"\xe2\x82\xac" + b"B" * 17 + b"\xed\xbf\xbf", 3)
+    s["ascii_runs_skewed"] = plan(b"x" * 40 + "é".encode() + b"y" * 9, 5, (8, 16, 41))
+    s["split_mid_char"] = plan("a€b😀c".encode(), 0, (2, 3, 6))
+    s["empty"] = plan(b"")
+    return s
+
+
+def session_seeds():
+    s = {}
+    STD, SLOW, RAW, MERGED = 1, 2, 4, 8
+    MAX8, MAX300 = 0x20, 0x30
+    B1, B7, B64 = 0x00, 0x40, 0x80
+    s["echo_text"] = plan(frame(TEXT, b"hello"))
+    s["echo_binary_std"] = plan(frame(BINARY, bytes(range(64))), STD)
+    s["echo_empty"] = plan(frame(TEXT) + frame(BINARY))
+    s["ping_then_text"] = plan(frame(PING, b"are you there") + frame(TEXT, b"yes"))
+    s["pong_ignored"] = plan(frame(PONG, b"x") + frame(TEXT, b"still here"))
+    s["fragmented_with_ping_split"] = plan(frame(TEXT, b"hel", fin=False) + frame(PING, b"p") + frame(CONT, b"lo"), 0, (4, 12, 20))
+    s["fragmented_binary_merged_read"] = plan(frame(BINARY, b"a" * 30, fin=False) + frame(CONT, b"b" * 30), MERGED, (10, 40, 50))
+    s["large_2500_zerocopy_reference"] = plan(frame(BINARY, bytes(i % 256 for i in range(2500))))
+    s["large_2500_split"] = plan(frame(TEXT, b"z" * 2500), 0, (1000, 1001, 2000))
+    s["large_fragmented"] = plan(frame(BINARY, b"q" * 1500, fin=False) + frame(CONT, b"r" * 1500), STD, (700, 1600, 2900))
+    s["many_frames_one_read"] = plan(b"".join(frame(BINARY, b"msg%d" % i) for i in range(40)))
+    s["close_4000_then_data"] = plan(frame(CLOSE, close_payload(4000)) + frame(TEXT, b"late"))
+    s["close_1012"] = plan(frame(CLOSE, close_payload(1012, b"restart")))
+    s["close_empty"] = plan(frame(CLOSE))
+    s["close_1005_invalid"] = plan(frame(CLOSE, close_payload(1005)))
+    s["unmasked_1002"] = plan(frame(TEXT, b"hi", masked=False))
+    s["bad_utf8_1007"] = plan(frame(TEXT, b"ok") + frame(TEXT, b"\xce\xba\xe1\xbd"), 0, (3, 9, 10))
+    s["max8_1009"] = plan(frame(BINARY, b"1234567") + frame(BINARY, b"123456789"), MAX8)
+    s["max300_fragments_1009"] = plan(frame(TEXT, b"a" * 200, fin=False) + frame(CONT, b"b" * 200), MAX300)
+    s["slow_peer_budget_1"] = plan(frame(TEXT, b"one") + frame(PING, b"two") + frame(BINARY, b"three"), SLOW | B1, (3, 9, 20))
+    s["slow_peer_budget_7_close"] = plan(frame(BINARY, b"x" * 100) + frame(CLOSE, close_payload(1000)), SLOW | B7)
+    s["slow_peer_large"] = plan(frame(BINARY, b"L" * 2600) + frame(TEXT, b"after"), SLOW | B64 | STD, (50, 2000, 2620))
+    s["raw_handshake_and_frames"] = plan(UPGRADE + frame(TEXT, b"early"), RAW)
+    s["raw_handshake_split"] = plan(UPGRADE + frame(TEXT, b"early"), RAW, (10, 100, len(UPGRADE) + 3))
+    s["raw_bad_request"] = plan(req(*without(b"Sec-WebSocket-Key")), RAW)
+    s["raw_stats"] = plan(req(b"Host: x", request_line=b"GET /stats HTTP/1.1"), RAW, (5, 0, 0))
+    s["raw_not_websocket"] = plan(req(b"Host: x", request_line=b"GET / HTTP/1.1"), RAW)
+    s["raw_post"] = plan(req(*GOOD, request_line=b"POST /chat HTTP/1.1"), RAW | SLOW | B7)
+    s["raw_incomplete"] = plan(UPGRADE[:60], RAW, (20, 40, 50))
+    s["raw_garbage"] = plan(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\nGET", RAW)
+    return s
+
+
+def main():
+    total = 0
+    for target, seeds in (("handshake", handshake_seeds()), ("frame_parser", frame_seeds()),
+                          ("utf8", utf8_seeds()), ("session", session_seeds())):
+        d = os.path.join(ROOT, target)
+        os.makedirs(d, exist_ok=True)
+        for name, data in seeds.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        total += len(seeds)
+    print(f"wrote {total} seed files under {ROOT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
