@@ -205,9 +205,28 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
   uint64_t last_msgs = 0, last_t = start;
   next_progress = start + 1'000'000'000;
   bool timed_out = false;
+  // Window markers on stderr (even with --quiet), printed at the instants themselves, so a
+  // harness can read the server's CPU and allocation counters exactly at the window's edges.
+  bool start_marked = !can_run, end_marked = !can_run || sh.window_end_ns == UINT64_MAX;
+  auto mark = [](const char* what) {
+    std::fprintf(stderr, "wsload: window %s\n", what);
+    std::fflush(stderr);
+  };
   while (!all_finished()) {
-    std::this_thread::sleep_for(kTick);
+    uint64_t wait_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(kTick).count();
+    const uint64_t before = mono_ns();
+    const uint64_t next_mark = !start_marked ? sh.window_start_ns : !end_marked ? sh.window_end_ns : UINT64_MAX;
+    if (next_mark > before && next_mark - before < wait_ns) wait_ns = next_mark - before;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(wait_ns));
     const uint64_t now = mono_ns();
+    if (!start_marked && now >= sh.window_start_ns) {
+      mark("start");
+      start_marked = true;
+    }
+    if (start_marked && !end_marked && now >= sh.window_end_ns) {
+      mark("end");
+      end_marked = true;
+    }
     if (now >= hard_deadline && !sh.abort.load()) {
       timed_out = true;
       sh.abort.store(true);
