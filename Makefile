@@ -71,11 +71,29 @@ bench-build: configure
 
 bench: bench-build
 	@$(BUILD_DIR)/bin/wsbench run --quick $(BENCH_ARGS)
+	@$(BUILD_DIR)/bin/wsbench report results/latest/results.json $(REPORT_FLAGS)
 	@echo "results: $$(readlink -f results/latest)/results.json"
-	@if $(BUILD_DIR)/bin/wsbench report --help >/dev/null 2>&1; then \
-	  $(BUILD_DIR)/bin/wsbench report results/latest/results.json -o results/latest/report.html; fi
 
 profile: bench-build
 	@for t in $(PROFILE_TARGETS); do \
 	  $(BUILD_DIR)/bin/wsbench profile --target $$t --scenario $(PROFILE_SCENARIO) || echo "profile: $$t: see above"; \
 	done
+
+# The HTML report (harness/bench/report/README.md): one self-contained page + report.md.
+# REPORT_BASELINE=path/to/results.json adds a comparison with an earlier run.
+REPORT_BASELINE ?=
+REPORT_FLAGS = -o results/latest/report.html --markdown results/latest/report.md $(if $(REPORT_BASELINE),--baseline $(REPORT_BASELINE))
+.PHONY: report
+report: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target wsbench
+	@test -e results/latest/results.json || { echo "make report: no results/latest/results.json (run make bench)"; exit 2; }
+	@$(BUILD_DIR)/bin/wsbench report results/latest/results.json $(REPORT_FLAGS)
+
+# The performance-regression gate (harness/bench/gate/): exact allocation and instruction counts
+# against results/baseline.json, throughput ratios loosely. Exit 0 pass, 3 regression, 2 error.
+GATE_TARGETS := wsbench wsalloc-instr wsalloc-instr-allocs wsalloc-server wsload wsalloc-malloccount
+GATE_ARGS ?=
+.PHONY: gate
+gate: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target $(GATE_TARGETS)
+	@$(BUILD_DIR)/bin/wsbench gate --markdown $(BUILD_DIR)/gate.md $(GATE_ARGS)

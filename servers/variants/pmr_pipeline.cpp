@@ -17,11 +17,15 @@ PmrPipeline::PmrPipeline(MemoryPlan& plan, Writer& writer)
       backlog_(conn_.r) {}
 
 void PmrPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
+#if defined(WSALLOC_GATE_INJECT_ALLOC_MALLOC) || defined(WSALLOC_GATE_INJECT_ALLOC_ARENA) || \
+    defined(WSALLOC_GATE_INJECT_ALLOC_POOL)
+  { void* volatile p = ::operator new(1); ::operator delete(p); }  // gate test: a deliberate regression
+#endif
   Bytes response(plan_.message());
   response.resize(core::frame_header_size(payload.size(), false) + payload.size());
   size_t h = core::write_frame_header(response.data(), op, true, payload.size());
   if (!payload.empty()) std::memcpy(response.data() + h, payload.data(), payload.size());
-  send_raw(response);
+  enqueue(response);
 }
 
 void PmrPipeline::send_raw(std::span<const uint8_t> bytes) {
@@ -32,6 +36,10 @@ void PmrPipeline::send_raw(std::span<const uint8_t> bytes) {
     if (write_or_spill(writer_, backlog_, {&iov, 1}) == WriteOutcome::Failed) failed_ = true;
     return;
   }
+  enqueue(bytes);
+}
+
+void PmrPipeline::enqueue(std::span<const uint8_t> bytes) {
   nodes_.push_back(Node{Bytes(bytes.begin(), bytes.end(), plan_.send())});
   queued_ += bytes.size();
 }

@@ -59,6 +59,9 @@ class PmrPipeline final : public Replier {
   void trim() { backlog_.release(); }
 
  private:
+  // A send-queue node: the replies of one event leave together in flush().
+  void enqueue(std::span<const uint8_t> bytes);
+
   struct Node {  // a plain struct: pmr's uses-allocator construction must not re-home the bytes
     Bytes bytes;
   };

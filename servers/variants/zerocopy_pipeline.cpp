@@ -30,6 +30,9 @@ std::string ZeroCopyLoop::stats_json() const {
 }
 
 void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
+#ifdef WSALLOC_GATE_INJECT_ALLOC_ZEROCOPY
+  { void* volatile p = ::operator new(1); ::operator delete(p); }  // gate test: a deliberate regression
+#endif
   Cork& cork = loop_.cork;
   const size_t header = core::frame_header_size(payload.size(), false);
   const bool reference = payload.size() >= kReferenceFrom || payload.size() > Cork::kBytes - header;

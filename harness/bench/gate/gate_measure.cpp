@@ -1,0 +1,305 @@
+#include "bench/gate/gate_measure.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+#include <thread>
+#include <variant>
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include "bench/environment.hpp"
+#include "bench/gate/gate_tool.hpp"
+#include "bench/server_launch.hpp"
+#include "malloccount/counters.hpp"
+
+namespace wsalloc::bench::gate {
+namespace {
+
+using namespace std::chrono_literals;
+namespace mc = wsalloc::malloccount;
+
+std::string bin(const MeasureOptions& o, const char* name) { return (o.paths.bin_dir / name).string(); }
+
+bool selected(const MeasureOptions& o, const std::string& v) {
+  return std::find(o.variants.begin(), o.variants.end(), v) != o.variants.end();
+}
+
+[[noreturn]] void tool_failed(const std::string& what, const ToolResult& r) {
+  throw GateHarnessError(fmt::format("{}: {}{}", what, r.status.describe(),
+                                     r.err_tail.empty() ? "" : " (stderr: " + r.err_tail + ")"));
+}
+
+nlohmann::json parse_json(const std::string& what, const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw GateHarnessError(fmt::format("{}: output is not a JSON object: \"{}\"", what, text.substr(0, 200)));
+  }
+  return j;
+}
+
+// "echo_32_pool" -> {"pool", "echo_32"}; a core workload -> {"core", name}.
+std::pair<std::string, std::string> split_workload(const std::string& name) {
+  for (const std::string& v : kAllVariants) {
+    const std::string suffix = "_" + v;
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return {v, name.substr(0, name.size() - suffix.size())};
+    }
+  }
+  return {"core", name};
+}
+
+// ---- end to end: the server under the counter ------------------------------------------------
+
+struct E2eWorkload {
+  const char* name;
+  std::vector<std::string> args;  // one connection, one message in flight: no scheduling-dependent backlog
+};
+const std::vector<E2eWorkload> kE2eWorkloads = {
+    {"binary_32", {"-c", "1", "-k", "1", "-s", "32"}},
+    {"text_512", {"-c", "1", "-k", "1", "-s", "512", "--text"}},
+    {"fragmented_4k", {"-c", "1", "-k", "1", "-s", "4096", "-f", "4"}},
+};
+constexpr uint64_t kShortRun = 400, kLongRun = 2400;  // the marginal cost is over 2000 messages
+
+mc::CounterSnapshot read_snapshot(const std::string& file) {
+  mc::ReadError why{};
+  auto s = mc::read_counters(file, why);
+  if (!s) throw GateHarnessError(fmt::format("read counters {}: {}", file, mc::read_error_name(why)));
+  return *s;
+}
+
+// Waits until the server's counters stop moving (its connections are closed and freed): two reads
+// 100 ms apart that agree, within 3 s.
+mc::CounterSnapshot quiet_snapshot(const std::string& file) {
+  mc::CounterSnapshot prev = read_snapshot(file);
+  for (int i = 0; i < 30; ++i) {
+    std::this_thread::sleep_for(100ms);
+    mc::CounterSnapshot now = read_snapshot(file);
+    if (now.allocations == prev.allocations && now.frees == prev.frees) return now;
+    prev = now;
+  }
+  throw GateHarnessError(fmt::format("counters of {} still moving 3 s after the load stopped", file));
+}
+
+uint64_t run_wsload(const MeasureOptions& o, uint16_t port, const std::vector<std::string>& extra, const std::string& tag) {
+  std::vector<std::string> argv;
+  if (o.pin) argv = {"taskset", "-c", "1"};
+  for (std::string a : {bin(o, "wsload"), std::string("--port"), std::to_string(port), std::string("--json"),
+                        std::string("-q"), std::string("--hard-timeout"), std::string("30")}) {
+    argv.push_back(a);
+  }
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  ToolResult r = run_tool(argv, 40s, o.workdir, tag);
+  if (!r.status.ok()) tool_failed("wsload " + tag, r);
+  nlohmann::json j = parse_json("wsload " + tag, r.out);
+  if (j["errors"]["total"].get<uint64_t>() != 0) {
+    throw GateHarnessError(fmt::format("wsload {}: errors {}", tag, j["errors"].dump()));
+  }
+  return j["messages"].get<uint64_t>();
+}
+
+std::variant<RunningServer, LaunchFailure> start_variant(const MeasureOptions& o, const std::string& variant,
+                                                         const std::vector<std::pair<std::string, std::string>>& env,
+                                                         const std::vector<std::string>& preload, int cpu,
+                                                         const Target& t) {
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.env = env;
+  spec.preload_first = preload;
+  spec.cpu = o.pin ? cpu : -1;
+  spec.workdir = o.workdir;
+  spec.file_tag = "server-" + variant;
+  return launch_server(spec);
+}
+
+Target variant_target(const MeasureOptions& o, const std::string& variant) {
+  Target t;
+  t.name = variant;
+  t.argv = {bin(o, "wsalloc-server"), "--variant", variant, "--host", "{host}", "--port", "{port}"};
+  return t;
+}
+
+RunningServer must_start(std::variant<RunningServer, LaunchFailure> v, const std::string& variant) {
+  if (auto* f = std::get_if<LaunchFailure>(&v)) {
+    throw GateHarnessError(fmt::format("start wsalloc-server --variant {}: {} ({})", variant, f->reason, f->command));
+  }
+  return std::move(std::get<RunningServer>(v));
+}
+
+void e2e_variant(const MeasureOptions& o, const std::string& variant, GateDoc& doc) {
+  const std::string counter = fmt::format("/dev/shm/wsalloc-gate-{}-{}", ::getpid(), variant);
+  const std::string preload = (o.paths.lib_dir / "libwsalloc-malloccount.so").string();
+  const Target t = variant_target(o, variant);
+  RunningServer s = must_start(start_variant(o, variant, {{mc::kFileEnvVar, counter}}, {preload}, 0, t), variant);
+  struct Cleanup {
+    RunningServer& s;
+    std::string file;
+    ~Cleanup() {
+      stop_server(s, 5s);
+      ::unlink(file.c_str());
+    }
+  } cleanup{s, counter};
+
+  for (const E2eWorkload& w : kE2eWorkloads) {
+    auto run = [&](uint64_t m, const char* phase) {
+      std::vector<std::string> args = w.args;
+      args.insert(args.end(), {"-d", "0", "-m", std::to_string(m)});
+      return run_wsload(o, s.port, args, fmt::format("e2e-{}-{}-{}", variant, w.name, phase));
+    };
+    run(kLongRun, "warmup");  // pools, areas and tables reach their steady size
+    const mc::CounterSnapshot c0 = quiet_snapshot(counter);
+    const uint64_t m_short = run(kShortRun, "short");
+    const mc::CounterSnapshot c1 = quiet_snapshot(counter);
+    const uint64_t m_long = run(kLongRun, "long");
+    const mc::CounterSnapshot c2 = quiet_snapshot(counter);
+    if (m_long <= m_short) {
+      throw GateHarnessError(fmt::format("e2e {} {}: long run echoed {} messages, short run {}", variant, w.name,
+                                         m_long, m_short));
+    }
+    const mc::CounterSnapshot d_short = c1 - c0, d_long = c2 - c1;
+    const double extra = double(m_long - m_short);
+    const double allocs = (double(d_long.allocations) - double(d_short.allocations)) / extra;
+    const double bytes = (double(d_long.bytes_allocated) - double(d_short.bytes_allocated)) / extra;
+    doc.metrics[metric_key(MetricKind::E2eAllocations, variant, w.name)] =
+        Metric{MetricKind::E2eAllocations, variant, allocs, "allocations/message (server, LD_PRELOAD)"};
+    doc.metrics[metric_key(MetricKind::E2eBytes, variant, w.name)] =
+        Metric{MetricKind::E2eBytes, variant, bytes, "bytes/message (server, LD_PRELOAD)"};
+  }
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double msgs_per_sec(const MeasureOptions& o, const Thresholds& th, uint16_t port, const std::string& tag) {
+  std::vector<std::string> argv;
+  if (o.pin) argv = {"taskset", "-c", "1"};
+  const std::vector<std::string> rest = {bin(o, "wsload"), "--port", std::to_string(port), "--json", "-q",
+                                         "-c", "8", "-k", "16", "-s", "32",
+                                         "-d", fmt::format("{}", th.throughput_window_s),
+                                         "-w", fmt::format("{}", th.throughput_warmup_s),
+                                         "--drain", "1"};
+  argv.insert(argv.end(), rest.begin(), rest.end());
+  ToolResult r = run_tool(argv, std::chrono::milliseconds(int64_t(1000 * (th.throughput_window_s + th.throughput_warmup_s)) + 20000),
+                          o.workdir, tag);
+  if (!r.status.ok()) tool_failed("wsload " + tag, r);
+  nlohmann::json j = parse_json("wsload " + tag, r.out);
+  const double rate = j.value("msgs_per_sec", 0.0);
+  if (!(rate > 0)) throw GateHarnessError(fmt::format("wsload {}: msgs_per_sec {} (nothing echoed)", tag, rate));
+  return rate;
+}
+
+}  // namespace
+
+void measure_instructions(const MeasureOptions& o, GateDoc& doc) {
+  std::vector<std::string> argv = {bin(o, "wsalloc-instr"), "--run-callgrind"};
+  // All workloads unless narrowed: the list comes from the program, so a new workload is gated at once.
+  if (!o.core || o.variants != kAllVariants) {
+    ToolResult list = run_tool({bin(o, "wsalloc-instr"), "--list"}, 10s, o.workdir, "instr-list");
+    if (!list.status.ok()) tool_failed("wsalloc-instr --list", list);
+    std::vector<std::string> names;
+    std::istringstream in(list.out);
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty()) continue;
+      const std::string subject = split_workload(line).first;
+      if (subject == "core" ? o.core : selected(o, subject)) names.push_back(line);
+    }
+    if (names.empty()) return;
+    argv.push_back("--workloads");
+    argv.push_back(fmt::format("{}", fmt::join(names, ",")));
+  }
+  ToolResult r = run_tool(argv, 170s, o.workdir, "instr");
+  if (!r.status.ok()) tool_failed("wsalloc-instr --run-callgrind", r);
+  nlohmann::json j = parse_json("wsalloc-instr --run-callgrind", r.out);
+  for (const auto& [name, w] : j.items()) {
+    auto [subject, workload] = split_workload(name);
+    const std::string per = subject == "core" ? "call" : "message";
+    for (const char* field : {"instructions_per_iteration", "allocations_per_iteration", "bytes_allocated_per_iteration"}) {
+      if (!w.contains(field) || !w[field].is_number()) {
+        throw GateHarnessError(fmt::format("wsalloc-instr: workload {}: no number for {}", name, field));
+      }
+    }
+    doc.metrics[metric_key(MetricKind::Instructions, subject, workload)] =
+        Metric{MetricKind::Instructions, subject, w["instructions_per_iteration"].get<double>(), "instructions/" + per};
+    doc.metrics[metric_key(MetricKind::Allocations, subject, workload)] =
+        Metric{MetricKind::Allocations, subject, w["allocations_per_iteration"].get<double>(), "allocations/" + per};
+    doc.metrics[metric_key(MetricKind::Bytes, subject, workload)] =
+        Metric{MetricKind::Bytes, subject, w["bytes_allocated_per_iteration"].get<double>(), "bytes/" + per};
+  }
+}
+
+void measure_e2e_allocations(const MeasureOptions& o, GateDoc& doc) {
+  for (const std::string& v : o.variants) e2e_variant(o, v, doc);
+}
+
+std::map<std::string, double> measure_throughput(const MeasureOptions& o, const Thresholds& th,
+                                                 const std::vector<std::string>& variants, GateDoc* into) {
+  if (std::find(variants.begin(), variants.end(), "malloc") == variants.end()) {
+    throw GateHarnessError("throughput: ratios are to the malloc variant, which is not selected");
+  }
+  // All servers stay up for the whole pass (an idle one costs nothing); malloc is measured first
+  // in every round so each round's ratio compares neighbours in time.
+  std::vector<std::string> order = {"malloc"};
+  for (const std::string& v : variants)
+    if (v != "malloc") order.push_back(v);
+  std::vector<Target> targets;
+  for (const std::string& v : order) targets.push_back(variant_target(o, v));
+  std::vector<RunningServer> servers;
+  struct Cleanup {
+    std::vector<RunningServer>& s;
+    ~Cleanup() {
+      for (RunningServer& r : s) stop_server(r, 5s);
+    }
+  } cleanup{servers};
+  for (size_t i = 0; i < order.size(); ++i) servers.push_back(must_start(start_variant(o, order[i], {}, {}, 0, targets[i]), order[i]));
+
+  std::map<std::string, std::vector<double>> ratios;
+  for (int round = 0; round < th.throughput_rounds; ++round) {
+    double base = 0;
+    for (size_t i = 0; i < order.size(); ++i) {
+      const double rate = msgs_per_sec(o, th, servers[i].port, fmt::format("tput-{}-{}", order[i], round));
+      if (i == 0) base = rate;
+      else ratios[order[i]].push_back(rate / base);
+    }
+  }
+  std::map<std::string, double> out;
+  for (auto& [v, rs] : ratios) {
+    out[v] = median(rs);
+    if (into) {
+      into->metrics[metric_key(MetricKind::ThroughputRatio, v)] =
+          Metric{MetricKind::ThroughputRatio, v, out[v], "msgs/s relative to malloc (median of rounds)"};
+    }
+  }
+  return out;
+}
+
+GateDoc measure_all(const MeasureOptions& o, const Thresholds& th) {
+  GateDoc doc;
+  doc.meta = collect_meta(o.paths.repo_root);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto lap = [&](const char* what) {
+    fmt::print(stderr, "gate: {} done at {:.1f} s\n", what,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  };
+  measure_instructions(o, doc);
+  lap("instructions + in-process allocations (callgrind)");
+  measure_e2e_allocations(o, doc);
+  lap("end-to-end allocations (LD_PRELOAD)");
+  if (o.throughput && o.variants.size() > 1) {
+    measure_throughput(o, th, o.variants, &doc);
+    lap("throughput ratios");
+  }
+  finish_meta(doc.meta);
+  doc.meta["gate"] = {{"variants", o.variants},
+                      {"core", o.core},
+                      {"throughput", o.throughput},
+                      {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
+  return doc;
+}
+
+}  // namespace wsalloc::bench::gate

@@ -1,0 +1,144 @@
+#include "bench/report/report_markdown.hpp"
+
+#include <fmt/core.h>
+
+#include "bench/report/number_text.hpp"
+
+namespace wsalloc::report {
+namespace {
+
+using json = nlohmann::json;
+
+std::optional<double> num(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return std::nullopt;
+  return j[key].get<double>();
+}
+std::string str(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+// Table cells: a '|' inside would split the cell.
+std::string cell(std::string s) {
+  for (size_t p = s.find('|'); p != std::string::npos; p = s.find('|', p + 2)) s.replace(p, 1, "\\|");
+  return s;
+}
+
+}  // namespace
+
+std::string render_markdown(const nlohmann::json& view) {
+  std::string md = fmt::format("# {}\n\nFrom `{}`.\n\n## Verdict\n\n", str(view, "title"), str(view, "source"));
+  if (view["verdict"].empty()) md += "No variant produced a measurement in this run.\n";
+  for (const json& v : view["verdict"]) {
+    md += fmt::format("- **{}**: best variant **{}** — {} {} ({})", str(v, "id"), str(v, "best"),
+                      format_number(num(v, "median")), str(v, "unit"), str(v, "metric"));
+    if (str(v, "best") != "malloc" && num(v, "vs_malloc")) md += fmt::format(" {} vs malloc", format_ratio(num(v, "vs_malloc")));
+    if (!v["runner_up"].is_null()) {
+      md += fmt::format("; runner-up {} {}{}", str(v, "runner_up"), format_number(num(v, "runner_up_median")),
+                        v.value("decisive", false) ? " (ranges do not overlap)" : " (min–max ranges overlap: not decisive)");
+    }
+    md += "\n";
+  }
+  const json& b = view["baseline"];
+  if (!b.is_null()) {
+    md += fmt::format("\n**{} regression(s)** against the baseline {} (threshold {} %)\n", b["regressions"].size(),
+                      str(b, "git"), b["threshold_pct"].dump());
+    for (const json& r : b["regressions"]) {
+      md += fmt::format("- {} · {} · {}: {} → {} ({})\n", str(r, "id"), str(r, "target"), str(r, "metric"),
+                        format_number(num(r, "base")), format_number(num(r, "current")), (num(r, "delta_pct") ? format_pct(num(r, "delta_pct")) : std::string("from 0")));
+    }
+    for (const json& r : b["missing"]) {
+      md += fmt::format("- {} · {}: measured in the baseline, now {} ({})\n", str(r, "id"), str(r, "target"),
+                        str(r, "status"), str(r, "reason"));
+    }
+  }
+  if (!view["warnings"].empty()) {
+    md += "\n## Warnings\n\n";
+    for (const json& w : view["warnings"]) md += fmt::format("- {}\n", w.get<std::string>());
+  }
+
+  const json& t = view["summary_table"];
+  md += "\n## Variants by scenario\n\nmsg/s (median) · ×malloc · ×rawecho · server CPU µs/msg · allocations/msg\n\n| scenario |";
+  for (const json& v : t["variants"]) md += fmt::format(" {} |", v.get<std::string>());
+  md += " rawecho msg/s |\n|---|";
+  for (size_t i = 0; i < t["variants"].size(); ++i) md += "---|";
+  md += "---|\n";
+  for (const json& row : t["rows"]) {
+    md += fmt::format("| {} |", cell(str(row, "id")));
+    for (const json& v : t["variants"]) {
+      const std::string var = v.get<std::string>();
+      if (!row["cells"].contains(var)) {
+        md += " not run |";
+        continue;
+      }
+      const json& c = row["cells"][var];
+      md += fmt::format(" {} · {} · {} · {} µs · {} alloc |", format_number(num(c, "msgs_per_sec")),
+                        format_ratio(num(c, "ratio_malloc")), format_ratio(num(c, "ratio_raw")),
+                        format_number(num(c, "server_cpu_us_per_msg")), format_number(num(c, "allocations_per_msg")));
+    }
+    md += fmt::format(" {} |\n", format_number(num(row, "raw_msgs_per_sec")));
+  }
+
+  const json& a = view["allocators"];
+  if (!a["rows"].empty()) {
+    md += "\n## Allocators (malloc variant; msg per server CPU-s · ×glibc)\n\n| scenario |";
+    for (const json& n : a["targets"]) md += fmt::format(" {} |", n.get<std::string>());
+    md += "\n|---|";
+    for (size_t i = 0; i < a["targets"].size(); ++i) md += "---|";
+    md += "\n";
+    for (const json& row : a["rows"]) {
+      md += fmt::format("| {} |", cell(str(row, "id")));
+      for (const json& n : a["targets"]) {
+        const std::string name = n.get<std::string>();
+        if (!row["cells"].contains(name)) {
+          md += " not run |";
+          continue;
+        }
+        const json& c = row["cells"][name];
+        md += fmt::format(" {} · {} |", format_number(num(c, "msgs_per_server_cpu_sec")), format_ratio(num(c, "ratio_glibc")));
+      }
+      md += "\n";
+    }
+  }
+
+  if (!view["profiles"].empty()) {
+    md += "\n## heaptrack\n\n| scenario | target | allocation calls | temporary | peak heap B | leaked B | calls/msg sent |\n"
+          "|---|---|---|---|---|---|---|\n";
+    for (const json& p : view["profiles"]) {
+      const json& s = p.contains("summary") ? p["summary"] : json::object();
+      md += fmt::format("| {}/{} | {} | {} | {} | {} | {} | {} |\n", str(p, "scenario"), str(p, "case"), str(p, "target"),
+                        format_number(num(s, "allocation_calls")), format_number(num(s, "temporary_allocations")),
+                        format_number(num(s, "peak_heap_bytes")), format_number(num(s, "leaked_bytes")),
+                        format_number(num(p, "allocation_calls_per_message_sent")));
+    }
+  }
+
+  if (!b.is_null()) {
+    md += fmt::format("\n## Against the baseline {} (Δ %, + = higher)\n\n| scenario | target |", str(b, "git"));
+    for (const json& m : b["metrics"]) md += fmt::format(" {} |", m.get<std::string>());
+    md += "\n|---|---|";
+    for (size_t i = 0; i < b["metrics"].size(); ++i) md += "---|";
+    md += "\n";
+    for (const json& r : b["rows"]) {
+      md += fmt::format("| {} | {} |", cell(str(r, "id")), str(r, "target"));
+      for (const json& m : b["metrics"]) {
+        const json& c = r["cells"][m.get<std::string>()];
+        const std::string dir = str(c, "direction");
+        std::string text = dir == "n/a" ? "—"
+                           : num(c, "delta_pct") ? format_pct(num(c, "delta_pct"))
+                                                 : fmt::format("{} → {}", format_number(num(c, "base")), format_number(num(c, "current")));
+        if (dir == "worse") text = fmt::format("**{}** ✗", text);
+        if (dir == "better") text += " ✓";
+        md += fmt::format(" {} |", text);
+      }
+      md += "\n";
+    }
+  }
+
+  const json& c = view["commands"];
+  md += "\n## Reproduce\n\n```\n";
+  if (!str(c, "run").empty()) md += fmt::format("{}\n", str(c, "run"));
+  if (!str(c, "report").empty()) md += fmt::format("{}\n", str(c, "report"));
+  md += "```\n";
+  return md;
+}
+
+}  // namespace wsalloc::report

@@ -1,0 +1,46 @@
+#include "bench/report/report_markdown.hpp"
+
+#include <gtest/gtest.h>
+
+#include "report_test_support.hpp"
+
+using namespace report_test;
+using wsalloc::report::render_markdown;
+
+namespace {
+const std::string& fixture_md() {
+  static const std::string md = render_markdown(fixture_view());
+  return md;
+}
+bool has(const std::string& needle) { return fixture_md().find(needle) != std::string::npos; }
+}  // namespace
+
+TEST(ReportMarkdown, verdict_names_the_best_variant_with_its_number) {
+  EXPECT_TRUE(has("- **echo-small**: best variant **zerocopy** — 300,000 msg/cpu-s (msgs_per_server_cpu_sec) ×1.20 vs malloc"))
+      << fixture_md();
+  EXPECT_TRUE(has("- **idle-10k**: best variant **zerocopy** — 520 B/conn (rss_per_conn_bytes)")) << fixture_md();
+}
+
+TEST(ReportMarkdown, summary_table_row_carries_the_files_numbers_and_ratios) {
+  EXPECT_TRUE(has("| echo-small | 200,000 · ×1.00 · ×0.62 · 4 µs · 3 alloc | 230,000 · ×1.15 · ×0.72 · 3.5 µs · 0 alloc | "
+                  "220,000 · ×1.10 · ×0.69 · 3.8 µs · ≈0 alloc | 250,000 · ×1.25 · ×0.78 · 3.2 µs · 0 alloc | 320,000 |"))
+      << fixture_md();
+  EXPECT_TRUE(has("| idle-10k | not measured · — · — · not measured µs · not measured alloc |")) << fixture_md();
+}
+
+TEST(ReportMarkdown, regressions_and_missing_rows_are_listed) {
+  EXPECT_TRUE(has("**1 regression(s)** against the baseline 0ld0000"));
+  EXPECT_TRUE(has("- echo-small · beast · allocations_per_msg: 2 → 3 (+50.0 %)"));
+  EXPECT_TRUE(has("- echo-small · bun: measured in the baseline, now absent"));
+}
+
+TEST(ReportMarkdown, baseline_table_marks_worse_and_better_cells) {
+  EXPECT_TRUE(has("+25.0 % ✓")) << fixture_md();
+  EXPECT_TRUE(has("**+50.0 %** ✗")) << fixture_md();
+}
+
+TEST(ReportMarkdown, allocator_heaptrack_and_reproduce_sections_are_present) {
+  EXPECT_TRUE(has("| echo-small | 250,000 · ×1.00 | 262,500 · ×1.05 |")) << fixture_md();
+  EXPECT_TRUE(has("| echo-small/default | malloc | 350,000 | 120 | 716,800 | 0 | 3.5 |")) << fixture_md();
+  EXPECT_TRUE(has("```\nwsbench run --quick\n")) << fixture_md();
+}
