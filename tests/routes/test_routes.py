@@ -12,9 +12,7 @@ import asyncio
 import json
 import os
 import shlex
-import signal
 import socket
-import subprocess
 import sys
 import time
 import unittest
@@ -22,30 +20,23 @@ import urllib.request
 
 import websockets
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conformance"))
+import server_process  # noqa: E402
+
 SERVER = []  # filled from argv
 
 
-class Server:
+class Server(server_process.ServerProcess):
+    """The conformance suite's server runner (start, `listening on`, SIGTERM by PID, exit 0),
+    plus this file's window onto GET /stats."""
+
     def __init__(self, *extra):
-        self.proc = subprocess.Popen(SERVER + ["--host", "127.0.0.1", "--port", "0", *extra],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("listening on "):
-            self.proc.kill()
-            raise RuntimeError(f"server did not start: {line!r}")
-        self.port = int(line.rsplit(":", 1)[1])
+        super().__init__(SERVER + list(extra))
+        self.start()
 
     def stats(self):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=5) as r:
             return json.loads(r.read())
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return -1
 
 
 def run(coro):
