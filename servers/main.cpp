@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   app.add_option("--host", o.host, "address to listen on (IPv4/IPv6 literal or localhost)");
   app.add_option("--port", o.port, "port; 0 picks a free one");
   app.add_option("--threads", o.threads, "poller threads (SO_REUSEPORT)")->check(CLI::Range(1u, 256u));
+  app.add_option("--max-connections", o.max_connections,
+                 "open connections, all threads together; beyond, 503 and close (0 = fd limit)");
   std::string allocator = "variant";
   app.add_option("--allocator", allocator, "'std' forces standard allocators")
       ->check(CLI::IsMember({"variant", "std"}));

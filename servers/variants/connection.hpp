@@ -38,13 +38,14 @@ class Connection final : public net::IoHandler, public Writer {
   Connection(Worker& worker, int fd)
       : worker_(worker), fd_(fd), session_(worker.plan(), *this, worker.app(), worker.options().limits,
                                            worker.stats_source()),
-        since_(Clock::now()) {
+        opened_(Clock::now()), since_(opened_) {
     session_.app_state().owner = this;
   }
 
   int fd() const noexcept { return fd_; }
   LinkState link() const noexcept { return link_; }
   SessionT& session() noexcept { return session_; }
+  Clock::time_point opened() const noexcept { return opened_; }
   Clock::time_point since() const noexcept { return since_; }
   size_t& index() noexcept { return index_; }
 
@@ -182,7 +183,9 @@ class Connection final : public net::IoHandler, public Writer {
   Worker& worker_;
   int fd_;
   SessionT session_;
-  Clock::time_point since_;   // last activity: handshake, idle and linger timeouts
+  Clock::time_point opened_;  // accepted: the handshake deadline counts from here, not from the
+                              // last byte, or one byte a second (slowloris) would hold it forever
+  Clock::time_point since_;   // last activity: idle and linger timeouts
   size_t index_ = 0;          // position in the worker's connection table
   uint32_t interest_ = net::kReadable;
   LinkState link_ = LinkState::Live;

@@ -49,9 +49,10 @@ int serve(const ServerOptions& o) {
   // Declared before the workers so it outlives them: its threads may still finish a /work task.
   std::unique_ptr<net::ThreadPoolExecutor> pool;
   if (o.work_on_pool) pool = std::make_unique<net::ThreadPoolExecutor>(o.work_threads);
+  ConnectionBudget budget(o.max_connections);
   std::vector<std::unique_ptr<Worker<Variant>>> workers;
   for (unsigned i = 0; i < o.threads; ++i)
-    workers.push_back(std::make_unique<Worker<Variant>>(o, listeners[i], i, pool.get()));
+    workers.push_back(std::make_unique<Worker<Variant>>(o, listeners[i], i, budget, pool.get()));
   std::vector<std::thread> threads;
   for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
 

@@ -14,6 +14,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 9001;                 // 0 = the kernel picks a free port
   unsigned threads = 1;                 // pollers, each with its own SO_REUSEPORT listener
+  // Open connections, all threads together; one more is answered 503 and closed. 0 = as many as
+  // file descriptors allow (beyond that, the same polite refusal).
+  size_t max_connections = 0;
   Allocator allocator = Allocator::Variant;
   SessionLimits limits;                 // max message 16 MiB, max header bytes 8 KiB
   // Backpressure: stop reading a connection whose unsent bytes pass high_water; resume under

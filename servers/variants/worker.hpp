@@ -22,6 +22,7 @@
 #include "net/poller.hpp"
 #include "net/socket.hpp"
 #include "variants/connection.hpp"
+#include "variants/connection_budget.hpp"
 #include "net/executor.hpp"
 #include "variants/busy_work.hpp"
 #include "variants/server_app.hpp"
@@ -39,10 +40,12 @@ class Worker {
   using SessionT = Session<Pipeline, App>;
   using Conn = Connection<Worker>;
 
+  // budget: the server-wide connection cap, shared with the other workers.
   // work_executor: where /work handlers run (null = inline on this poller thread).
-  Worker(const ServerOptions& options, int listen_fd, unsigned index, net::Executor* work_executor = nullptr)
+  Worker(const ServerOptions& options, int listen_fd, unsigned index, ConnectionBudget& budget,
+         net::Executor* work_executor = nullptr)
       : options_(options), plan_(Variant::make_plan(options)), app_(*this), listen_fd_(listen_fd),
-        index_(index), work_executor_(work_executor) {
+        index_(index), budget_(budget), work_executor_(work_executor) {
     if (Variant::kPooledConnections && options.allocator == Allocator::Variant)
       conn_pool_ = std::make_unique<memory::ObjectPool<Conn>>("connections");
     listener_.worker = this;
@@ -53,6 +56,7 @@ class Worker {
     for (Conn* c : conns_) {
       ::close(c->fd());
       destroy(c);
+      budget_.give_back();
     }
     free_graveyard();
     if (listen_fd_ >= 0) ::close(listen_fd_);
@@ -91,6 +95,7 @@ class Worker {
     conns_[i]->index() = i;
     conns_.pop_back();
     graveyard_.push_back(c);
+    budget_.give_back();
     ++closed_;
     if (shutting_down_ && conns_.empty()) poller_.stop();
   }
@@ -181,8 +186,12 @@ class Worker {
       int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno == EMFILE || errno == ENFILE) refuse_one();
+        if (errno == EMFILE || errno == ENFILE) refuse_with_spare_fd();
         return;  // EAGAIN, or out of descriptors
+      }
+      if (!budget_.try_take()) {
+        refuse(fd);
+        continue;
       }
       try {
         net::set_nodelay(fd);
@@ -200,17 +209,27 @@ class Worker {
     }
   }
 
-  // Out of file descriptors: accept with the spare fd and close at once, so the client gets a
-  // clean refusal instead of hanging in the backlog while existing connections keep working.
-  [[gnu::noinline]] void refuse_one() {
+  // Out of file descriptors: accept with the spare fd and refuse at once, so the client gets an
+  // answer instead of hanging in the backlog, while existing connections keep working.
+  [[gnu::noinline]] void refuse_with_spare_fd() {
     if (spare_fd_ < 0) return;
     ::close(spare_fd_);
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd >= 0) {
-      ::close(fd);
-      ++refused_;
-    }
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) refuse(fd);
     spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+
+  // Over capacity: a 503 the client can act on (Retry-After), then close. Best effort and
+  // non-blocking: a fresh socket's send buffer always takes these few bytes. SHUT_WR first so the
+  // answer leaves with a FIN ahead of any reset the unread request may cause.
+  [[gnu::noinline]] void refuse(int fd) {
+    static constexpr char kBusy[] =
+        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n"
+        "Content-Type: text/plain\r\nContent-Length: 31\r\n\r\nserver at its connection limit\n";
+    [[maybe_unused]] ssize_t n = ::send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
+    ++refused_;
   }
 
   void sweep() {
@@ -222,7 +241,7 @@ class Worker {
       const auto quiet = now - c->since();
       switch (c->link()) {
         case LinkState::Live:
-          if (c->session().phase() == SessionPhase::Handshaking && quiet > o.handshake_timeout) {
+          if (c->session().phase() == SessionPhase::Handshaking && now - c->opened() > o.handshake_timeout) {
             c->abort();
           } else if (o.idle_timeout.count() > 0 && quiet > o.idle_timeout) {
             c->close(core::CloseCode::GoingAway, "idle timeout");
@@ -288,6 +307,7 @@ class Worker {
   int listen_fd_;
   int spare_fd_ = -1;
   unsigned index_;
+  ConnectionBudget& budget_;
   net::Executor* work_executor_;
   uint64_t accepted_ = 0, closed_ = 0, refused_ = 0;
   bool shutting_down_ = false;
