@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1L, 3'600'000L));
   app.add_option("--idle-timeout-ms", idle_ms, "close (1001) a silent connection; 0 = never")
       ->check(CLI::Range(0L, 86'400'000L));
+  long send_ms = o.send_timeout.count();
+  app.add_option("--send-timeout-ms", send_ms, "reset a connection whose peer took none of its queued replies for this long")
+      ->check(CLI::Range(1L, 3'600'000L));
   app.add_option("--max-backlog", o.max_backlog, "close (1008) a connection with more unsent bytes than this")
       ->check(CLI::Range(size_t{64} << 10, size_t{1} << 32));
   long work_us = o.work_cost.count();
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
   }
   o.handshake_timeout = std::chrono::milliseconds(handshake_ms);
   o.idle_timeout = std::chrono::milliseconds(idle_ms);
+  o.send_timeout = std::chrono::milliseconds(send_ms);
   o.work_cost = std::chrono::microseconds(work_us);
   o.work_on_pool = executor == "pool";
   return run_server(o);

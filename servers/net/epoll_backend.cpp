@@ -14,12 +14,14 @@
 namespace wsalloc::net {
 namespace {
 
-// No EPOLLRDHUP: with level triggering it would stay asserted after a peer's half-close and
-// spin a connection that still has replies to flush; the FIN shows up as a read of 0 anyway.
+// EPOLLRDHUP only when asked (kPeerShut): with level triggering it stays asserted after a peer's
+// half-close and would spin a connection that still has replies to flush; a reader sees the FIN
+// as a read of 0 anyway.
 uint32_t to_epoll(uint32_t interest) noexcept {
   uint32_t e = 0;
   if (interest & kReadable) e |= EPOLLIN;
   if (interest & kWritable) e |= EPOLLOUT;
+  if (interest & kPeerShut) e |= EPOLLRDHUP;
   return e;
 }
 

@@ -15,6 +15,9 @@ enum IoEvent : uint32_t {
   kWritable = 2,  // send buffer has room
   kHangup = 4,    // EPOLLHUP: both directions are shut; reading drains what is left
   kError = 8,     // EPOLLERR: fetch it with getsockopt(SO_ERROR) or the next read/write
+  // Interest only: report the peer's FIN (as kHangup) while not reading. For a connection that
+  // paused reading (backpressure), whose FIN would otherwise wait behind unread bytes forever.
+  kPeerShut = 16,
 };
 
 struct IoHandler {

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 
 #include "net/io_handler.hpp"
 #include "net/poller.hpp"
@@ -47,9 +48,24 @@ class Connection final : public net::IoHandler, public Writer {
   SessionT& session() noexcept { return session_; }
   Clock::time_point opened() const noexcept { return opened_; }
   Clock::time_point since() const noexcept { return since_; }
+
+  // Called by the worker's timer sweep: true when replies have been queued for `limit` without
+  // the peer taking a byte. Progress is a byte counter bumped by write(), so the hot path pays
+  // one add, not a clock read.
+  bool send_stalled(Clock::time_point now, Clock::duration limit) noexcept {
+    if (session_.unsent_bytes() == 0 || written_ != written_at_check_) {
+      written_at_check_ = written_;
+      stalled_since_ = now;
+      return false;
+    }
+    return now - stalled_since_ > limit;
+  }
   size_t& index() noexcept { return index_; }
 
   void on_io(uint32_t events) override {
+    // Paused (backpressure) and the peer sent its FIN: the bytes still unread ahead of it would
+    // only queue more replies nobody reads (a FIN with no close frame ends the connection).
+    if (!reading_ && link_ == LinkState::Live && (events & net::kHangup)) return abort();
     if (events & (net::kReadable | net::kHangup | net::kError)) {
       if (!on_readable()) return;
     }
@@ -101,7 +117,10 @@ class Connection final : public net::IoHandler, public Writer {
   ssize_t write(const iovec* iov, int count) noexcept override {
     for (;;) {
       ssize_t n = ::writev(fd_, iov, count);
-      if (n >= 0) return n;
+      if (n >= 0) {
+        written_ += static_cast<uint64_t>(n);
+        return n;
+      }
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
       return -1;
@@ -168,7 +187,8 @@ class Connection final : public net::IoHandler, public Writer {
         // Backpressure with hysteresis: stop reading above high water, resume below low water.
         if (reading_ && unsent > worker_.options().high_water) reading_ = false;
         if (!reading_ && unsent < worker_.options().low_water) reading_ = true;
-        want = (reading_ ? uint32_t{net::kReadable} : 0u) | (unsent ? uint32_t{net::kWritable} : 0u);
+        want = (reading_ ? uint32_t{net::kReadable} : uint32_t{net::kPeerShut}) |
+               (unsent ? uint32_t{net::kWritable} : 0u);
         break;
       case LinkState::Flushing: want = net::kWritable; break;
       case LinkState::Draining: want = net::kReadable; break;
@@ -186,6 +206,9 @@ class Connection final : public net::IoHandler, public Writer {
   Clock::time_point opened_;  // accepted: the handshake deadline counts from here, not from the
                               // last byte, or one byte a second (slowloris) would hold it forever
   Clock::time_point since_;   // last activity: idle and linger timeouts
+  uint64_t written_ = 0;            // bytes the socket took, ever
+  uint64_t written_at_check_ = 0;   // written_ at the last send_stalled() that saw progress
+  Clock::time_point stalled_since_{};
   size_t index_ = 0;          // position in the worker's connection table
   uint32_t interest_ = net::kReadable;
   LinkState link_ = LinkState::Live;

@@ -25,6 +25,9 @@ struct ServerOptions {
   size_t low_water = 512u << 10;
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds idle_timeout{0};            // 0 = none
+  // A connection with replies queued of which the peer took no byte for this long is reset: it
+  // neither reads nor (its window being shut) can be heard, and would pin its backlog forever.
+  std::chrono::milliseconds send_timeout{30'000};
   std::chrono::milliseconds close_linger{2'000};        // wait for the peer's FIN after our close
   std::chrono::milliseconds shutdown_grace{2'000};      // SIGTERM: time for close handshakes
   // A connection whose unsent bytes pass this is a slow consumer: closed with 1008. Reading stops at

@@ -243,6 +243,8 @@ class Worker {
         case LinkState::Live:
           if (c->session().phase() == SessionPhase::Handshaking && now - c->opened() > o.handshake_timeout) {
             c->abort();
+          } else if (c->send_stalled(now, o.send_timeout)) {
+            c->abort(/*reset=*/true);  // a close frame would only queue behind what it never takes
           } else if (o.idle_timeout.count() > 0 && quiet > o.idle_timeout) {
             c->close(core::CloseCode::GoingAway, "idle timeout");
           }

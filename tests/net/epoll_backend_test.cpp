@@ -1,6 +1,7 @@
 #include "net/epoll_backend.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <system_error>
@@ -65,6 +66,28 @@ TEST(EpollBackend, peer_close_is_reported_as_readable_and_hangup) {
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_TRUE(ready[0].events & kReadable);
   EXPECT_TRUE(ready[0].events & kHangup);
+}
+
+// A connection that paused reading (backpressure) asks for kPeerShut alone: the peer's FIN must
+// reach it as kHangup although unread bytes sit ahead of the FIN, and without the FIN nothing.
+TEST(EpollBackend, peer_shut_interest_reports_a_half_close_behind_unread_bytes) {
+  EpollBackend be(8);
+  SocketPair sp;
+  be.watch(sp.a, kPeerShut, 1);
+  sp.send_byte_to_a();
+  EXPECT_TRUE(be.wait(0).empty()) << "unread bytes alone are not reported without kReadable";
+  ASSERT_EQ(::shutdown(sp.b, SHUT_WR), 0);
+  auto ready = be.wait(1000);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].events, uint32_t{kHangup});
+}
+
+TEST(EpollBackend, without_peer_shut_interest_a_half_close_is_not_reported) {
+  EpollBackend be(8);
+  SocketPair sp;
+  be.watch(sp.a, 0, 1);
+  ASSERT_EQ(::shutdown(sp.b, SHUT_WR), 0);
+  EXPECT_TRUE(be.wait(0).empty()) << "a flushing connection must not spin on the peer's half-close";
 }
 
 TEST(EpollBackend, watch_twice_throws_eexist_naming_the_call) {
