@@ -15,7 +15,6 @@ started (by PID) and exits 124. Exit 0 = every case passed, 1 = a case failed, 2
 import glob
 import os
 import shlex
-import signal
 import sys
 import unittest
 
@@ -54,14 +53,7 @@ def main(argv: list[str]) -> int:
         print(f"run_group.py: {e}", file=sys.stderr)
         return EXIT_USAGE
 
-    def watchdog(signum, frame):
-        sys.stderr.write(f"\nrun_group.py: watchdog: {groups} still running after {timeout} s; "
-                         f"killing the servers it started and exiting {EXIT_WATCHDOG}\n")
-        sys.stderr.flush()
-        server_process.kill_all_started()
-        os._exit(EXIT_WATCHDOG)
-    signal.signal(signal.SIGALRM, watchdog)
-    signal.alarm(timeout)
+    server_process.start_watchdog(timeout, f"run_group.py {' '.join(groups)}", EXIT_WATCHDOG)
 
     print(f"server: {os.environ[server_process.SERVER_CMD_ENV]}", file=sys.stderr)
     suite = unittest.defaultTestLoader.loadTestsFromNames([f"test_{g}" for g in groups])

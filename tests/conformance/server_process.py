@@ -33,6 +33,28 @@ def server_argv_from_env() -> list[str]:
     return shlex.split(cmd)
 
 
+def take_server_argv(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Splits `script.py [own args] -- SERVER_ARGV...` into (server argv, own argv); without `--`,
+    the server argv comes from WSALLOC_SERVER_CMD."""
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[i + 1:], argv[:i]
+    return server_argv_from_env(), argv
+
+
+def start_watchdog(seconds: int, who: str, exit_code: int = 124) -> None:
+    """Bounds the whole run: after `seconds`, SIGKILL the servers this process started (by PID)
+    and exit `exit_code`, so a hung case cannot outlive its ctest timeout with servers behind."""
+    def expire(signum, frame):
+        sys.stderr.write(f"\n{who}: watchdog: still running after {seconds} s; killing the servers "
+                         f"it started and exiting {exit_code}\n")
+        sys.stderr.flush()
+        kill_all_started()
+        os._exit(exit_code)
+    signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+
+
 def kill_all_started() -> None:
     """Last resort (watchdog, interpreter exit): SIGKILL the servers this process started."""
     for pid, proc in list(_live.items()):

@@ -11,7 +11,6 @@
 Bounded: every wait has a timeout; at most a hundred sockets; the server stops by PID.
 """
 import os
-import shlex
 import socket
 import sys
 import time
@@ -145,10 +144,5 @@ class DescriptorLimit(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if "--" in sys.argv:
-        i = sys.argv.index("--")
-        SERVER[:] = sys.argv[i + 1:]
-        sys.argv = sys.argv[:i]
-    else:
-        SERVER[:] = shlex.split(os.environ[server_process.SERVER_CMD_ENV])
+    SERVER[:], sys.argv = server_process.take_server_argv(sys.argv)
     unittest.main()

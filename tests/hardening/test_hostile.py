@@ -36,7 +36,6 @@ import os
 import random
 import select
 import shlex
-import signal
 import socket
 import struct
 import sys
@@ -976,21 +975,8 @@ class ManyHostileAtOnce(HostileCase):
 
 
 def main() -> None:
-    if "--" in sys.argv:
-        i = sys.argv.index("--")
-        SERVER[:] = sys.argv[i + 1:]
-        sys.argv = sys.argv[:i]
-    else:
-        SERVER[:] = shlex.split(os.environ["WSALLOC_SERVER_CMD"])
-
-    def watchdog(signum, frame):
-        sys.stderr.write(f"\ntest_hostile.py: watchdog: still running after {WATCHDOG_SECONDS} s; "
-                         f"killing the servers it started and exiting {EXIT_WATCHDOG}\n")
-        sys.stderr.flush()
-        server_process.kill_all_started()
-        os._exit(EXIT_WATCHDOG)
-    signal.signal(signal.SIGALRM, watchdog)
-    signal.alarm(WATCHDOG_SECONDS)
+    SERVER[:], sys.argv = server_process.take_server_argv(sys.argv)
+    server_process.start_watchdog(WATCHDOG_SECONDS, "test_hostile.py", EXIT_WATCHDOG)
     sys.stderr.write(f"test_hostile.py: seed {SEED} (repeat with WSALLOC_HOSTILE_SEED={SEED}); "
                      f"server: {shlex.join(SERVER)}\n")
     unittest.main(verbosity=2)

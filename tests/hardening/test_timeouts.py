@@ -12,7 +12,6 @@ allow for it plus scheduling noise. Bounded: every wait has a timeout; the serve
 """
 import json
 import os
-import shlex
 import socket
 import sys
 import time
@@ -180,10 +179,5 @@ class IdleTimeout(unittest.TestCase):
                          "the server still holds a connection whose peer ignored the close")
 
 if __name__ == "__main__":
-    if "--" in sys.argv:
-        i = sys.argv.index("--")
-        SERVER[:] = sys.argv[i + 1:]
-        sys.argv = sys.argv[:i]
-    else:
-        SERVER[:] = shlex.split(os.environ[server_process.SERVER_CMD_ENV])
+    SERVER[:], sys.argv = server_process.take_server_argv(sys.argv)
     unittest.main()

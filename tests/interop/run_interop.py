@@ -9,7 +9,6 @@ Exit 0 = passed, 1 = failed, 2 = usage.
 """
 import os
 import shlex
-import signal
 import sys
 import unittest
 
@@ -41,14 +40,7 @@ def main(argv):
         print(f"run_interop.py: {e}", file=sys.stderr)
         return EXIT_USAGE
 
-    def watchdog(signum, frame):
-        sys.stderr.write(f"\nrun_interop.py: watchdog: still running after {timeout} s; killing the servers "
-                         f"it started and exiting {EXIT_WATCHDOG}\n")
-        sys.stderr.flush()
-        server_process.kill_all_started()
-        os._exit(EXIT_WATCHDOG)
-    signal.signal(signal.SIGALRM, watchdog)
-    signal.alarm(timeout)
+    server_process.start_watchdog(timeout, "run_interop.py", EXIT_WATCHDOG)
 
     import websockets
     print(f"server: {os.environ[server_process.SERVER_CMD_ENV]}; websockets {websockets.__version__}",

@@ -11,7 +11,6 @@ Bounded: every wait has a timeout; the server is stopped by PID.
 import asyncio
 import json
 import os
-import shlex
 import socket
 import sys
 import time
@@ -145,10 +144,5 @@ class WorkTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if "--" in sys.argv:
-        i = sys.argv.index("--")
-        SERVER[:] = sys.argv[i + 1:]
-        sys.argv = sys.argv[:i]
-    else:
-        SERVER[:] = shlex.split(os.environ["WSALLOC_SERVER_CMD"])
+    SERVER[:], sys.argv = server_process.take_server_argv(sys.argv)
     unittest.main()
