@@ -34,6 +34,13 @@ void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
   { void* volatile p = ::operator new(1); ::operator delete(p); }  // gate test: a deliberate regression
 #endif
   Cork& cork = loop_.cork;
+  if (cork_is_foreign()) [[unlikely]] {
+    uint8_t header[core::kMaxFrameHeader];
+    const size_t n = core::write_frame_header(header, op, true, payload.size());
+    const iovec frame[2] = {{header, n}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
+    return send_direct(frame);
+  }
+  loop_.cork_owner = this;
   const size_t header = core::frame_header_size(payload.size(), false);
   const bool reference = payload.size() >= kReferenceFrom || payload.size() > Cork::kBytes - header;
   const size_t copy_bytes = header + (reference ? 0 : payload.size());
@@ -54,6 +61,11 @@ void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
 
 void ZeroCopyPipeline::send_raw(std::span<const uint8_t> bytes) {
   Cork& cork = loop_.cork;
+  if (cork_is_foreign()) [[unlikely]] {
+    const iovec raw[1] = {{const_cast<uint8_t*>(bytes.data()), bytes.size()}};
+    return send_direct(raw);
+  }
+  loop_.cork_owner = this;
   if (cork.room() < bytes.size() || !cork.has_segments_for(1)) flush_early();
   if (bytes.size() > cork.room()) {  // larger than the whole cork: send it from where it is, now
     cork.reference(bytes.data(), bytes.size());
@@ -63,14 +75,23 @@ void ZeroCopyPipeline::send_raw(std::span<const uint8_t> bytes) {
   cork.copy(bytes.data(), bytes.size());
 }
 
+void ZeroCopyPipeline::send_direct(std::span<const iovec> frame) {
+  if (write_or_spill(writer_, backlog_, frame) == WriteOutcome::Failed) failed_ = true;
+}
+
 void ZeroCopyPipeline::flush_early() {
   if (flush() == WriteOutcome::Failed) failed_ = true;
 }
 
 WriteOutcome ZeroCopyPipeline::flush() {
   Cork& cork = loop_.cork;
+  if (cork_is_foreign()) [[unlikely]] {  // ours went out directly; only the backlog may be left
+    if (failed_) return WriteOutcome::Failed;
+    return write_or_spill(writer_, backlog_, {});
+  }
   WriteOutcome outcome = write_or_spill(writer_, backlog_, cork.segments());
   cork.clear();
+  loop_.cork_owner = nullptr;
   if (failed_) return WriteOutcome::Failed;
   return outcome;
 }

@@ -29,6 +29,10 @@ class ZeroCopyLoop {
   ~ZeroCopyLoop();
 
   Cork cork;
+  // Whose replies the cork holds. A connection served inside another's event (a /broadcast
+  // member closed by the publisher's fan-out) must neither add to nor flush that connection's
+  // replies: they would reach the wrong socket.
+  const void* cork_owner = nullptr;
   std::pmr::memory_resource* connection() noexcept;
   void after_iteration() noexcept {}
   std::string stats_json() const;
@@ -45,6 +49,16 @@ class ZeroCopyPipeline final : public Replier {
 
   ZeroCopyPipeline(ZeroCopyLoop& loop, Writer& writer)
       : loop_(loop), writer_(writer), assembled_(loop.connection()), backlog_(loop.connection()) {}
+  ~ZeroCopyPipeline() {
+    // Every event ends with flush(), which empties the cork; this only guards the invariant, so a
+    // pipeline later built at this address can never inherit stale replies.
+    if (loop_.cork_owner == this) {
+      loop_.cork.clear();
+      loop_.cork_owner = nullptr;
+    }
+  }
+  ZeroCopyPipeline(const ZeroCopyPipeline&) = delete;
+  ZeroCopyPipeline& operator=(const ZeroCopyPipeline&) = delete;
 
   template <class App>
   void on_data(App& app, core::Opcode op, std::span<uint8_t> chunk, bool begin, bool end) {
@@ -78,6 +92,9 @@ class ZeroCopyPipeline final : public Replier {
 
  private:
   [[gnu::noinline]] void flush_early();
+  // The cork holds another connection's replies: this one writes (or queues) its own directly.
+  bool cork_is_foreign() const noexcept { return !loop_.cork.empty() && loop_.cork_owner != this; }
+  [[gnu::noinline]] void send_direct(std::span<const iovec> frame);
 
   ZeroCopyLoop& loop_;
   Writer& writer_;
