@@ -14,11 +14,17 @@
 // its connection closes, by one whose block holds that connection's high-water mark. Cost per
 // connection: sizeof(ConnectionArea) while idle, plus its first block (32 KiB, or what an earlier
 // connection needed) from its first message on; the block stays with the recycled area.
+// Idle areas keep grown blocks of at most 2 MiB, 4 MiB in all: beyond that a released area is
+// replaced by a default one. Without that bound, areas grown one at a time (each slow consumer's
+// backlog makes one a few MiB) ratchet idle memory up to peak connections x largest block.
+// Every area takes its blocks and overflows from one PageResource: those of 128 KiB and more are
+// mapped and unmapped directly, so what an area gives back leaves the process (page_resource.hpp).
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "memory/area_lifetimes.hpp"
+#include "memory/page_resource.hpp"
 #include "variants/memory_plan.hpp"
 
 namespace wsalloc::variants {
@@ -43,6 +49,9 @@ class ArenaPlan final : public MemoryPlan {
  private:
   template <class AreaT>
   void reset_or_grow(std::unique_ptr<AreaT>& area, uint64_t& overflows_seen) noexcept;
+  ConnectionArea* new_connection_area();
+
+  memory::PageResource pages_;  // upstream of every area below: declared first, destroyed last
 
   std::unique_ptr<LoopArea> loop_;
   std::unique_ptr<MessageArea> message_;
@@ -50,6 +59,8 @@ class ArenaPlan final : public MemoryPlan {
   std::vector<ConnectionArea*> live_;  // for statistics only
   uint64_t connection_areas_created_ = 0;
   uint64_t rebuilds_ = 0;
+  uint64_t shrinks_ = 0;          // grown areas replaced by default ones on release (budget full)
+  size_t idle_grown_bytes_ = 0;   // blocks of idle areas larger than the default, in bytes
   uint64_t message_overflows_seen_ = 0;
   uint64_t loop_overflows_seen_ = 0;
 };
