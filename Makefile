@@ -115,3 +115,15 @@ GATE_ARGS ?=
 gate: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target $(GATE_TARGETS)
 	@$(BUILD_DIR)/bin/wsbench gate --markdown $(BUILD_DIR)/gate.md $(GATE_ARGS)
+
+# The soak (tests/soak/README.md): every variant under good, churning, slow and hostile clients,
+# 15 s warm-up + 45 s each (about 5 minutes); exit 1 when a good client lost or saw a corrupted
+# message, the server crashed or kept a connection, or RSS crept past its warm-up level.
+# SOAK_ARGS=... passes more flags (e.g. --variants arena --seconds 120 --seed 42).
+SOAK_ARGS ?=
+.PHONY: soak
+soak: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target wsalloc-server
+	@mkdir -p $(BUILD_DIR)/soak
+	@/usr/bin/python3 tests/soak/soak.py --server $(BUILD_DIR)/bin/wsalloc-server --json $(BUILD_DIR)/soak/soak.json \
+	  --log-dir $(BUILD_DIR)/soak/logs $(SOAK_ARGS)
