@@ -5,7 +5,8 @@
 //   2. end-to-end allocations: wsalloc-server under LD_PRELOAD=libwsalloc-malloccount.so driven by
 //      wsload over loopback; per message = (Δ of a long run − Δ of a short run) / (extra messages),
 //      so connection set-up and teardown cancel out. Each run starts after a warm-up run and after
-//      the counters have gone quiet. Exact for the allocation-free variants.
+//      the counters have gone quiet. Exact for the allocation-free variants. The arena's page
+//      mappings (GET /stats memory.pages.maps, read outside the windows) count as allocations.
 //   3. throughput: every variant's server pinned to CPU 0, wsload pinned to CPU 1, rounds of
 //      A B C D (malloc first), ratio to malloc per round, median over rounds.
 // Every failure to measure throws GateHarnessError naming the program, its exit status and the
