@@ -60,16 +60,22 @@ std::pmr::memory_resource* ArenaPlan::acquire_connection() {
 
 void ArenaPlan::release_connection(std::pmr::memory_resource* r) noexcept {
   auto* area = static_cast<ConnectionArea*>(r);
+  if (auto it = std::find(live_.begin(), live_.end(), area); it != live_.end()) {
+    *it = live_.back();
+    live_.pop_back();
+  }
   // A connection that outgrew its area (large messages) hands the next one an area whose one
-  // block holds what it needed, so a reconnecting client of the same workload allocates nothing.
+  // block holds what it needed, so a reconnecting client of the same workload allocates nothing;
+  // unless idle areas already keep their budget of grown blocks.
+  bool budget_refused = false;
   if (auto s = area->stats(); s.overflow_fallbacks > 0) {
     size_t want = std::min(std::bit_ceil(s.high_water + area->block_bytes()), kLargestIdleBlock);
-    if (want > area->block_bytes()) {
+    if (want > area->block_bytes() && idle_grown_bytes_ + want > kIdleGrownBudget) {
+      budget_refused = true;
+    } else if (want > area->block_bytes()) {
       try {
         auto bigger = std::make_unique<ConnectionArea>(want, memory::kAreaMaxBlocks, &pages_);
         bigger->reserve_blocks(1);  // now, not on the next connection's first message
-        auto it = std::find(live_.begin(), live_.end(), area);
-        if (it != live_.end()) *it = bigger.get();  // swapped below like any released area
         delete area;
         area = bigger.release();
         ++rebuilds_;
@@ -79,23 +85,19 @@ void ArenaPlan::release_connection(std::pmr::memory_resource* r) noexcept {
     }
   }
   area->reset(memory::Retain::FirstBlock);
-  auto it = std::find(live_.begin(), live_.end(), area);
-  if (it != live_.end()) {
-    *it = live_.back();
-    live_.pop_back();
-  }
   size_t grown = grown_bytes(area->block_bytes());
   if (grown != 0 && idle_grown_bytes_ + grown > kIdleGrownBudget) {
+    budget_refused = true;
     try {
       auto* fresh = new_connection_area();
       delete area;
       area = fresh;
       grown = 0;
-      ++shrinks_;
     } catch (const std::bad_alloc&) {
       // keep the grown one: the budget is a bound on retention, not worth failing over
     }
   }
+  if (budget_refused) ++shrinks_;
   try {
     idle_connection_areas_.emplace_back(area);
     idle_grown_bytes_ += grown;

@@ -59,7 +59,8 @@ class ArenaPlan final : public MemoryPlan {
   std::vector<ConnectionArea*> live_;  // for statistics only
   uint64_t connection_areas_created_ = 0;
   uint64_t rebuilds_ = 0;
-  uint64_t shrinks_ = 0;          // grown areas replaced by default ones on release (budget full)
+  uint64_t shrinks_ = 0;          // areas not grown, or replaced by default ones, on release
+                                  // because idle areas kept their budget of grown blocks
   size_t idle_grown_bytes_ = 0;   // blocks of idle areas larger than the default, in bytes
   uint64_t message_overflows_seen_ = 0;
   uint64_t loop_overflows_seen_ = 0;
