@@ -173,7 +173,7 @@ async def sample_rss(ctx: RunContext, srv: ServerProcess, trace: rss.RssTrace, d
             ctx.stop.set()
             return
         sample_now(ctx, srv, trace)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(rss.SAMPLE_EVERY)
 
 
 def server_connections(port: int) -> int | None:
