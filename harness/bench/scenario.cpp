@@ -3,15 +3,13 @@
 #include <fnmatch.h>
 
 #include <algorithm>
-#include <cmath>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
-#include <toml++/toml.h>
+#include "bench/toml_reader.hpp"
 
 namespace fs = std::filesystem;
 
@@ -29,188 +27,10 @@ const char* to_string(ScenarioKind k) noexcept {
   return "?";
 }
 
-ScenarioError::ScenarioError(fs::path file, uint32_t line, std::string key, std::string message)
-    : std::runtime_error(fmt::format("{}:{}: key '{}': {}", file.string(), line, key, message)),
-      file_(std::move(file)),
-      line_(line),
-      key_(std::move(key)) {}
-
 namespace {
 
 constexpr int64_t kMaxConnections = 100'000;  // wsload and the fd limit give out long before this
 constexpr double kMaxSeconds = 3600;
-
-uint32_t line_of(const toml::node* n) { return n ? static_cast<uint32_t>(n->source().begin.line) : 0; }
-
-std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date/time";
-  }
-}
-
-// Reads one TOML table, remembering which keys were consumed so that anything left over (a typo,
-// a key of another kind) is reported with its line instead of being ignored.
-class TableReader {
- public:
-  TableReader(const toml::table& t, std::string prefix, const fs::path& file)
-      : t_(t), prefix_(std::move(prefix)), file_(file) {}
-
-  [[noreturn]] void fail(std::string_view key, const toml::node* at, const std::string& msg) const {
-    throw ScenarioError(file_, at ? line_of(at) : line_of(&t_), full(key), msg);
-  }
-
-  const toml::node* get(std::string_view key) {
-    seen_.insert(std::string(key));
-    return t_.get(key);
-  }
-
-  std::optional<int64_t> integer(std::string_view key, int64_t min, int64_t max) {
-    const toml::node* n = get(key);
-    if (!n) return std::nullopt;
-    auto v = n->value_exact<int64_t>();
-    if (!v) fail(key, n, fmt::format("expected an integer in [{}, {}], got {}", min, max, type_name(*n)));
-    if (*v < min || *v > max) fail(key, n, fmt::format("{} is outside [{}, {}]", *v, min, max));
-    return v;
-  }
-
-  std::optional<double> number(std::string_view key, double min, double max, bool min_exclusive = false) {
-    const toml::node* n = get(key);
-    if (!n) return std::nullopt;
-    std::optional<double> v;
-    if (auto i = n->value_exact<int64_t>()) v = static_cast<double>(*i);
-    else if (auto d = n->value_exact<double>()) v = *d;
-    if (!v) fail(key, n, fmt::format("expected a number, got {}", type_name(*n)));
-    const bool low = min_exclusive ? !(*v > min) : !(*v >= min);
-    if (!std::isfinite(*v) || low || *v > max) {
-      fail(key, n, fmt::format("{} is outside {}{}, {}]", *v, min_exclusive ? "(" : "[", min, max));
-    }
-    return v;
-  }
-
-  std::optional<bool> boolean(std::string_view key) {
-    const toml::node* n = get(key);
-    if (!n) return std::nullopt;
-    auto v = n->value_exact<bool>();
-    if (!v) fail(key, n, fmt::format("expected true or false, got {}", type_name(*n)));
-    return v;
-  }
-
-  std::optional<std::string> string(std::string_view key) {
-    const toml::node* n = get(key);
-    if (!n) return std::nullopt;
-    auto v = n->value_exact<std::string>();
-    if (!v) fail(key, n, fmt::format("expected a string, got {}", type_name(*n)));
-    return v;
-  }
-
-  std::optional<std::vector<std::string>> strings(std::string_view key) {
-    const toml::node* n = get(key);
-    if (!n) return std::nullopt;
-    const toml::array* a = n->as_array();
-    if (!a) fail(key, n, fmt::format("expected an array of strings, got {}", type_name(*n)));
-    std::vector<std::string> out;
-    for (const toml::node& e : *a) {
-      auto v = e.value_exact<std::string>();
-      if (!v) fail(key, &e, fmt::format("expected an array of strings, found {}", type_name(e)));
-      out.push_back(*v);
-    }
-    return out;
-  }
-
-  // A size list for wsload: "32,512,16KiB", 32, or [32, "64KiB"]. Returned in wsload's syntax.
-  std::optional<std::string> size_list(std::string_view key) {
-    const toml::node* n = get(key);
-    if (!n) return std::nullopt;
-    std::vector<std::string> parts;
-    auto add = [&](const toml::node& e) {
-      if (auto i = e.value_exact<int64_t>()) {
-        if (*i < 0 || *i > (int64_t{1} << 30)) fail(key, &e, fmt::format("size {} is outside [0, 1 GiB]", *i));
-        parts.push_back(std::to_string(*i));
-      } else if (auto s = e.value_exact<std::string>()) {
-        std::stringstream ss(*s);
-        std::string item;
-        while (std::getline(ss, item, ',')) parts.push_back(item);
-      } else {
-        fail(key, &e, fmt::format("expected a size (integer or \"64KiB\"), got {}", type_name(e)));
-      }
-    };
-    if (const toml::array* a = n->as_array()) {
-      for (const toml::node& e : *a) add(e);
-    } else {
-      add(*n);
-    }
-    if (parts.empty()) fail(key, n, "expected at least one size");
-    for (std::string& p : parts) {
-      p.erase(0, p.find_first_not_of(" \t"));
-      p.erase(p.find_last_not_of(" \t") + 1);
-      size_t digits = 0;
-      while (digits < p.size() && std::isdigit(static_cast<unsigned char>(p[digits]))) ++digits;
-      std::string suffix = p.substr(digits);
-      std::transform(suffix.begin(), suffix.end(), suffix.begin(), [](unsigned char c) { return std::tolower(c); });
-      static const std::set<std::string> kSuffixes = {"", "b", "k", "kb", "kib", "m", "mb", "mib"};
-      if (digits == 0 || !kSuffixes.count(suffix)) {
-        fail(key, n, fmt::format("size \"{}\" is not a byte count (e.g. 32, \"512\", \"64KiB\", \"1MiB\")", p));
-      }
-    }
-    return fmt::format("{}", fmt::join(parts, ","));
-  }
-
-  // Weights: "70,25,5" or [70, 25, 5].
-  std::optional<std::string> weight_list(std::string_view key) {
-    const toml::node* n = get(key);
-    if (!n) return std::nullopt;
-    std::vector<std::string> parts;
-    if (const toml::array* a = n->as_array()) {
-      for (const toml::node& e : *a) {
-        auto i = e.value_exact<int64_t>();
-        if (!i || *i < 0) fail(key, &e, "expected non-negative integer weights");
-        parts.push_back(std::to_string(*i));
-      }
-    } else if (auto s = n->value_exact<std::string>()) {
-      parts.push_back(*s);
-    } else {
-      fail(key, n, fmt::format("expected weights like [70, 25, 5], got {}", type_name(*n)));
-    }
-    return fmt::format("{}", fmt::join(parts, ","));
-  }
-
-  const toml::table* table(std::string_view key) {
-    const toml::node* n = get(key);
-    if (!n) return nullptr;
-    if (!n->is_table()) fail(key, n, fmt::format("expected a table [{}], got {}", full(key), type_name(*n)));
-    return n->as_table();
-  }
-
-  const toml::array* table_array(std::string_view key) {
-    const toml::node* n = get(key);
-    if (!n) return nullptr;
-    const toml::array* a = n->as_array();
-    if (!a || !a->is_array_of_tables()) fail(key, n, fmt::format("expected tables [[{}]]", full(key)));
-    return a;
-  }
-
-  void reject_unknown(std::string_view allowed_hint) const {
-    for (const auto& [k, v] : t_) {
-      if (!seen_.count(std::string(k.str()))) {
-        fail(k.str(), &v, fmt::format("unknown key (allowed here: {})", allowed_hint));
-      }
-    }
-  }
-
-  std::string full(std::string_view key) const { return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key); }
-
- private:
-  const toml::table& t_;
-  std::string prefix_;
-  const fs::path& file_;
-  std::set<std::string> seen_;
-};
 
 constexpr const char* kLoadKeys =
     "connections, threads, pipeline, rate, rate_fraction, payload, weights, text, fragments, churn, path, "
@@ -426,23 +246,10 @@ bool same_load_shape(const LoadSpec& a, const LoadSpec& b) noexcept {
 }
 
 Scenario parse_scenario_text(std::string_view text, const fs::path& file) {
-  toml::table root;
-  try {
-    root = toml::parse(text, file.string());
-  } catch (const toml::parse_error& e) {
-    // toml++ does not know the key at a syntax error; name what it was reading.
-    throw ScenarioError(file, static_cast<uint32_t>(e.source().begin.line), "(syntax)", std::string(e.description()));
-  }
-  return parse_table(root, file);
+  return parse_table(parse_toml_text(text, file), file);
 }
 
-Scenario parse_scenario_file(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) throw ScenarioError(file, 0, "(file)", "cannot open the file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_scenario_text(ss.str(), file);
-}
+Scenario parse_scenario_file(const fs::path& file) { return parse_scenario_text(read_config_text(file), file); }
 
 std::vector<Scenario> load_scenarios(const fs::path& dir, std::vector<std::string>* errors) {
   std::vector<fs::path> files;

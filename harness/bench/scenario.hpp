@@ -24,9 +24,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "bench/config_error.hpp"
 
 namespace wsalloc::bench {
 
@@ -99,19 +100,8 @@ struct Scenario {
 bool same_load_shape(const LoadSpec& a, const LoadSpec& b) noexcept;
 
 // Thrown for any problem in a scenario file. what(): "FILE:LINE: key 'K': MESSAGE"
-// (LINE 0 when the problem has no line, e.g. the file cannot be opened).
-class ScenarioError : public std::runtime_error {
- public:
-  ScenarioError(std::filesystem::path file, uint32_t line, std::string key, std::string message);
-  const std::filesystem::path& file() const noexcept { return file_; }
-  uint32_t line() const noexcept { return line_; }
-  const std::string& key() const noexcept { return key_; }
-
- private:
-  std::filesystem::path file_;
-  uint32_t line_;
-  std::string key_;
-};
+// (LINE 0 when the problem has no line, e.g. the file cannot be opened). Target files share it.
+using ScenarioError = ConfigFileError;
 
 // Parses and validates one file. Throws ScenarioError.
 Scenario parse_scenario_file(const std::filesystem::path& file);
