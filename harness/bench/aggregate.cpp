@@ -26,6 +26,13 @@ const Spread* SummaryRow::metric(std::string_view name) const {
   return nullptr;
 }
 
+const std::string* SummaryRow::null_reason(std::string_view name) const {
+  for (const auto& [n, r] : null_reasons) {
+    if (n == name) return &r;
+  }
+  return nullptr;
+}
+
 nlohmann::json SummaryRow::to_json() const {
   nlohmann::json m = nlohmann::json::object();
   for (const MetricInfo& info : metric_catalogue()) {
@@ -37,6 +44,7 @@ nlohmann::json SummaryRow::to_json() const {
     } else {
       m[std::string(info.name)] = {{"median", nullptr}, {"min", nullptr}, {"max", nullptr}, {"n", 0},
                                    {"unit", info.unit}, {"higher_is_better", hib}};
+      if (const std::string* why = null_reason(info.name)) m[std::string(info.name)]["null_reason"] = *why;
     }
   }
   return {{"id", id()},
@@ -116,7 +124,17 @@ std::vector<SummaryRow> summarise(const std::vector<RunRecord>& records) {
       for (const RunRecord* r : source) {
         if (auto x = r->metrics.get(info.name)) v.push_back(*x);
       }
-      if (auto s = spread_of(v)) row.metrics.emplace_back(std::string(info.name), *s);
+      if (auto s = spread_of(v)) {
+        row.metrics.emplace_back(std::string(info.name), *s);
+      } else if (!time.empty()) {
+        // Null in every measured run for the same stated reason (a server wsbench did not start).
+        const std::string* why = time.front()->metrics.null_reason(info.name);
+        for (const RunRecord* r : time) {
+          const std::string* w = r->metrics.null_reason(info.name);
+          if (!why || !w || *w != *why) why = nullptr;
+        }
+        if (why) row.null_reasons.emplace_back(std::string(info.name), *why);
+      }
     }
     if (saturated > 0) row.flags.push_back(fmt::format("load_generator_saturated ({} of {} runs)", saturated, time.size()));
     if (any_errors) row.flags.push_back("wsload_errors");

@@ -27,11 +27,13 @@ struct SummaryRow {
   size_t time_runs = 0;                  // time passes that produced a measurement
   size_t time_runs_planned = 0;
   std::vector<std::pair<std::string, Spread>> metrics;  // catalogue order, measured ones only
+  std::vector<std::pair<std::string, std::string>> null_reasons;  // unmeasured metrics the runs say why of
   std::vector<std::string> flags;        // e.g. "load_generator_saturated (2 of 3 runs)", "wide_spread"
   std::string counter_note;              // why allocation metrics are absent or partial
 
   std::string id() const { return case_name == "default" ? scenario : scenario + "/" + case_name; }
   const Spread* metric(std::string_view name) const;
+  const std::string* null_reason(std::string_view name) const;
   nlohmann::json to_json() const;
 };
 

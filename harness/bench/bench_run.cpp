@@ -118,6 +118,7 @@ RunRecord refusal_record(const PlannedCase& pc, const Target& t, const Refusal& 
 
 bool counting_applies(const PlannedCase& pc, const Target& t, const RunOptions& o, const std::string& counter_lib) {
   return o.count_pass && !counter_lib.empty() && t.counter != CounterCoverage::Incompatible &&
+         t.counter != CounterCoverage::Invisible && t.counter != CounterCoverage::NotStarted &&
          // Rate cases of latency-at-rate count what their capacity case counts: same messages.
          !(pc.scenario->kind == ScenarioKind::LatencyAtRate && pc.kase->name != "capacity");
 }
@@ -142,6 +143,22 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
   if (selected.empty()) {
     fmt::print(stderr, "wsbench: no scenario in {} matches \"{}\"{}\n", paths.scenarios_dir.string(), opts.scenarios,
                opts.quick ? " with a [quick] section" : "");
+    return kExitUsage;
+  }
+
+  // Targets: a broken target file (or URL) stops the run before anything is measured, too.
+  DiscoveryOptions dopts;
+  dopts.paths = paths;
+  dopts.target_files = opts.target_files;
+  dopts.target_urls = opts.target_urls;
+  std::vector<Target> all_targets;
+  try {
+    all_targets = discover_targets(dopts);
+  } catch (const ConfigFileError& e) {
+    fmt::print(stderr, "wsbench: {}\n", e.what());
+    return kExitUsage;
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "wsbench: {}\n", e.what());
     return kExitUsage;
   }
 
@@ -171,20 +188,17 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
   fs::create_directories(workdir);
   outcome.results_file = run_dir / "results.json";
 
-  // Targets: found, selected, and started once each to see that they come up.
-  DiscoveryOptions dopts;
-  dopts.paths = paths;
-  std::vector<Target> all_targets = discover_targets(dopts);
+  // Targets: selected (yours always), and started once each to see that they come up.
   std::vector<Target> targets;
   for (const Target& t : all_targets) {
-    if (target_selected(t, opts.targets)) targets.push_back(t);
+    if (target_selected(t, opts.targets) || t.given) targets.push_back(t);
   }
   if (targets.empty()) {
     fmt::print(stderr, "wsbench: no target matches \"{}\"\n", opts.targets);
     return kExitUsage;
   }
   fmt::print(stderr, "wsbench: checking that {} targets start...\n", targets.size());
-  probe_startup(targets, workdir.string(), std::chrono::milliseconds(15000));
+  probe_startup(targets, workdir.string());
   for (const Target& t : targets) {
     if (!t.available) fmt::print(stderr, "  {:<16} unavailable: {}\n", t.name, t.reason);
   }
@@ -248,6 +262,8 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
                       {"quick", opts.quick},
                       {"scenarios", opts.scenarios},
                       {"targets", opts.targets},
+                      {"target_files", opts.target_files},
+                      {"target_urls", opts.target_urls},
                       {"repetitions", opts.repetitions ? nlohmann::json(*opts.repetitions) : nlohmann::json(nullptr)},
                       {"duration_override_s", opts.duration_s ? nlohmann::json(*opts.duration_s) : nlohmann::json(nullptr)},
                       {"warmup_override_s", opts.warmup_s ? nlohmann::json(*opts.warmup_s) : nlohmann::json(nullptr)},

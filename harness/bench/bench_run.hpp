@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bench/paths.hpp"
 
@@ -21,7 +22,7 @@ namespace wsalloc::bench {
 enum ExitCode : int {
   kExitOk = 0,             // results written (failed targets are in them, with reasons)
   kExitNothingMeasured = 1, // results written, but not a single run produced a measurement
-  kExitUsage = 2,          // bad command line, broken scenario file, selection that matches nothing
+  kExitUsage = 2,          // bad command line, broken scenario or target file, selection that matches nothing
   kExitHarness = 4,        // wsbench could not do its job: wsload missing, results not writable
   kExitInterrupted = 130,  // SIGINT/SIGTERM: partial results written
 };
@@ -29,6 +30,8 @@ enum ExitCode : int {
 struct RunOptions {
   std::string scenarios;                  // globs over scenario names; "" = all (or the quick set)
   std::string targets;                    // globs over target names; "" = all
+  std::vector<std::string> target_files;  // --target-file: yours, always run (beside the selected ones)
+  std::vector<std::string> target_urls;   // --target-url [NAME=]ws://HOST:PORT/PATH: not started by wsbench
   std::optional<uint32_t> repetitions;    // default: 3 with --quick (or the scenario's [quick]), else 5
   bool quick = false;                     // scenarios/cases with [quick], with its overrides
   std::optional<std::filesystem::path> out;  // results root (default <repo>/results)

@@ -1,5 +1,7 @@
 #include "bench/case_gate.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 
 #include <fmt/core.h>
@@ -9,6 +11,37 @@
 #include "bench/server_launch.hpp"
 
 namespace wsalloc::bench {
+namespace {
+
+// The target file's own [skip]: globs over "scenario" or "scenario/case".
+std::optional<Refusal> declared_skip(const Scenario& s, const Case& c, const Target& t) {
+  const std::string with_case = s.name + "/" + c.name;
+  for (const auto& [glob, reason] : t.skip) {
+    if (fnmatch(glob.c_str(), s.name.c_str(), 0) == 0 || fnmatch(glob.c_str(), with_case.c_str(), 0) == 0) {
+      return Refusal{RunStatus::Skipped, fmt::format("its target file skips \"{}\": {}", glob, reason)};
+    }
+  }
+  return std::nullopt;
+}
+
+// What the case sends against what the target echoes ([capabilities] text, binary, fragments).
+std::optional<Refusal> capability_skip(const Scenario& s, const Case& c, const Target& t) {
+  if (t.raw_tcp || s.kind == ScenarioKind::Idle) return std::nullopt;  // idle sends no messages
+  if (c.load.text && !t.echoes_text) {
+    return Refusal{RunStatus::Skipped, "echoes binary messages only (capabilities.text = false); this case sends text"};
+  }
+  if (!c.load.text && !t.echoes_binary) {
+    return Refusal{RunStatus::Skipped, "echoes text messages only (capabilities.binary = false); this case sends binary"};
+  }
+  if (c.load.fragments > 1 && !t.reassembles_fragments) {
+    return Refusal{RunStatus::Skipped,
+                   fmt::format("does not reassemble fragmented messages (capabilities.fragments = false); this case "
+                               "sends {} frames per message", c.load.fragments)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 std::optional<Refusal> CaseGate::check(const Scenario& s, const Case& c, const Target& t) {
   if (!t.available) return Refusal{RunStatus::Unavailable, t.reason};
@@ -20,9 +53,12 @@ std::optional<Refusal> CaseGate::check(const Scenario& s, const Case& c, const T
   if (t.raw_tcp && !req.raw) {
     return Refusal{RunStatus::Skipped, "raw TCP echo: this scenario needs WebSocket framing or handshakes"};
   }
+  if (auto r = declared_skip(s, c, t)) return r;
+  if (auto r = capability_skip(s, c, t)) return r;
   if (!req.server_flags.empty() || !c.server_args.empty()) {
     if (!t.takes_server_args) {
-      return Refusal{RunStatus::Skipped, fmt::format("takes no server flags (needs {})", fmt::join(req.server_flags, " "))};
+      return Refusal{RunStatus::Skipped, fmt::format("takes no server flags (needs {}){}", fmt::join(req.server_flags, " "),
+                                                     t.external() ? ": not started by wsbench" : "")};
     }
     const std::string& help = help_text(t);
     for (const std::string& flag : req.server_flags) {
@@ -34,7 +70,13 @@ std::optional<Refusal> CaseGate::check(const Scenario& s, const Case& c, const T
     }
   }
   for (const std::string& f : req.features) {
-    const Probe& p = feature(t, f, c.load.path);
+    if (f == "broadcast" && t.broadcast_path.empty()) {
+      return Refusal{RunStatus::Skipped,
+                     t.external() ? std::string("serves no broadcast path: a --target-url target serves its URL's path only")
+                                  : fmt::format("serves no broadcast path ([serves] broadcast in {})",
+                                                t.source.empty() ? "its target file" : t.source)};
+    }
+    const Probe& p = feature(t, f, f == "broadcast" ? t.broadcast_path : c.load.path);
     if (p.result != ProbeResult::Supported) {
       return Refusal{RunStatus::Skipped, fmt::format("{} probe {}: {}", f, to_string(p.result), p.detail)};
     }

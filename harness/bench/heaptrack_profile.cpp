@@ -190,7 +190,14 @@ int profile_command(const BenchPaths& paths, const ProfileOptions& o) {
 
   DiscoveryOptions d;
   d.paths = paths;
-  std::vector<Target> targets = discover_targets(d);
+  d.target_files = o.target_files;
+  std::vector<Target> targets;
+  try {
+    targets = discover_targets(d);
+  } catch (const ConfigFileError& e) {
+    fmt::print(stderr, "wsbench profile: {}\n", e.what());
+    return kExitUsage;
+  }
   auto it = std::find_if(targets.begin(), targets.end(), [&](const Target& t) { return t.name == o.target; });
   if (it == targets.end()) {
     fmt::print(stderr, "wsbench profile: no target \"{}\" (see wsbench list)\n", o.target);
@@ -200,6 +207,10 @@ int profile_command(const BenchPaths& paths, const ProfileOptions& o) {
   if (!target.available) {
     fmt::print(stderr, "wsbench profile: target {} unavailable: {}\n", target.name, target.reason);
     return kExitHarness;
+  }
+  if (target.external()) {
+    fmt::print(stderr, "wsbench profile: target {} is not started by wsbench; heaptrack has to start the server\n", target.name);
+    return kExitUsage;
   }
   const fs::path wsload = paths.bin_dir / "wsload";
 
@@ -262,7 +273,10 @@ int profile_command(const BenchPaths& paths, const ProfileOptions& o) {
   std::vector<std::string> load_argv;
   if (o.pin) load_argv = {"taskset", "-c", "1"};
   load_argv.push_back(wsload.string());
-  for (std::string& a : wsload_args(load, scenario.kind, target.raw_tcp, "127.0.0.1", server.port)) load_argv.push_back(a);
+  for (std::string& a : wsload_args(load_for_target(load, scenario.kind, target), scenario.kind, target.raw_tcp, "127.0.0.1",
+                                    server.port)) {
+    load_argv.push_back(a);
+  }
   const double bound_s = load.warmup_s + load.duration_s + 60;
   auto [load_status, load_out] = run_capture(load_argv, std::chrono::milliseconds(static_cast<long>(bound_s * 1000)));
   StopOutcome stop = stop_server(server, kHeaptrackStopGrace);

@@ -59,6 +59,7 @@ struct ProfileOptions {
   std::optional<std::filesystem::path> out;   // results root (default <repo>/results)
   size_t top = 10;
   bool pin = true;
+  std::vector<std::string> target_files;  // --target-file: profile a target of your own
 };
 
 // Returns an ExitCode (bench_run.hpp).

@@ -27,9 +27,12 @@ int list_command(const BenchPaths& paths, const ListOptions& o) {
   }
   DiscoveryOptions d;
   d.paths = paths;
-  std::vector<Target> targets = discover_targets(d);
+  d.target_files = o.target_files;
+  d.target_urls = o.target_urls;
+  std::vector<std::string> target_errors;
+  std::vector<Target> targets = discover_targets(d, &target_errors);
   const fs::path scratch = fs::temp_directory_path() / fmt::format("wsbench-list-{}", ::getpid());
-  if (o.probe) probe_startup(targets, scratch.string(), std::chrono::milliseconds(15000));
+  if (o.probe) probe_startup(targets, scratch.string());
 
   nlohmann::json cases = nlohmann::json::array();
   if (o.probe) {
@@ -47,6 +50,8 @@ int list_command(const BenchPaths& paths, const ListOptions& o) {
   std::error_code ec;
   fs::remove_all(scratch, ec);
 
+  const size_t scenario_errors = errors.size();
+  errors.insert(errors.end(), target_errors.begin(), target_errors.end());
   if (o.json) {
     nlohmann::json j = {{"scenarios", nlohmann::json::array()}, {"targets", nlohmann::json::array()},
                         {"cases", cases}, {"errors", errors}};
@@ -64,14 +69,16 @@ int list_command(const BenchPaths& paths, const ListOptions& o) {
     fmt::print("  {:<16} {:<16} cases: {}{}\n", "", "", names, s.quick.included ? "   (* = in --quick)" : "");
     if (!s.needs_note.empty()) fmt::print("  {:<16} {:<16} needs: {}\n", "", "", s.needs_note);
   }
-  for (const std::string& e : errors) fmt::print("  BROKEN: {}\n", e);
+  for (size_t i = 0; i < scenario_errors; ++i) fmt::print("  BROKEN: {}\n", errors[i]);
 
-  fmt::print("\nTargets:\n");
+  fmt::print("\nTargets ({} and --target-file / --target-url):\n", paths.targets_dir.string());
   for (const Target& t : targets) {
     fmt::print("  {:<16} {:<9} {}\n", t.name, to_string(t.kind),
                t.available ? t.description : "UNAVAILABLE: " + t.reason);
+    if (t.kind == TargetKind::User) fmt::print("  {:<16} {:<9} from {}\n", "", "", t.source);
     if (t.available && t.counter != CounterCoverage::Full) fmt::print("  {:<16} {:<9} allocations {}\n", "", "", t.counter_note);
   }
+  for (const std::string& e : target_errors) fmt::print("  BROKEN: {}\n", e);
   if (o.probe) {
     bool header = false;
     for (const auto& c : cases) {

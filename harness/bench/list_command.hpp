@@ -3,6 +3,9 @@
 // needs a server feature or flag is checked against every target, as `run` would.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "bench/paths.hpp"
 
 namespace wsalloc::bench {
@@ -10,6 +13,8 @@ namespace wsalloc::bench {
 struct ListOptions {
   bool probe = true;
   bool json = false;   // machine-readable: {"scenarios": [...], "targets": [...], "cases": [...]}
+  std::vector<std::string> target_files;  // --target-file: listed after the built-in targets
+  std::vector<std::string> target_urls;   // --target-url
 };
 
 int list_command(const BenchPaths& paths, const ListOptions& opts);

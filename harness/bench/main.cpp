@@ -1,8 +1,9 @@
 // wsbench: runs the scenarios against every variant and reference server and writes results a
 // person and a CI job can trust.
 //
-//   wsbench run [--scenarios GLOB] [--targets LIST] [--repetitions N] [--quick] [--out DIR]
-//   wsbench list [--no-probe] [--json]
+//   wsbench run [--scenarios GLOB] [--targets LIST] [--target-file F] [--target-url URL] [--repetitions N]
+//               [--quick] [--out DIR]
+//   wsbench list [--no-probe] [--json] [--target-file F] [--target-url URL]
 //   wsbench profile --target T --scenario S [--case C] [--duration S]
 //   wsbench report RESULTS.json ...   (report/, when built)
 //   wsbench gate ...                  (gate/, when built)
@@ -45,10 +46,11 @@ int main(int argc, char** argv) {
 
   CLI::App app{"wsbench: WebSocket allocation-strategy benchmarks (scenarios x targets x repetitions)", "wsbench"};
   app.require_subcommand(1);
-  std::string repo, bin_dir, scenario_dir;
+  std::string repo, bin_dir, scenario_dir, target_dir;
   app.add_option("--repo", repo, "repository root (scenarios/, results/, .peers/)")->default_str(paths.repo_root.string());
   app.add_option("--bin-dir", bin_dir, "folder of wsload, wsalloc-server and the peers")->default_str(paths.bin_dir.string());
   app.add_option("--scenario-dir", scenario_dir, "folder of the scenario files")->default_str(paths.scenarios_dir.string());
+  app.add_option("--target-dir", target_dir, "folder of the built-in target files")->default_str(paths.targets_dir.string());
 
   RunOptions run;
   std::string out;
@@ -58,6 +60,10 @@ int main(int argc, char** argv) {
   CLI::App* run_cmd = app.add_subcommand("run", "measure scenarios x targets, write results/runs/<date>-<sha>/results.json");
   run_cmd->add_option("--scenarios", run.scenarios, "scenario names or globs, comma-separated (default: all)");
   run_cmd->add_option("--targets", run.targets, "target names or globs, comma-separated (default: all; see `wsbench list`)");
+  run_cmd->add_option("--target-file", run.target_files,
+                      "a target file of your own (targets/README.md), run beside the selected targets; repeatable");
+  run_cmd->add_option("--target-url", run.target_urls,
+                      "[NAME=]ws://HOST:PORT/PATH: a server wsbench does not start (client-side figures only); repeatable");
   run_cmd->add_option("--repetitions,-n", repetitions, "timed runs per (case, target), interleaved (default 5; --quick 3)")
       ->check(CLI::Range(1u, 100u));
   run_cmd->add_flag("--quick", run.quick, "the embedded default set for `make bench`: scenarios with a [quick] section, shortened");
@@ -75,6 +81,8 @@ int main(int argc, char** argv) {
   CLI::App* list_cmd = app.add_subcommand("list", "scenarios and targets, with what is unavailable and why");
   list_cmd->add_flag("--no-probe", no_probe, "do not start the targets (static checks only)");
   list_cmd->add_flag("--json", list.json, "machine-readable output");
+  list_cmd->add_option("--target-file", list.target_files, "a target file of your own, listed with its availability");
+  list_cmd->add_option("--target-url", list.target_urls, "[NAME=]ws://HOST:PORT/PATH: a server wsbench does not start");
 
   ProfileOptions prof;
   std::string prof_into, prof_out;
@@ -83,6 +91,7 @@ int main(int argc, char** argv) {
   prof_cmd->add_option("--target", prof.target, "target name (e.g. malloc, zerocopy, beast)")->required();
   prof_cmd->add_option("--scenario", prof.scenario, "scenario name (e.g. echo-small)")->required();
   prof_cmd->add_option("--case", prof.case_name, "case name (default: the first)");
+  prof_cmd->add_option("--target-file", prof.target_files, "a target file of your own (then --target names it)");
   prof_cmd->add_option("--duration", prof_duration, "measured window, seconds (default: min(case, 5))")->check(CLI::PositiveNumber);
   prof_cmd->add_option("--warmup", prof_warmup, "warm-up, seconds")->check(CLI::NonNegativeNumber);
   prof_cmd->add_option("--into", prof_into, "run folder to add the profile to (default: results/latest, else a new one)");
@@ -108,6 +117,7 @@ int main(int argc, char** argv) {
   if (!repo.empty()) {
     paths.repo_root = repo;
     paths.scenarios_dir = paths.repo_root / "scenarios";
+    paths.targets_dir = paths.repo_root / "targets";
     paths.results_dir = paths.repo_root / "results";
     paths.peers_dir = paths.repo_root / ".peers";
   }
@@ -116,6 +126,7 @@ int main(int argc, char** argv) {
     paths.lib_dir = paths.bin_dir.parent_path() / "lib";
   }
   if (!scenario_dir.empty()) paths.scenarios_dir = scenario_dir;
+  if (!target_dir.empty()) paths.targets_dir = target_dir;
 
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;

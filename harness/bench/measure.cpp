@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "bench/clock_text.hpp"
+#include "bench/measure_external.hpp"
 #include "bench/probe_client.hpp"
 #include "bench/procfs.hpp"
 #include "bench/server_launch.hpp"
@@ -203,6 +204,7 @@ bool combine_count_runs(RunRecord& lr, const RunRecord& sr, ScenarioKind kind) {
 }
 
 RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
+  if (req.target->external()) return measure_external(env, req);  // not started by wsbench
   const Scenario& sc = *req.scenario;
   const Target& t = *req.target;
   RunRecord rec;
@@ -211,7 +213,7 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
   rec.target = t.name;
   rec.repetition = req.repetition;
   rec.pass = req.pass;
-  rec.load = req.load;
+  rec.load = load_for_target(req.load, sc.kind, t);  // the target's own echo/broadcast path
   rec.server_args = t.takes_server_args ? req.kase->server_args : std::vector<std::string>{};
   rec.started_utc = utc_iso(std::chrono::system_clock::now());
   const auto run_start = Clock::now();
@@ -265,7 +267,7 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
   SpawnSpec load;
   if (env.load_cpu >= 0) load.argv = {"taskset", "-c", std::to_string(env.load_cpu)};
   load.argv.push_back(env.wsload);
-  for (std::string& a : wsload_args(req.load, sc.kind, t.raw_tcp, env.host, server.port)) load.argv.push_back(std::move(a));
+  for (std::string& a : wsload_args(rec.load, sc.kind, t.raw_tcp, env.host, server.port)) load.argv.push_back(std::move(a));
   load.stdout_path = (dir / "wsload.json").string();
   load.stderr_pipe = true;
   rec.load_command = format_command({}, load.argv);

@@ -1,5 +1,6 @@
 #include "bench/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -45,6 +46,33 @@ const MetricInfo* find_metric(std::string_view name) {
   return nullptr;
 }
 
+bool measured_on_server(std::string_view m) {
+  static const std::string_view k[] = {"msgs_per_server_cpu_sec", "server_cpu_us_per_msg", "server_cpu_util",
+                                       "allocations_per_msg",     "alloc_bytes_per_msg",   "frees_per_msg",
+                                       "allocations_per_conn",    "rss_start_kib",         "rss_max_kib",
+                                       "rss_hwm_kib",             "rss_per_conn_bytes",    "server_cpu_us_per_handshake"};
+  return std::find(std::begin(k), std::end(k), m) != std::end(k);
+}
+
+void MetricValues::set_not_measured(std::string_view name, std::string reason) {
+  set(name, std::nullopt);
+  for (auto& [n, r] : null_reasons_) {
+    if (n == name) {
+      r = std::move(reason);
+      return;
+    }
+  }
+  null_reasons_.emplace_back(std::string(name), std::move(reason));
+}
+
+const std::string* MetricValues::null_reason(std::string_view name) const {
+  if (has(name)) return nullptr;
+  for (const auto& [n, r] : null_reasons_) {
+    if (n == name) return &r;
+  }
+  return nullptr;
+}
+
 void MetricValues::set(std::string_view name, std::optional<double> v) {
   if (!find_metric(name)) throw std::out_of_range("metric '" + std::string(name) + "' is not in the catalogue");
   if (v && !std::isfinite(*v)) v.reset();
@@ -74,6 +102,7 @@ nlohmann::json MetricValues::to_json() const {
         {"value", v ? nlohmann::json(*v) : nlohmann::json(nullptr)},
         {"unit", m.unit},
         {"higher_is_better", m.higher_is_better ? nlohmann::json(*m.higher_is_better) : nlohmann::json(nullptr)}};
+    if (const std::string* why = null_reason(m.name)) j[std::string(m.name)]["null_reason"] = *why;
   }
   return j;
 }
@@ -84,6 +113,9 @@ MetricValues MetricValues::from_json(const nlohmann::json& j) {
     if (!find_metric(name)) continue;
     const nlohmann::json& v = entry.is_object() ? entry.at("value") : entry;
     out.set(name, v.is_number() ? std::optional<double>(v.get<double>()) : std::nullopt);
+    if (entry.is_object() && entry.contains("null_reason") && entry["null_reason"].is_string()) {
+      out.set_not_measured(name, entry["null_reason"].get<std::string>());
+    }
   }
   return out;
 }

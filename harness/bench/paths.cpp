@@ -17,6 +17,7 @@ BenchPaths default_paths() {
   p.bin_dir = ec ? fs::current_path() : exe.parent_path();
   p.lib_dir = p.bin_dir.parent_path() / "lib";
   p.scenarios_dir = p.repo_root / "scenarios";
+  p.targets_dir = p.repo_root / "targets";
   p.results_dir = p.repo_root / "results";
   p.peers_dir = p.repo_root / ".peers";
   return p;

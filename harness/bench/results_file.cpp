@@ -22,7 +22,9 @@ nlohmann::json target_to_json(const Target& t) {
           {"reason", t.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.reason)},
           {"counter", to_string(t.counter)},
           {"counter_note", t.counter_note.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.counter_note)},
-          {"version", t.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.version)}};
+          {"version", t.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.version)},
+          {"source", t.source.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.source)},
+          {"url", t.url.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.url)}};
 }
 
 nlohmann::json scenario_to_json(const Scenario& s) {

@@ -5,7 +5,8 @@
 //     "meta":      {git, build, cpu, kernel, glibc, load_average, date_utc, ...}   (environment.hpp)
 //     "settings":  {"command", "quick", "repetitions", "scenarios", "targets", "pinning", ...}
 //     "metrics":   {"msgs_per_sec": {"unit": "msg/s", "higher_is_better": true, "description": ...}, ...}
-//     "targets":   [{"name", "kind", "description", "available", "reason", "counter", "counter_note", "version"}]
+//     "targets":   [{"name", "kind", "description", "available", "reason", "counter", "counter_note", "version",
+//                    "source" (the target file, or "--target-url"), "url" (--target-url)}]
 //     "scenarios": [{"name", "file", "description", "kind", "requires", "cases": [{"name", "load", "server_args"}]}]
 //     "records":   [one per run, RunRecord::to_json(), in the order the runs happened]
 //     "summary":   [one per (scenario, case, target), SummaryRow::to_json(): median/min/max]

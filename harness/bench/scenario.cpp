@@ -143,9 +143,11 @@ Scenario parse_table(const toml::table& root, const fs::path& file) {
       s.requires_.server_flags = *v;
     }
     if (auto v = r.strings("targets")) {
-      static const std::set<std::string> kKinds = {"variant", "allocator", "peer", "raw"};
+      static const std::set<std::string> kKinds = {"variant", "allocator", "peer", "raw", "user", "external"};
       for (const std::string& k : *v) {
-        if (!kKinds.count(k)) r.fail("targets", r.get("targets"), fmt::format("unknown target kind \"{}\" (variant, allocator, peer, raw)", k));
+        if (!kKinds.count(k)) {
+          r.fail("targets", r.get("targets"), fmt::format("unknown target kind \"{}\" (variant, allocator, peer, raw, user, external)", k));
+        }
       }
       s.requires_.target_kinds = *v;
     }

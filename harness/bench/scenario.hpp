@@ -65,7 +65,8 @@ struct Requirements {
   bool raw = false;                       // the raw TCP echo (no framing) can run it
   std::vector<std::string> features;      // probed on the running server: "broadcast"
   std::vector<std::string> server_flags;  // flags the target's --help must list, e.g. "--executor"
-  std::vector<std::string> target_kinds;  // restrict to kinds ("variant", "allocator", "peer", "raw"); empty = any
+  std::vector<std::string> target_kinds;  // restrict to kinds ("variant", "allocator", "peer", "raw", "user",
+                                          // "external"); empty = any
 };
 
 struct Case {

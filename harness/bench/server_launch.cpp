@@ -1,6 +1,7 @@
 #include "bench/server_launch.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -89,28 +90,95 @@ std::string last_line(const std::string& text) {
   return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
+std::string last_lines(const std::string& text, size_t n) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    if (line.empty()) continue;
+    lines.push_back(std::move(line));
+    if (lines.size() > n) lines.erase(lines.begin());
+  }
+  std::string out;
+  for (const std::string& l : lines) out += (out.empty() ? "" : " | ") + fmt::format("\"{}\"", l);
+  return out;
+}
+
+namespace {
+
+// taskset's list syntax: the CPU it is pinned to, or every online CPU when it is not pinned.
+std::string cpu_list(int cpu) {
+  if (cpu >= 0) return std::to_string(cpu);
+  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 1 ? fmt::format("0-{}", n - 1) : "0";
+}
+
+// Ready by line: the first complete line matching the pattern (each line on its own, so ^ and $
+// anchor to it; an unfinished line could still be growing its port number). The port from the
+// pattern's capture group, or the one wsbench chose.
+uint16_t port_when_ready(const Target& t, const std::regex& re, const RunningServer& r, uint16_t chosen) {
+  const std::string text = slurp(t.ready.on_stderr ? r.stderr_path : r.stdout_path);
+  size_t start = 0, nl;
+  while ((nl = text.find('\n', start)) != std::string::npos) {
+    const std::string line = text.substr(start, nl - start);
+    start = nl + 1;
+    std::smatch m;
+    if (!std::regex_search(line, m, re)) continue;
+    if (!t.ready.port_group) return chosen;
+    unsigned long v = 0;
+    try {
+      v = std::stoul(m[1].str());
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (v > 0 && v <= 65535) return static_cast<uint16_t>(v);
+  }
+  return 0;
+}
+
+std::string not_ready_reason(const Target& t, std::chrono::milliseconds timeout, const RunningServer& r, uint16_t chosen) {
+  const std::string what = t.ready.by == ReadyBy::Line
+                               ? fmt::format("no line on its {} matched '{}'", t.ready.on_stderr ? "stderr" : "stdout", t.ready.pattern)
+                               : fmt::format("port {} never accepted a connection", chosen);
+  const std::string out = last_lines(file_tail(r.stdout_path), 5), err = last_lines(file_tail(r.stderr_path), 5);
+  std::string printed = "it printed nothing";
+  if (!out.empty() || !err.empty()) {
+    printed = "its last lines: ";
+    if (!out.empty()) printed += "stdout " + out;
+    if (!err.empty()) printed += (out.empty() ? "" : "; ") + std::string("stderr ") + err;
+  }
+  return fmt::format("server not ready within {} ms ({}); {}", timeout.count(), what, printed);
+}
+
+}  // namespace
+
 std::variant<RunningServer, LaunchFailure> launch_server(const LaunchSpec& spec) {
   const Target& t = *spec.target;
   std::error_code ec;
   fs::create_directories(spec.workdir, ec);
 
-  uint16_t fixed_port = 0;
-  if (t.readiness == Readiness::ConnectPoll) {
+  // wsbench chooses the port unless the ready line reports the one the server chose ({port} = 0).
+  uint16_t chosen_port = 0;
+  if (!t.ready.port_group) {
     auto p = pick_free_port(spec.host);
     if (!p) return LaunchFailure{fmt::format("no free port on {}", spec.host), ""};
-    fixed_port = *p;
+    chosen_port = *p;
   }
+  const StartValues values{spec.host, chosen_port, cpu_list(spec.cpu)};
 
   SpawnSpec s;
   if (spec.cpu >= 0) {
     s.argv = {"taskset", "-c", std::to_string(spec.cpu)};
   }
   s.argv.insert(s.argv.end(), spec.wrapper.begin(), spec.wrapper.end());
-  for (std::string& a : target_argv(t, spec.host, fixed_port)) s.argv.push_back(std::move(a));
+  const std::vector<std::string> program_argv = target_argv(t, values);
+  s.argv.insert(s.argv.end(), program_argv.begin(), program_argv.end());
   s.argv.insert(s.argv.end(), spec.extra_args.begin(), spec.extra_args.end());
   std::vector<std::string> preload = spec.preload_first;
   preload.insert(preload.end(), t.preload.begin(), t.preload.end());
-  s.env = spec.env;
+  s.env = target_env(t, values);
+  s.env.insert(s.env.end(), spec.env.begin(), spec.env.end());
   if (!preload.empty()) {
     std::string joined;
     for (const std::string& p : preload) joined += (joined.empty() ? "" : ":") + p;
@@ -123,31 +191,40 @@ std::variant<RunningServer, LaunchFailure> launch_server(const LaunchSpec& spec)
   r.command = format_command(s.env, s.argv);
   r.stdout_path = s.stdout_path;
   r.stderr_path = s.stderr_path;
+  r.stop_signal = t.stop_signal;
+  r.stop_grace = t.stop_grace;
+  std::optional<std::regex> ready_line;
+  try {
+    if (t.ready.by == ReadyBy::Line) ready_line.emplace(t.ready.pattern);
+  } catch (const std::regex_error& e) {
+    return LaunchFailure{fmt::format("ready pattern '{}': {}", t.ready.pattern, e.what()), r.command};
+  }
   try {
     r.child = ChildProcess::spawn(s);
   } catch (const std::exception& e) {
     return LaunchFailure{e.what(), r.command};
   }
 
-  const auto deadline = std::chrono::steady_clock::now() + spec.ready_timeout;
+  const std::chrono::milliseconds timeout = spec.ready_timeout.value_or(t.ready.timeout);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    if (t.readiness == Readiness::ListeningLine) {
-      r.port = parse_listening_port(slurp(r.stdout_path));
+    if (ready_line) {
+      r.port = port_when_ready(t, *ready_line, r, chosen_port);
       if (r.port != 0) break;
-    } else if (tcp_connectable(spec.host, fixed_port, std::chrono::milliseconds(50))) {
-      r.port = fixed_port;
+    } else if (tcp_connectable(spec.host, chosen_port, std::chrono::milliseconds(50))) {
+      r.port = chosen_port;
       break;
     }
     if (r.child.poll()) {
-      std::string why = last_line(file_tail(r.stderr_path));
+      std::string why = last_lines(file_tail(r.stderr_path), 3);
+      if (why.empty()) why = last_lines(file_tail(r.stdout_path), 3);
       return LaunchFailure{fmt::format("server {} before it was ready{}{}", r.child.status()->describe(),
                                        why.empty() ? "" : ": ", why),
                            r.command};
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       r.child.terminate(std::chrono::milliseconds(500));
-      return LaunchFailure{fmt::format("server not ready within {} ms (no \"listening on\" line)", spec.ready_timeout.count()),
-                           r.command};
+      return LaunchFailure{not_ready_reason(t, timeout, r, chosen_port), r.command};
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -155,7 +232,7 @@ std::variant<RunningServer, LaunchFailure> launch_server(const LaunchSpec& spec)
   r.server_pid = r.child.pid();
   if (!spec.wrapper.empty()) {
     // The program itself, resolved the way exec resolves it.
-    const std::string prog = find_on_path(t.argv.at(0)).value_or(t.argv.at(0));
+    const std::string prog = find_on_path(program_argv.at(0)).value_or(program_argv.at(0));
     r.server_pid = find_descendant_running(r.child.pid(), prog);
     if (r.server_pid < 0) {
       r.child.terminate(std::chrono::milliseconds(2000));
@@ -168,9 +245,10 @@ std::variant<RunningServer, LaunchFailure> launch_server(const LaunchSpec& spec)
 StopOutcome stop_server(RunningServer& s, std::chrono::milliseconds grace) {
   StopOutcome out;
   if (s.child.running() && !s.child.poll()) {
-    // The server itself gets SIGTERM (under a wrapper, the wrapper then sees it exit and finishes).
-    if (s.server_pid > 0) ::kill(s.server_pid, SIGTERM);
-    if (!s.child.wait_for(grace)) {
+    // The server itself gets its stop signal (under a wrapper, the wrapper then sees it exit and
+    // finishes).
+    if (s.server_pid > 0) ::kill(s.server_pid, s.stop_signal);
+    if (!s.child.wait_for(s.stop_grace.value_or(grace))) {
       out.status = s.child.terminate(std::chrono::milliseconds(1000));
       out.clean = false;
     } else {

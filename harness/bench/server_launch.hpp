@@ -1,16 +1,21 @@
 // Starting a target server for one measurement and stopping it again.
 //
 // launch_server(): spawn (optionally pinned with `taskset -c CPU`, optionally under a wrapper such
-// as heaptrack), wait until it is ready (its "listening on H:P" line, or accepting connections for
-// targets that print nothing), and report the port. A server that exits or stays silent is a
-// LaunchFailure whose reason quotes its exit status and the last line of its stderr.
-// stop_server(): SIGTERM to the server's PID, a grace period, then SIGKILL; returns how it ended.
+// as heaptrack), wait until it is ready (the target's ready rule: a line it prints, e.g. the
+// contract's "listening on H:P", or its port accepting connections), and report the port. A server
+// that exits is a LaunchFailure quoting its exit status and the last lines of its stderr; one that
+// stays silent past its ready timeout, the last lines it printed on stdout and stderr.
+// stop_server(): the target's stop signal (SIGTERM) to the server's PID, a grace period, then
+// SIGKILL; returns how it ended.
 #pragma once
 
 #include <sys/types.h>
 
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -31,7 +36,7 @@ struct LaunchSpec {
   std::vector<std::string> wrapper;                            // e.g. {"heaptrack", "-o", FILE}
   std::filesystem::path workdir;                               // server.stdout / server.stderr go here
   std::string file_tag = "server";
-  std::chrono::milliseconds ready_timeout{15'000};
+  std::optional<std::chrono::milliseconds> ready_timeout;     // default: the target's own
 };
 
 struct RunningServer {
@@ -41,6 +46,8 @@ struct RunningServer {
   std::string command;    // shell-quoted, env included: paste it to reproduce
   std::filesystem::path stdout_path;
   std::filesystem::path stderr_path;
+  int stop_signal = SIGTERM;                              // the target's
+  std::optional<std::chrono::milliseconds> stop_grace;    // the target's, when it sets one
 };
 
 struct LaunchFailure {
@@ -64,5 +71,7 @@ uint16_t parse_listening_port(const std::string& text);
 std::string file_tail(const std::filesystem::path& p, size_t max_bytes = 2048);
 // The last non-empty line of `text`.
 std::string last_line(const std::string& text);
+// Its last `n` non-empty lines, each quoted, joined by " | " (for "never became ready" reasons).
+std::string last_lines(const std::string& text, size_t n);
 
 }  // namespace wsalloc::bench

@@ -1,5 +1,6 @@
 #include "bench/summary_table.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/core.h>
@@ -33,6 +34,20 @@ std::optional<double> med(const SummaryRow& r, std::string_view m) {
 std::string alloc_cell(std::optional<double> v) {
   if (v && *v != 0 && std::fabs(*v) < 1e-3) return "≈0";
   return compact_number(v);
+}
+
+// Figures left null on purpose say why once per reason, e.g. "[server side not measured: not
+// started by wsbench]" for a --target-url server: a "—" there is not a missing measurement.
+std::string null_reason_notes(const SummaryRow& r) {
+  std::vector<std::string> reasons;
+  bool server_only = true;
+  for (const auto& [metric, why] : r.null_reasons) {
+    server_only = server_only && measured_on_server(metric);
+    if (std::find(reasons.begin(), reasons.end(), why) == reasons.end()) reasons.push_back(why);
+  }
+  std::string out;
+  for (const std::string& why : reasons) out += fmt::format("[{}{}] ", server_only ? "server side " : "", why);
+  return out;
 }
 
 }  // namespace
@@ -96,6 +111,7 @@ std::string render_summary(const std::vector<SummaryRow>& rows) {
       std::string notes;
       if (r.status == RunStatus::Errors) notes += "ERRORS ";
       for (const std::string& f : r.flags) notes += "[" + f + "] ";
+      notes += null_reason_notes(r);
       if (!r.metric("allocations_per_msg") && !r.metric("allocations_per_conn") && !r.counter_note.empty()) {
         notes += "(allocs " + r.counter_note.substr(0, r.counter_note.find(':')) + ")";
       }

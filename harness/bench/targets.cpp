@@ -1,15 +1,20 @@
 #include "bench/targets.hpp"
 
 #include <fnmatch.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include <fmt/core.h>
 
-#include "bench/child_process.hpp"
+#include "bench/placeholders.hpp"
+#include "bench/probe_client.hpp"
 #include "bench/server_launch.hpp"
+#include "bench/target_availability.hpp"
+#include "bench/target_file.hpp"
+#include "bench/target_url.hpp"
 
 namespace fs = std::filesystem;
 
@@ -21,6 +26,8 @@ const char* to_string(TargetKind k) noexcept {
     case TargetKind::Allocator: return "allocator";
     case TargetKind::Peer: return "peer";
     case TargetKind::Raw: return "raw";
+    case TargetKind::User: return "user";
+    case TargetKind::External: return "external";
   }
   return "?";
 }
@@ -30,150 +37,99 @@ const char* to_string(CounterCoverage c) noexcept {
     case CounterCoverage::Full: return "full";
     case CounterCoverage::LibcOnly: return "libc-only";
     case CounterCoverage::Incompatible: return "incompatible";
+    case CounterCoverage::Invisible: return "invisible";
+    case CounterCoverage::NotStarted: return "not-started";
   }
   return "?";
 }
 
 namespace {
 
-bool executable(const fs::path& p) { return ::access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p); }
-
-void require_binary(Target& t, const fs::path& bin, const std::string& cmake_target) {
-  if (!executable(bin)) {
-    t.available = false;
-    t.reason = fmt::format("{} not built ({} missing; build the CMake target {})", bin.filename().string(),
-                           bin.string(), cmake_target);
+// Parses each file, collecting or rethrowing its error; a name defined twice is an error at the
+// second definition (two targets with one name would mix their records).
+void add_files(const std::vector<fs::path>& files, const BenchPaths& paths, std::vector<TargetDefinition>& defs,
+               std::map<std::string, std::string>& defined_in, std::vector<std::string>* errors) {
+  for (const fs::path& f : files) {
+    try {
+      std::vector<TargetDefinition> parsed = parse_target_file(f, paths);
+      for (const TargetDefinition& d : parsed) {
+        auto [it, fresh] = defined_in.emplace(d.target.name, f.string());
+        if (!fresh) {
+          throw ConfigFileError(f, d.name_line, "name", fmt::format("target \"{}\" is already defined by {}", d.target.name, it->second));
+        }
+      }
+      // Stable: files in the order given, variants in file order; `order` sorts them later.
+      for (TargetDefinition& d : parsed) defs.push_back(std::move(d));
+    } catch (const ConfigFileError& e) {
+      if (!errors) throw;
+      errors->push_back(e.what());
+    }
   }
-}
-
-Target server_variant(const fs::path& bin_dir, const std::string& variant) {
-  Target t;
-  t.name = variant;
-  t.kind = TargetKind::Variant;
-  t.description = fmt::format("wsalloc-server --variant {}", variant);
-  t.argv = {(bin_dir / "wsalloc-server").string(), "--variant", variant, "--host", "{host}", "--port", "{port}"};
-  t.takes_server_args = true;
-  t.serves_stats = true;
-  require_binary(t, bin_dir / "wsalloc-server", "wsalloc-server");
-  return t;
 }
 
 }  // namespace
 
-std::vector<Target> discover_targets(const DiscoveryOptions& o) {
+std::vector<Target> discover_targets(const DiscoveryOptions& o, std::vector<std::string>* errors) {
+  std::vector<fs::path> builtin;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(o.paths.targets_dir, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".toml") builtin.push_back(e.path());
+  }
+  if (ec) {
+    ConfigFileError err(o.paths.targets_dir, 0, "(directory)", "cannot list the target directory: " + ec.message());
+    if (!errors) throw err;
+    errors->push_back(err.what());
+  }
+  std::sort(builtin.begin(), builtin.end());
+
+  std::vector<TargetDefinition> defs;
+  std::map<std::string, std::string> defined_in;
+  add_files(builtin, o.paths, defs, defined_in, errors);
+  const size_t builtin_count = defs.size();
+  std::vector<fs::path> user(o.target_files.begin(), o.target_files.end());
+  add_files(user, o.paths, defs, defined_in, errors);
+  for (size_t i = builtin_count; i < defs.size(); ++i) defs[i].target.given = true;
+  // Built-in files sort among themselves by `order`; yours come after them, in the order given.
+  std::stable_sort(defs.begin(), defs.begin() + static_cast<std::ptrdiff_t>(builtin_count),
+                   [](const TargetDefinition& a, const TargetDefinition& b) { return a.order < b.order; });
+
   std::vector<Target> out;
-  const fs::path& bin = o.paths.bin_dir;
-
-  for (const char* v : {"malloc", "arena", "pool", "zerocopy"}) out.push_back(server_variant(bin, v));
-
-  struct Alloc {
-    const char* name;
-    const std::string* lib;
-    const char* package;
-  };
-  for (const Alloc& a : {Alloc{"jemalloc", &o.jemalloc, "libjemalloc2"}, Alloc{"mimalloc", &o.mimalloc, "libmimalloc2.0"},
-                         Alloc{"tcmalloc", &o.tcmalloc, "libtcmalloc-minimal4"}}) {
-    Target t = server_variant(bin, "malloc");
-    t.name = fmt::format("malloc+{}", a.name);
-    t.kind = TargetKind::Allocator;
-    t.description = fmt::format("wsalloc-server --variant malloc with {} preloaded", a.name);
-    t.preload = {*a.lib};
-    // The counter forwards to glibc's __libc_malloc: preloaded together with another allocator it
-    // would quietly replace that allocator, so these targets are timed but never counted.
-    t.counter = CounterCoverage::Incompatible;
-    t.counter_note = fmt::format(
-        "not counted: the counter forwards to glibc malloc and would bypass {}; the call counts are the "
-        "malloc target's (same program)", a.name);
-    if (t.available && !fs::exists(*a.lib)) {
-      t.available = false;
-      t.reason = fmt::format("{} missing (Debian package {})", *a.lib, a.package);
-    }
-    out.push_back(std::move(t));
+  for (TargetDefinition& d : defs) {
+    check_availability(d);
+    out.push_back(std::move(d.target));
   }
-
-  {
-    Target t;
-    t.name = "beast";
-    t.kind = TargetKind::Peer;
-    t.description = "Boost.Beast async echo, one thread, one reused flat_buffer per session";
-    t.argv = {(bin / "wsalloc-peer-beast").string(), "--host", "{host}", "--port", "{port}"};
-    require_binary(t, bin / "wsalloc-peer-beast", "wsalloc-peer-beast");
-    out.push_back(std::move(t));
-  }
-  {
-    Target t;
-    t.name = "websocketpp";
-    t.kind = TargetKind::Peer;
-    t.description = "websocketpp echo on the asio transport, one thread";
-    t.argv = {(bin / "wsalloc-peer-websocketpp").string(), "--host", "{host}", "--port", "{port}"};
-    require_binary(t, bin / "wsalloc-peer-websocketpp", "wsalloc-peer-websocketpp");
-    out.push_back(std::move(t));
-  }
-  {
-    Target t;
-    t.name = "bun";
-    t.kind = TargetKind::Peer;
-    t.description = "Bun.serve WebSocket echo (uWebSockets inside)";
-    const fs::path bun = o.paths.peers_dir / "node_modules" / ".bin" / "bun";
-    const fs::path script = o.paths.repo_root / "harness" / "bench" / "peers" / "bun_echo.js";
-    t.argv = {bun.string(), script.string(), "--host", "{host}", "--port", "{port}"};
-    t.counter = CounterCoverage::LibcOnly;
-    t.counter_note = "partial: Bun allocates in its built-in mimalloc and JS heap; only its glibc malloc calls are seen";
-    if (!executable(bun)) {
-      t.available = false;
-      t.reason = fmt::format("not installed ({} missing): run scripts/install-peers.sh (npm package bun into .peers/)",
-                             bun.string());
-    } else if (!fs::exists(script)) {
-      t.available = false;
-      t.reason = fmt::format("{} missing", script.string());
-    } else {
-      auto [st, text] = run_capture({bun.string(), "--version"}, std::chrono::milliseconds(5000));
-      if (!st.ok()) {
-        t.available = false;
-        t.reason = fmt::format("{} --version: {}", bun.string(), st.describe());
-      } else {
-        t.version = last_line(text);
-        t.description += " " + t.version;
+  for (const std::string& url : o.target_urls) {
+    try {
+      Target t = target_from_url(url);
+      t.given = true;
+      auto [it, fresh] = defined_in.emplace(t.name, "--target-url");
+      if (!fresh) {
+        throw std::invalid_argument(fmt::format("--target-url {}: target \"{}\" is already defined by {} (name it: NAME=ws://...)",
+                                                url, t.name, it->second));
       }
+      out.push_back(std::move(t));
+    } catch (const std::invalid_argument& e) {
+      if (!errors) throw;
+      errors->push_back(e.what());
     }
-    out.push_back(std::move(t));
-  }
-  {
-    Target t;
-    t.name = "websocat";
-    t.kind = TargetKind::Peer;
-    t.description = "websocat -b ws-l:HOST:PORT mirror:";
-    t.readiness = Readiness::ConnectPoll;
-    auto path = find_on_path(o.websocat);
-    t.argv = {path.value_or(o.websocat), "-b", "ws-l:{host}:{port}", "mirror:"};
-    if (!path) {
-      t.available = false;
-      t.reason = fmt::format("{} not on PATH (no Debian or npm package provides it here; install it by hand to include it)",
-                             o.websocat);
-    }
-    out.push_back(std::move(t));
-  }
-  {
-    Target t;
-    t.name = "rawecho";
-    t.kind = TargetKind::Raw;
-    t.description = "raw TCP echo, no WebSocket work: the machine's ceiling";
-    t.argv = {(bin / "wsalloc-rawecho").string(), "--host", "{host}", "--port", "{port}"};
-    t.raw_tcp = true;
-    require_binary(t, bin / "wsalloc-rawecho", "wsalloc-rawecho");
-    out.push_back(std::move(t));
   }
   return out;
 }
 
-void probe_startup(std::vector<Target>& targets, const std::string& workdir, std::chrono::milliseconds timeout) {
+void probe_startup(std::vector<Target>& targets, const std::string& workdir) {
   for (Target& t : targets) {
     if (!t.available) continue;
+    if (t.external()) {
+      if (!tcp_connectable(t.url_host, t.url_port, std::chrono::milliseconds(2000))) {
+        t.available = false;
+        t.reason = fmt::format("{} does not accept connections on {}:{}", t.url, t.url_host, t.url_port);
+      }
+      continue;
+    }
     LaunchSpec spec;
     spec.target = &t;
     spec.workdir = fs::path(workdir) / "probe";
     spec.file_tag = t.name;
-    spec.ready_timeout = timeout;
     auto launched = launch_server(spec);
     if (auto* f = std::get_if<LaunchFailure>(&launched)) {
       t.available = false;
@@ -194,16 +150,36 @@ bool target_selected(const Target& t, const std::string& globs) {
   return false;
 }
 
-std::vector<std::string> target_argv(const Target& t, const std::string& host, uint16_t port) {
+namespace {
+
+PlaceholderValues start_values(const StartValues& v) {
+  return {{"host", v.host}, {"port", std::to_string(v.port)}, {"cpu", v.cpu}};
+}
+
+}  // namespace
+
+std::vector<std::string> target_argv(const Target& t, const StartValues& v) {
+  const PlaceholderValues values = start_values(v);
   std::vector<std::string> out;
-  for (std::string a : t.argv) {
-    for (auto [ph, val] : {std::pair<std::string, std::string>{"{host}", host}, {"{port}", std::to_string(port)}}) {
-      size_t pos;
-      while ((pos = a.find(ph)) != std::string::npos) a.replace(pos, ph.size(), val);
-    }
-    out.push_back(std::move(a));
-  }
+  for (const std::string& a : t.argv) out.push_back(expand_placeholders(a, values, {}, true));
   return out;
+}
+
+std::vector<std::pair<std::string, std::string>> target_env(const Target& t, const StartValues& v) {
+  const PlaceholderValues values = start_values(v);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [k, val] : t.env) out.emplace_back(k, expand_placeholders(val, values, {}, true));
+  return out;
+}
+
+LoadSpec load_for_target(const LoadSpec& load, ScenarioKind kind, const Target& t) {
+  LoadSpec l = load;
+  if (kind == ScenarioKind::Broadcast) {
+    if (!t.broadcast_path.empty()) l.path = t.broadcast_path;
+  } else if (l.path == "/") {
+    l.path = t.echo_path;
+  }
+  return l;
 }
 
 }  // namespace wsalloc::bench

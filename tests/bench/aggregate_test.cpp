@@ -81,5 +81,18 @@ TEST(Aggregate, summary_json_repeats_unit_and_direction) {
   EXPECT_EQ(j["id"], "echo-small");
 }
 
+TEST(Aggregate, a_figure_null_on_purpose_in_every_run_keeps_its_reason) {
+  std::vector<RunRecord> recs = {timed("far", 1, 100), timed("far", 2, 120), timed("near", 1, 90)};
+  for (int i : {0, 1}) recs[i].metrics.set_not_measured("server_cpu_us_per_msg", "not measured: not started by wsbench");
+  auto rows = summarise(recs);
+  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_NE(rows[0].null_reason("server_cpu_us_per_msg"), nullptr);
+  EXPECT_EQ(*rows[0].null_reason("server_cpu_us_per_msg"), "not measured: not started by wsbench");
+  EXPECT_EQ(rows[0].to_json()["metrics"]["server_cpu_us_per_msg"]["null_reason"], "not measured: not started by wsbench");
+  EXPECT_TRUE(rows[0].to_json()["metrics"]["server_cpu_us_per_msg"]["median"].is_null());
+  EXPECT_EQ(rows[1].null_reason("server_cpu_us_per_msg"), nullptr);  // merely not measured: no reason made up
+  EXPECT_FALSE(rows[1].to_json()["metrics"]["server_cpu_us_per_msg"].contains("null_reason"));
+}
+
 }  // namespace
 }  // namespace wsalloc::bench

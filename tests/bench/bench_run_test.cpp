@@ -13,6 +13,7 @@ BenchPaths temp_paths(const testing::TempDir& dir) {
   p.bin_dir = dir.path() / "bin";
   p.lib_dir = dir.path() / "lib";
   p.scenarios_dir = dir.path() / "scenarios";
+  p.targets_dir = std::filesystem::path(WSALLOC_SOURCE_DIR) / "targets";
   p.results_dir = dir.path() / "results";
   p.peers_dir = dir.path() / ".peers";
   return p;
@@ -27,6 +28,26 @@ TEST(BenchRun, a_broken_scenario_stops_the_run_before_anything_is_measured) {
   std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(rc, kExitUsage);
   EXPECT_NE(err.find("bad.toml:4: key 'load.pipeline'"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "results"));
+}
+
+TEST(BenchRun, a_broken_target_file_or_url_stops_the_run_before_anything_is_measured) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "scenarios" / "echo-small.toml", "description = \"d\"\nkind = \"echo\"\n");
+  testing::write_file(dir.path() / "mine.toml", "description = \"d\"\ncommand = [\"x\", \"{prot}\"]\n[ready]\nport = true\n");
+  RunOptions o;
+  o.target_files = {(dir.path() / "mine.toml").string()};
+  RunOutcome out;
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(run_benchmarks(temp_paths(dir), o, out), kExitUsage);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("mine.toml:2: key 'command': unknown placeholder {prot}"), std::string::npos) << err;
+  o.target_files.clear();
+  o.target_urls = {"ws://host:port/"};
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(run_benchmarks(temp_paths(dir), o, out), kExitUsage);
+  err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("--target-url ws://host:port/: port \"port\" is not in [1, 65535]"), std::string::npos) << err;
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "results"));
 }
 

@@ -93,11 +93,88 @@ TEST(CaseGate, feature_probe_failure_is_a_skip_never_a_pass) {
   Scenario s = scenario("description = \"d\"\nkind = \"broadcast\"\n[load]\nrate = 10\n");
   Target t;
   t.name = "dead";
+  t.broadcast_path = "/broadcast";
   t.argv = {testing::write_script(dir.path() / "dead-server", "echo 'cannot start' >&2; exit 1").string()};
   auto r = gate.check(s, s.cases[0], t);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, RunStatus::Skipped);
   EXPECT_NE(r->reason.find("broadcast probe failed"), std::string::npos) << r->reason;
+}
+
+TEST(CaseGate, a_target_without_a_broadcast_path_is_skipped_without_starting_it) {
+  testing::TempDir dir;
+  CaseGate gate("127.0.0.1", dir.path());
+  Scenario s = scenario("description = \"d\"\nkind = \"broadcast\"\n[load]\nrate = 10\n");
+  Target t;
+  t.name = "echo-only";
+  t.source = "targets/echo-only.toml";
+  t.argv = {"/nonexistent/would-fail-if-started"};
+  auto r = gate.check(s, s.cases[0], t);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, RunStatus::Skipped);
+  EXPECT_EQ(r->reason, "serves no broadcast path ([serves] broadcast in targets/echo-only.toml)");
+}
+
+TEST(CaseGate, declared_capabilities_skip_the_cases_a_target_cannot_echo) {
+  testing::TempDir dir;
+  CaseGate gate("127.0.0.1", dir.path());
+  Scenario text = scenario("description = \"d\"\nkind = \"echo\"\n[load]\ntext = true\n");
+  Scenario frag = scenario("description = \"d\"\nkind = \"echo\"\n[load]\nfragments = 4\n");
+  Scenario binary = scenario("description = \"d\"\nkind = \"echo\"\n");
+  Scenario idle = scenario("description = \"d\"\nkind = \"idle\"\n");
+  Target t;
+  t.name = "picky";
+  t.echoes_text = false;
+  t.reassembles_fragments = false;
+  auto r = gate.check(text, text.cases[0], t);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, RunStatus::Skipped);
+  EXPECT_NE(r->reason.find("echoes binary messages only (capabilities.text = false)"), std::string::npos) << r->reason;
+  r = gate.check(frag, frag.cases[0], t);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->reason.find("does not reassemble fragmented messages"), std::string::npos) << r->reason;
+  EXPECT_FALSE(gate.check(binary, binary.cases[0], t));
+  Target text_only;
+  text_only.echoes_binary = false;
+  r = gate.check(binary, binary.cases[0], text_only);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->reason.find("echoes text messages only"), std::string::npos) << r->reason;
+  EXPECT_FALSE(gate.check(idle, idle.cases[0], text_only));  // idle sends no messages
+}
+
+TEST(CaseGate, a_target_files_skip_table_matches_scenario_and_case_globs) {
+  testing::TempDir dir;
+  CaseGate gate("127.0.0.1", dir.path());
+  Scenario big = parse_scenario_text("description = \"d\"\nkind = \"echo\"\n[[case]]\nname = \"1MiB\"\n[[case]]\nname = \"64KiB\"\n",
+                                     "scenarios/echo-large.toml");
+  Target t;
+  t.name = "small-frames";
+  t.skip = {{"echo-large/1MiB", "max message 256 KiB"}};
+  auto r = gate.check(big, big.cases[0], t);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, RunStatus::Skipped);
+  EXPECT_EQ(r->reason, "its target file skips \"echo-large/1MiB\": max message 256 KiB");
+  EXPECT_FALSE(gate.check(big, big.cases[1], t));
+  t.skip = {{"echo-*", "echo is not its job"}};
+  EXPECT_TRUE(gate.check(big, big.cases[1], t));
+}
+
+TEST(CaseGate, an_external_target_runs_echo_but_not_broadcast_or_server_flags) {
+  testing::TempDir dir;
+  CaseGate gate("127.0.0.1", dir.path());
+  Target t;
+  t.name = "far";
+  t.kind = TargetKind::External;
+  Scenario echo = scenario("description = \"d\"\nkind = \"echo\"\n");
+  Scenario bcast = scenario("description = \"d\"\nkind = \"broadcast\"\n[load]\nrate = 10\n");
+  Scenario exec = scenario("description = \"d\"\nkind = \"executor\"\n[[case]]\nname = \"x\"\nserver_args = [\"--x\"]\n");
+  EXPECT_FALSE(gate.check(echo, echo.cases[0], t));
+  auto b = gate.check(bcast, bcast.cases[0], t);
+  ASSERT_TRUE(b);
+  EXPECT_NE(b->reason.find("a --target-url target serves its URL's path only"), std::string::npos) << b->reason;
+  auto e = gate.check(exec, exec.cases[0], t);
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->reason.find("not started by wsbench"), std::string::npos) << e->reason;
 }
 
 }  // namespace

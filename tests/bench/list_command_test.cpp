@@ -16,6 +16,7 @@ BenchPaths temp_paths(const testing::TempDir& dir) {
   p.bin_dir = dir.path() / "bin";
   p.lib_dir = dir.path() / "lib";
   p.scenarios_dir = dir.path() / "scenarios";
+  p.targets_dir = std::filesystem::path(WSALLOC_SOURCE_DIR) / "targets";
   p.results_dir = dir.path() / "results";
   p.peers_dir = dir.path() / ".peers";
   return p;
@@ -51,6 +52,24 @@ TEST(ListCommand, a_broken_scenario_is_shown_and_fails_the_exit_code) {
   EXPECT_EQ(rc, kExitUsage);
   EXPECT_NE(out.find("BROKEN: "), std::string::npos) << out;
   EXPECT_NE(out.find("bad.toml:4: key 'load.speed'"), std::string::npos) << out;
+}
+
+TEST(ListCommand, a_target_file_of_your_own_is_listed_with_its_availability_and_a_broken_one_is_shown) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "scenarios" / "echo-small.toml", "description = \"d\"\nkind = \"echo\"\n");
+  testing::write_file(dir.path() / "mine.toml", "description = \"my server\"\ncommand = [\"{dir}/not-there\", \"{port}\"]\n"
+                                                "[requires]\nprogram = \"build it first\"\n[ready]\nport = true\n");
+  testing::write_file(dir.path() / "broken.toml", "description = \"d\"\ncommand = [\"x\", \"{port}\"]\n[ready]\nport = true\ncolour = 1\n");
+  ListOptions o{false, false};
+  o.target_files = {(dir.path() / "mine.toml").string(), (dir.path() / "broken.toml").string()};
+  ::testing::internal::CaptureStdout();
+  int rc = list_command(temp_paths(dir), o);
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, kExitUsage);
+  EXPECT_NE(out.find("mine             user      UNAVAILABLE: " + (dir.path() / "not-there").string() + " missing: build it first"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("BROKEN: " + (dir.path() / "broken.toml").string() + ":5: key 'ready.colour': unknown key"), std::string::npos)
+      << out;
 }
 
 }  // namespace

@@ -52,5 +52,29 @@ TEST(Metrics, catalogue_json_carries_units_and_direction) {
   EXPECT_EQ(j["rss_per_conn_bytes"]["higher_is_better"], false);
 }
 
+TEST(Metrics, a_reason_for_a_null_survives_the_json_round_trip) {
+  MetricValues m;
+  m.set("msgs_per_sec", 5.0);
+  m.set_not_measured("rss_max_kib", "not measured: not started by wsbench");
+  nlohmann::json j = m.to_json();
+  EXPECT_TRUE(j["rss_max_kib"]["value"].is_null());
+  EXPECT_EQ(j["rss_max_kib"]["null_reason"], "not measured: not started by wsbench");
+  EXPECT_FALSE(j["msgs_per_sec"].contains("null_reason"));
+  EXPECT_FALSE(j["rss_start_kib"].contains("null_reason"));
+  MetricValues back = MetricValues::from_json(j);
+  ASSERT_NE(back.null_reason("rss_max_kib"), nullptr);
+  EXPECT_EQ(*back.null_reason("rss_max_kib"), "not measured: not started by wsbench");
+  EXPECT_EQ(back.get("msgs_per_sec"), 5.0);
+}
+
+TEST(Metrics, server_side_metrics_are_the_ones_only_the_server_process_gives) {
+  EXPECT_TRUE(measured_on_server("server_cpu_us_per_msg"));
+  EXPECT_TRUE(measured_on_server("allocations_per_msg"));
+  EXPECT_TRUE(measured_on_server("rss_per_conn_bytes"));
+  EXPECT_FALSE(measured_on_server("msgs_per_sec"));
+  EXPECT_FALSE(measured_on_server("latency_p99_us"));
+  EXPECT_FALSE(measured_on_server("load_cpu_us_per_msg"));
+}
+
 }  // namespace
 }  // namespace wsalloc::bench

@@ -1,5 +1,7 @@
 #include "bench/server_launch.hpp"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "bench/probe_client.hpp"
@@ -98,6 +100,101 @@ TEST(ServerLaunch, env_and_preload_appear_in_the_recorded_command) {
   EXPECT_NE(s.command.find("WSALLOC_MALLOCCOUNT_FILE=/dev/shm/x LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libc.so.6 "), std::string::npos)
       << s.command;
   stop_server(s, 5000ms);
+}
+
+// A server of one's own: takes the port it is given (no port 0) and prints its own ready line.
+Target own_line_server(const testing::TempDir& dir, const std::string& ready_text) {
+  Target t;
+  t.name = "own";
+  const auto script = testing::write_script(dir.path() / "own.sh",
+      "exec /usr/bin/python3 -c \"\n"
+      "import socket, sys, time, signal\n"
+      "signal.signal(signal.SIGINT, lambda *a: sys.exit(0))\n"
+      "s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n"
+      "print('booting', flush=True)\n"
+      "print('" + ready_text + "', flush=True)\n"
+      "time.sleep(30)\n\" \"$@\"");
+  t.argv = {script.string(), "{port}"};
+  t.ready.pattern = "^ready$";
+  t.ready.port_group = false;
+  t.stop_signal = SIGINT;  // it exits 0 on SIGINT only: a clean stop proves the signal was used
+  return t;
+}
+
+TEST(ServerLaunch, ready_by_a_line_without_a_port_uses_the_port_wsbench_chose) {
+  testing::TempDir dir;
+  Target t = own_line_server(dir, "ready");
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.workdir = dir.path();
+  auto launched = launch_server(spec);
+  ASSERT_TRUE(std::holds_alternative<RunningServer>(launched)) << std::get<LaunchFailure>(launched).reason;
+  RunningServer& s = std::get<RunningServer>(launched);
+  EXPECT_GT(s.port, 0);
+  EXPECT_NE(s.command.find(std::to_string(s.port)), std::string::npos) << s.command;
+  EXPECT_TRUE(tcp_connectable("127.0.0.1", s.port, 1000ms));
+  StopOutcome out = stop_server(s, 5000ms);
+  EXPECT_TRUE(out.clean) << out.status.describe();
+}
+
+TEST(ServerLaunch, the_ready_pattern_is_matched_line_by_line) {
+  testing::TempDir dir;
+  Target t = own_line_server(dir, "not ready yet");  // contains "ready" but no line is exactly it
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.workdir = dir.path();
+  spec.ready_timeout = 1500ms;
+  auto launched = launch_server(spec);
+  ASSERT_TRUE(std::holds_alternative<LaunchFailure>(launched));
+  const std::string& why = std::get<LaunchFailure>(launched).reason;
+  EXPECT_NE(why.find("not ready within 1500 ms (no line on its stdout matched '^ready$')"), std::string::npos) << why;
+  EXPECT_NE(why.find("stdout \"booting\" | \"not ready yet\""), std::string::npos) << why;
+}
+
+TEST(ServerLaunch, ready_by_port_polls_until_the_chosen_port_accepts) {
+  testing::TempDir dir;
+  Target t;
+  t.name = "late-listener";
+  t.ready.by = ReadyBy::Port;
+  t.ready.port_group = false;
+  t.argv = {testing::write_script(dir.path() / "late.sh",
+                                  "exec /usr/bin/python3 -c \"\n"
+                                  "import socket, sys, time\n"
+                                  "time.sleep(0.3)\n"
+                                  "s = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2]))); s.listen()\n"
+                                  "time.sleep(30)\n\" \"$@\"").string(),
+            "{host}", "{port}"};
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.workdir = dir.path();
+  auto launched = launch_server(spec);
+  ASSERT_TRUE(std::holds_alternative<RunningServer>(launched)) << std::get<LaunchFailure>(launched).reason;
+  RunningServer& s = std::get<RunningServer>(launched);
+  EXPECT_TRUE(tcp_connectable("127.0.0.1", s.port, 1000ms));
+  stop_server(s, 5000ms);
+}
+
+TEST(ServerLaunch, cpu_placeholder_is_the_pinned_cpu_or_every_online_cpu) {
+  testing::TempDir dir;
+  Target t;
+  t.name = "cpu";
+  t.ready.by = ReadyBy::Port;
+  t.ready.port_group = false;
+  t.argv = {testing::write_script(dir.path() / "cpu.sh", "echo \"cpus=$1\" >&2; exit 1").string(), "{cpu}", "{port}"};
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.workdir = dir.path();
+  spec.cpu = 1;
+  auto pinned = launch_server(spec);
+  ASSERT_TRUE(std::holds_alternative<LaunchFailure>(pinned));
+  EXPECT_NE(std::get<LaunchFailure>(pinned).reason.find("cpus=1"), std::string::npos) << std::get<LaunchFailure>(pinned).reason;
+  EXPECT_NE(std::get<LaunchFailure>(pinned).command.find("taskset -c 1"), std::string::npos);
+  spec.cpu = -1;
+  auto unpinned = launch_server(spec);
+  ASSERT_TRUE(std::holds_alternative<LaunchFailure>(unpinned));
+  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  const std::string all = n > 1 ? "cpus=0-" + std::to_string(n - 1) : "cpus=0";
+  EXPECT_NE(std::get<LaunchFailure>(unpinned).reason.find(all), std::string::npos) << std::get<LaunchFailure>(unpinned).reason;
 }
 
 }  // namespace

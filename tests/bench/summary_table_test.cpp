@@ -58,5 +58,21 @@ TEST(SummaryTable, set_up_noise_in_allocation_counts_reads_as_about_zero_but_zer
   EXPECT_EQ(exact.find("≈0"), std::string::npos) << exact;
 }
 
+TEST(SummaryTable, figures_null_on_purpose_say_why_in_the_notes) {
+  RunRecord a;
+  a.scenario = "echo-small";
+  a.case_name = "default";
+  a.target = "far";
+  a.repetition = 1;
+  a.status = RunStatus::Ok;
+  a.metrics.set("msgs_per_sec", 100000.0);
+  for (const char* m : {"server_cpu_us_per_msg", "allocations_per_msg", "rss_per_conn_bytes"}) {
+    a.metrics.set_not_measured(m, "not measured: not started by wsbench");
+  }
+  const std::string table = render_summary(summarise({a}));
+  EXPECT_NE(table.find("[server side not measured: not started by wsbench]"), std::string::npos) << table;
+  EXPECT_EQ(table.find(" 0 "), std::string::npos) << table;  // never a zero for what was not measured
+}
+
 }  // namespace
 }  // namespace wsalloc::bench

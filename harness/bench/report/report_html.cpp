@@ -139,8 +139,14 @@ void section_scenarios(std::string& h, const json& view) {
       } else {
         for (const char* c : cols) {
           const json& m = r["m"].contains(c) ? r["m"][c] : json::object();
-          std::string cell = num_cell(num(m, "median"), fmt::format("data-id=\"{}\" data-target=\"{}\" data-metric=\"{}\"",
-                                                                    esc(id), esc(t), c));
+          const std::string attrs = fmt::format("data-id=\"{}\" data-target=\"{}\" data-metric=\"{}\"", esc(id), esc(t), c);
+          if (!num(m, "median") && !str(m, "null_reason").empty()) {
+            // Null on purpose: say why in the cell ("not measured: not started by wsbench").
+            h += fmt::format("<td class=\"num nm\" {} title=\"{}\">{}</td>", attrs, esc(str(m, "null_reason")),
+                             esc(str(m, "null_reason")));
+            continue;
+          }
+          std::string cell = num_cell(num(m, "median"), attrs);
           if (num(m, "min") && num(m, "max") && num(m, "min") != num(m, "max")) {
             cell.insert(cell.size() - 5, fmt::format("<br><small>{}–{}</small>", esc(format_number(num(m, "min"))),
                                                      esc(format_number(num(m, "max")))));

@@ -22,6 +22,39 @@ std::string cell(std::string s) {
   return s;
 }
 
+// Every target of every scenario (your own ones too: the sections above show variants and
+// allocators only). A figure null on purpose shows its reason, e.g. "not measured: not started by
+// wsbench" for a --target-url server, so "—" is never mistaken for a missing measurement or 0.
+std::string every_target_section(const json& view) {
+  static const char* cols[] = {"msgs_per_sec", "latency_p99_us", "server_cpu_us_per_msg", "allocations_per_msg",
+                               "rss_per_conn_bytes"};
+  std::string md = "\n## Every target by scenario\n\nmsg/s · p99 µs · server CPU µs/msg · allocations/msg · RSS B/conn "
+                   "(medians)\n";
+  for (const json& s : view["scenarios"]) {
+    md += fmt::format("\n### {}\n\n| target | kind | msg/s | p99 µs | CPU µs/msg | alloc/msg | RSS B/conn | notes |\n"
+                      "|---|---|---|---|---|---|---|---|\n",
+                      cell(str(s, "id")));
+    for (const json& r : s["rows"]) {
+      const std::string st = str(r, "status");
+      md += fmt::format("| {} | {} |", cell(str(r, "target")), str(r, "kind"));
+      if (st != "ok" && st != "errors") {
+        md += fmt::format(" {}: {} | | | | | |\n", st, cell(str(r, "reason")));
+        continue;
+      }
+      for (const char* c : cols) {
+        const json& m = r["m"].contains(c) ? r["m"][c] : json::object();
+        md += fmt::format(" {} |", !num(m, "median") && !str(m, "null_reason").empty() ? cell(str(m, "null_reason"))
+                                                                                           : format_number(num(m, "median")));
+      }
+      std::string notes = st == "errors" ? "ERRORS" : "";
+      for (const json& f : r["flags"]) notes += (notes.empty() ? "" : "; ") + f.get<std::string>();
+      if (r["counter_note"].is_string()) notes += (notes.empty() ? "" : "; ") + r["counter_note"].get<std::string>();
+      md += fmt::format(" {} |\n", cell(notes));
+    }
+  }
+  return md;
+}
+
 }  // namespace
 
 std::string render_markdown(const nlohmann::json& view) {
@@ -132,6 +165,8 @@ std::string render_markdown(const nlohmann::json& view) {
       md += "\n";
     }
   }
+
+  md += every_target_section(view);
 
   const json& c = view["commands"];
   md += "\n## Reproduce\n\n```\n";

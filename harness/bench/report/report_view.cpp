@@ -129,10 +129,13 @@ std::optional<double> ratio(std::optional<double> a, std::optional<double> b) {
 
 json spread_json(const json& row, const std::string& metric) {
   const json& m = row["metrics"].contains(metric) ? row["metrics"][metric] : json();
-  return {{"median", opt_json(number_at(m, "median"))},
-          {"min", opt_json(number_at(m, "min"))},
-          {"max", opt_json(number_at(m, "max"))},
-          {"n", m.is_object() && m.contains("n") ? m["n"] : json(0)}};
+  json out = {{"median", opt_json(number_at(m, "median"))},
+              {"min", opt_json(number_at(m, "min"))},
+              {"max", opt_json(number_at(m, "max"))},
+              {"n", m.is_object() && m.contains("n") ? m["n"] : json(0)}};
+  // Null on purpose, with the reason (e.g. "not measured: not started by wsbench"): shown as such.
+  if (m.is_object() && m.contains("null_reason") && m["null_reason"].is_string()) out["null_reason"] = m["null_reason"];
+  return out;
 }
 
 // Differential allocation counts carry noise around zero; compare them as the report shows them.

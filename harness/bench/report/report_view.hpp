@@ -6,7 +6,7 @@
 //    "targets": [{"name","kind","available","reason","counter_note"}],
 //    "scenarios": [{"id","scenario","case","description","kind","charts": ["throughput",...],
 //                   "rows": [{"target","kind","status","reason","flags","counter_note","time_runs",
-//                             "m": {"msgs_per_sec": {"median","min","max","n"}, ...}}]}],
+//                             "m": {"msgs_per_sec": {"median","min","max","n"[,"null_reason"]}, ...}}]}],
 //    "verdict": [{"id","metric","unit","higher_is_better","best","median","min","max",
 //                 "runner_up","runner_up_median","decisive","vs_malloc"}],
 //    "summary_table": {"variants": [...], "rows": [{"id","cells": {variant: {...}}}]},
