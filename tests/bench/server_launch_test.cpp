@@ -56,6 +56,32 @@ TEST(ServerLaunch, starts_waits_for_readiness_and_stops_cleanly) {
   EXPECT_TRUE(out.clean) << out.status.describe();
 }
 
+// Regression: the ready line was searched in whatever stdout held, so a line still being written
+// ("listening on 127.0.0.1:4" of ":40123") gave port 4. Only complete lines count now.
+TEST(ServerLaunch, a_ready_line_still_being_written_is_not_read_as_a_shorter_port) {
+  testing::TempDir dir;
+  Target t;
+  t.name = "slow-writer";
+  const auto script = testing::write_script(dir.path() / "slow-writer.sh",
+      "exec /usr/bin/python3 -c \"\n"
+      "import socket, sys, time, signal\n"
+      "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+      "line = 'listening on 127.0.0.1:%d\\\\n' % s.getsockname()[1]\n"
+      "sys.stdout.write(line[:25]); sys.stdout.flush(); time.sleep(0.5)\n"
+      "sys.stdout.write(line[25:]); sys.stdout.flush()\n"
+      "time.sleep(30)\n\"");
+  t.argv = {script.string()};
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.workdir = dir.path();
+  auto launched = launch_server(spec);
+  ASSERT_TRUE(std::holds_alternative<RunningServer>(launched)) << std::get<LaunchFailure>(launched).reason;
+  RunningServer& s = std::get<RunningServer>(launched);
+  EXPECT_TRUE(tcp_connectable("127.0.0.1", s.port, 1000ms)) << "port " << s.port << " is not the one it listens on";
+  stop_server(s, 5000ms);
+}
+
 TEST(ServerLaunch, server_that_exits_is_a_failure_quoting_its_stderr) {
   testing::TempDir dir;
   Target t;
