@@ -137,6 +137,29 @@ uint16_t port_when_ready(const Target& t, const std::regex& re, const RunningSer
   return 0;
 }
 
+// taskset, wrapper, the program with its arguments and the case's; the target's environment, the
+// caller's, and LD_PRELOAD with the caller's entries (the counter) first.
+SpawnSpec spawn_spec(const LaunchSpec& spec, const std::vector<std::string>& program_argv,
+                     std::vector<std::pair<std::string, std::string>> env) {
+  SpawnSpec s;
+  if (spec.cpu >= 0) s.argv = {"taskset", "-c", std::to_string(spec.cpu)};
+  s.argv.insert(s.argv.end(), spec.wrapper.begin(), spec.wrapper.end());
+  s.argv.insert(s.argv.end(), program_argv.begin(), program_argv.end());
+  s.argv.insert(s.argv.end(), spec.extra_args.begin(), spec.extra_args.end());
+  std::vector<std::string> preload = spec.preload_first;
+  preload.insert(preload.end(), spec.target->preload.begin(), spec.target->preload.end());
+  s.env = std::move(env);
+  s.env.insert(s.env.end(), spec.env.begin(), spec.env.end());
+  if (!preload.empty()) {
+    std::string joined;
+    for (const std::string& p : preload) joined += (joined.empty() ? "" : ":") + p;
+    s.env.emplace_back("LD_PRELOAD", joined);
+  }
+  s.stdout_path = (spec.workdir / (spec.file_tag + ".stdout")).string();
+  s.stderr_path = (spec.workdir / (spec.file_tag + ".stderr")).string();
+  return s;
+}
+
 std::string not_ready_reason(const Target& t, std::chrono::milliseconds timeout, const RunningServer& r, uint16_t chosen) {
   const std::string what = t.ready.by == ReadyBy::Line
                                ? fmt::format("no line on its {} matched '{}'", t.ready.on_stderr ? "stderr" : "stdout", t.ready.pattern)
@@ -166,26 +189,8 @@ std::variant<RunningServer, LaunchFailure> launch_server(const LaunchSpec& spec)
     chosen_port = *p;
   }
   const StartValues values{spec.host, chosen_port, cpu_list(spec.cpu)};
-
-  SpawnSpec s;
-  if (spec.cpu >= 0) {
-    s.argv = {"taskset", "-c", std::to_string(spec.cpu)};
-  }
-  s.argv.insert(s.argv.end(), spec.wrapper.begin(), spec.wrapper.end());
   const std::vector<std::string> program_argv = target_argv(t, values);
-  s.argv.insert(s.argv.end(), program_argv.begin(), program_argv.end());
-  s.argv.insert(s.argv.end(), spec.extra_args.begin(), spec.extra_args.end());
-  std::vector<std::string> preload = spec.preload_first;
-  preload.insert(preload.end(), t.preload.begin(), t.preload.end());
-  s.env = target_env(t, values);
-  s.env.insert(s.env.end(), spec.env.begin(), spec.env.end());
-  if (!preload.empty()) {
-    std::string joined;
-    for (const std::string& p : preload) joined += (joined.empty() ? "" : ":") + p;
-    s.env.emplace_back("LD_PRELOAD", joined);
-  }
-  s.stdout_path = (spec.workdir / (spec.file_tag + ".stdout")).string();
-  s.stderr_path = (spec.workdir / (spec.file_tag + ".stderr")).string();
+  const SpawnSpec s = spawn_spec(spec, program_argv, target_env(t, values));
 
   RunningServer r;
   r.command = format_command(s.env, s.argv);
