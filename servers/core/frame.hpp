@@ -16,6 +16,7 @@ enum class Opcode : uint8_t { Continuation = 0x0, Text = 0x1, Binary = 0x2, Clos
 
 inline constexpr size_t kMaxFrameHeader = 14;      // 2 + 8 (64-bit length) + 4 (mask)
 inline constexpr size_t kMaxControlPayload = 125;  // RFC 6455 5.5: control frames fit the 7-bit length
+inline constexpr uint8_t kRsv1 = 0x40;             // byte 0; permessage-deflate: "this message is compressed"
 
 constexpr bool opcode_is_control(uint8_t op) noexcept { return (op & 0x8) != 0; }
 // 0x3-0x7 and 0xB-0xF are reserved for extensions we never negotiate.

@@ -172,6 +172,8 @@ HandshakeStatus HandshakeParser::parse(std::string_view head) noexcept {
           if (req_.protocol.empty()) req_.protocol = value;
         } else if (iequals(name, "sec-websocket-extensions")) {
           if (req_.extensions.empty()) req_.extensions = value;
+          if (req_.extension_field_count < HandshakeRequest::kMaxExtensionFields)
+            req_.extension_fields[req_.extension_field_count++] = value;
         }
         break;
       case 'u':
@@ -273,7 +275,8 @@ class Writer {
 
 }  // namespace
 
-size_t write_handshake_response(HandshakeStatus status, const HandshakeRequest& req, char* out, size_t cap) noexcept {
+size_t write_handshake_response(HandshakeStatus status, const HandshakeRequest& req, char* out, size_t cap,
+                                std::string_view extensions) noexcept {
   Writer w(out, cap);
   std::string_view reason, body, extra;
   switch (status) {
@@ -283,7 +286,9 @@ size_t write_handshake_response(HandshakeStatus status, const HandshakeRequest& 
       char accept[28];
       compute_accept_key(req.key, accept);
       w << "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        << "Sec-WebSocket-Accept: " << std::string_view(accept, 28) << "\r\n\r\n";
+        << "Sec-WebSocket-Accept: " << std::string_view(accept, 28) << "\r\n";
+      if (!extensions.empty()) w << "Sec-WebSocket-Extensions: " << extensions << "\r\n";
+      w << "\r\n";
       return w.size();
     }
     case HandshakeStatus::BadRequest:

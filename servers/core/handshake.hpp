@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace wsalloc::core {
@@ -26,6 +27,15 @@ struct HandshakeLimits { size_t max_header_bytes = 8 * 1024; };
 struct HandshakeRequest {        // views into the caller's buffer
   std::string_view method, target, host, key, version, upgrade, connection, protocol, extensions, origin;
   size_t header_bytes = 0;       // bytes up to and including the final "\r\n\r\n"; the rest is frame data
+  // Every Sec-WebSocket-Extensions field, in order (RFC 6455 9.1 allows several; they read as one
+  // list). `extensions` is the first. Fields beyond kMaxExtensionFields are not kept: the offers
+  // in them are declined, which a server may always do.
+  static constexpr size_t kMaxExtensionFields = 8;
+  std::string_view extension_fields[kMaxExtensionFields];
+  uint8_t extension_field_count = 0;
+  std::span<const std::string_view> extension_list() const noexcept {
+    return {extension_fields, extension_field_count};
+  }
 };
 
 class HandshakeParser {
@@ -52,9 +62,12 @@ void compute_accept_key(std::string_view client_key, char out[28]) noexcept;
 
 // Writes the full HTTP response for `status` (101 with Upgrade/Connection/Sec-WebSocket-Accept; error
 // statuses with a short text body, Content-Length, Connection: close; 426 carries
-// Sec-WebSocket-Version: 13). Returns bytes written, or 0 if cap is too small (cap 512 always suffices).
+// Sec-WebSocket-Version: 13). Returns bytes written, or 0 if cap is too small (cap 512 always suffices
+// with an `extensions` value of at most kMaxDeflateResponse bytes).
 // NotWebSocket is answered as 426; Incomplete writes nothing and returns 0.
-size_t write_handshake_response(HandshakeStatus status, const HandshakeRequest& req, char* out, size_t cap) noexcept;
+// `extensions`: the accepted extensions (the Sec-WebSocket-Extensions value of a 101); empty = none.
+size_t write_handshake_response(HandshakeStatus status, const HandshakeRequest& req, char* out, size_t cap,
+                                std::string_view extensions = {}) noexcept;
 
 int http_status_code(HandshakeStatus) noexcept;   // 101, 400, 405, 426, 431 (NotWebSocket: 426, Incomplete: 0)
 

@@ -5,6 +5,11 @@
 //   Sink sink;
 //   ProtocolParser<Role::Server, Sink> parser(sink, {.max_message = 1 << 20});
 //   if (parser.feed(recv_span) != ParserState::Open) { ... send close / drop the socket ... }
+//
+// permessage-deflate (RFC 7692): after set_inflater(), RSV1 on the first frame of a data message
+// marks it compressed; the parser inflates it through the caller's MessageInflater into the
+// caller's window and delivers the inflated bytes as on_data chunks, exactly as for a plain
+// message (UTF-8 checked on the inflated text, max_message on the inflated size as it grows).
 #pragma once
 
 #include <cstddef>
@@ -14,6 +19,7 @@
 #include <string_view>
 
 #include "core/close.hpp"
+#include "core/deflate_stream.hpp"
 #include "core/frame.hpp"
 #include "core/utf8.hpp"
 
@@ -22,8 +28,18 @@ namespace wsalloc::core {
 enum class Role : uint8_t { Server, Client };   // Server expects masked frames, Client unmasked
 
 // max_message: default 16 MiB; 0 = unlimited. Counted as the sum of the declared payload lengths
-// of a message's frames, checked at each frame header.
+// of a message's frames, checked at each frame header. A compressed message is held to it by its
+// inflated size, counted while it is inflated; its wire size only to compressed_wire_limit().
 struct ProtocolLimits { uint64_t max_message = 16u << 20; };
+
+// The wire size a compressed message of at most `max_message` inflated bytes may take. DEFLATE can
+// expand incompressible data a little (a stored block costs 5 bytes; zlib at memLevel 1 ends a
+// block every 128 bytes: 4 %), so an eighth plus 1 KiB admits every honest compressor, while a
+// stream of empty blocks that inflates to nothing still cannot run on without bound. 0 = unlimited.
+constexpr uint64_t compressed_wire_limit(uint64_t max_message) noexcept {
+  if (max_message == 0 || max_message > (uint64_t{1} << 60)) return 0;
+  return max_message + max_message / 8 + 1024;
+}
 
 enum class ParserState : uint8_t {
   Open,           // keep feeding
@@ -47,6 +63,9 @@ enum class ParserState : uint8_t {
 //   void on_pong(std::span<const uint8_t> payload);
 //   void on_close(uint16_t code, std::string_view reason);   // code 1005 when the payload was empty
 //   void on_protocol_error(CloseCode code, std::string_view why);  // `why` is a static string
+// With an inflater set, the chunks of a compressed message point into the inflate window instead
+// (valid until the callback returns), and a failure to inflate is reported as 1007 (bad data), 1009
+// (inflated size over max_message) or 1011 (no memory for the decompressor).
 template <class S>
 concept ProtocolSink = requires(S& s, std::span<uint8_t> chunk, std::span<const uint8_t> ctl) {
   s.on_data(Opcode::Text, chunk, true, true);
@@ -70,12 +89,30 @@ class ProtocolParser {
   // A data message has begun (its first frame header was accepted) and its message_end chunk has not
   // been delivered yet: a fragmented message between frames, or one frame split across reads.
   bool message_open() const noexcept { return msg_open_; }
-  void reset() noexcept;  // back to a fresh connection
+  void reset() noexcept;  // back to a fresh connection (no inflater: nothing negotiated)
+
+  // permessage-deflate was agreed: from now on RSV1 on a message's first frame means compressed.
+  // `inflater` and `window` (where inflated bytes go before each on_data; any size > 0, bigger =
+  // fewer, larger chunks) must outlive the parser's use of them; the window may be shared by
+  // every parser of a thread, since nothing stays in it between calls to feed().
+  void set_inflater(MessageInflater* inflater, std::span<uint8_t> window) noexcept {
+    inflater_ = inflater;
+    window_ = window;
+  }
 
  private:
   bool begin_frame(const FrameHeader& h) noexcept;
   bool take_header_slow(uint8_t*& p, uint8_t* end, FrameHeader& h) noexcept;
   void deliver_data(uint8_t* p, size_t n, bool frame_done) noexcept;
+  [[gnu::noinline]] bool accept_rsv(const FrameHeader& h) noexcept;
+  [[gnu::noinline]] void deliver_inflated(uint8_t* p, size_t n, bool msg_end) noexcept;
+  bool inflate_chunk(std::span<const uint8_t> in, bool tail) noexcept;
+  void deliver_window(bool msg_end) noexcept;
+  bool fail_inflating(CloseCode code, std::string_view why) noexcept {
+    inflater_->end();
+    win_have_ = 0;
+    return fail(code, why);
+  }
   void deliver_control(std::span<uint8_t> payload) noexcept;
   void deliver_close(std::span<const uint8_t> payload) noexcept;
   bool fail(CloseCode code, std::string_view why) noexcept {
@@ -99,7 +136,12 @@ class ProtocolParser {
   ParserState state_ = ParserState::Open;
   uint8_t hdr_have_ = 0;      // bytes in hdr_: a header split across feeds
   uint8_t ctrl_have_ = 0;     // bytes in ctrl_: a control payload split across feeds
+  bool msg_compressed_ = false;  // the open message had RSV1 on its first frame
   Utf8Validator utf8_;
+  MessageInflater* inflater_ = nullptr;  // set: permessage-deflate agreed
+  std::span<uint8_t> window_;            // inflated bytes of the open message not yet delivered
+  size_t win_have_ = 0;
+  uint64_t inflated_ = 0;                // inflated bytes of the open compressed message so far
   uint8_t hdr_[kMaxFrameHeader];
   uint8_t ctrl_[kMaxControlPayload];
 };
@@ -169,7 +211,12 @@ void ProtocolParser<R, Sink>::reset() noexcept {
   state_ = ParserState::Open;
   hdr_have_ = 0;
   ctrl_have_ = 0;
+  msg_compressed_ = false;
   utf8_.reset();
+  inflater_ = nullptr;
+  window_ = {};
+  win_have_ = 0;
+  inflated_ = 0;
 }
 
 // ------------------------------------------------------------------------------ frame header
@@ -196,7 +243,7 @@ bool ProtocolParser<R, Sink>::take_header_slow(uint8_t*& p, uint8_t* end, FrameH
 // Applies every header-time rule, then sets up the frame. Returns false after failing the connection.
 template <Role R, class Sink>
 bool ProtocolParser<R, Sink>::begin_frame(const FrameHeader& h) noexcept {
-  if (h.rsv != 0) return fail(CloseCode::ProtocolError, "RSV bit set without a negotiated extension");
+  if (h.rsv != 0 && !accept_rsv(h)) [[unlikely]] return false;
   if (!opcode_is_known(h.opcode)) return fail(CloseCode::ProtocolError, "reserved opcode");
   if constexpr (R == Role::Server) {
     if (!h.masked) return fail(CloseCode::ProtocolError, "unmasked client frame");
@@ -212,15 +259,20 @@ bool ProtocolParser<R, Sink>::begin_frame(const FrameHeader& h) noexcept {
     if (continuation && !msg_open_) return fail(CloseCode::ProtocolError, "continuation frame without an open message");
     if (!continuation && msg_open_) return fail(CloseCode::ProtocolError, "new data message while a fragmented message is open");
     if (!continuation) msg_len_ = 0;
+    // accept_rsv let RSV1 through only on a first frame with an inflater set.
+    const bool compressed = continuation ? msg_compressed_ : h.rsv != 0;
+    uint64_t limit = limits_.max_message;
+    if (compressed) [[unlikely]] limit = compressed_wire_limit(limit);
     // Refused here, before any payload is delivered or buffered. Written as a subtraction because
-    // msg_len_ <= max_message always holds, while the sum could overflow.
-    if (limits_.max_message != 0 && h.payload_len > limits_.max_message - msg_len_) {
+    // msg_len_ <= limit always holds, while the sum could overflow.
+    if (limit != 0 && h.payload_len > limit - msg_len_) {
       return fail(CloseCode::MessageTooBig, "message length over max_message");
     }
     if (!continuation) {
       msg_op_ = static_cast<Opcode>(h.opcode);
       msg_open_ = true;
       msg_begin_pending_ = true;
+      msg_compressed_ = compressed;
       utf8_.reset();
     }
     msg_len_ += h.payload_len;
@@ -240,6 +292,7 @@ bool ProtocolParser<R, Sink>::begin_frame(const FrameHeader& h) noexcept {
 template <Role R, class Sink>
 void ProtocolParser<R, Sink>::deliver_data(uint8_t* p, size_t n, bool frame_done) noexcept {
   const bool msg_end = frame_done && frame_fin_;
+  if (msg_compressed_) [[unlikely]] return deliver_inflated(p, n, msg_end);
   if (n == 0 && !msg_end) return;  // an empty non-final fragment carries nothing to report
   if (msg_op_ == Opcode::Text) {
     const auto r = utf8_.feed({p, n});
@@ -259,6 +312,100 @@ void ProtocolParser<R, Sink>::deliver_data(uint8_t* p, size_t n, bool frame_done
     msg_len_ = 0;
   }
   sink_.on_data(msg_op_, std::span<uint8_t>(p, n), begin, msg_end);
+}
+
+// ------------------------------------------------------------------ permessage-deflate (RFC 7692)
+
+// RSV1 means "compressed" on the first frame of a data message once permessage-deflate is agreed
+// (7.2.3.1); on a continuation or a control frame it is an error (6.1), RSV2/RSV3 always are.
+template <Role R, class Sink>
+bool ProtocolParser<R, Sink>::accept_rsv(const FrameHeader& h) noexcept {
+  if ((h.rsv & 0x30) != 0) return fail(CloseCode::ProtocolError, "RSV2 or RSV3 set: no extension defines them");
+  if (inflater_ == nullptr) return fail(CloseCode::ProtocolError, "RSV bit set without a negotiated extension");
+  if (opcode_is_control(h.opcode)) return fail(CloseCode::ProtocolError, "RSV1 on a control frame");
+  if (h.opcode == 0) return fail(CloseCode::ProtocolError, "RSV1 on a continuation frame");
+  return true;
+}
+
+// One chunk of a compressed message's payload: inflate it, deliver what came out. A message whose
+// compressed bytes are all in this chunk is inflated, ended and delivered in this one call.
+template <Role R, class Sink>
+void ProtocolParser<R, Sink>::deliver_inflated(uint8_t* p, size_t n, bool msg_end) noexcept {
+  if (!inflater_->in_message()) {
+    if (n == 0 && !msg_end) return;  // an empty first fragment: nothing to inflate yet
+    inflated_ = 0;
+    win_have_ = 0;
+    if (inflater_->begin(/*whole=*/msg_end) != InflateStatus::Ok) {
+      fail_inflating(CloseCode::InternalError, "no memory for the decompressor");
+      return;
+    }
+  }
+  if (!inflate_chunk({p, n}, false)) return;
+  if (!msg_end) {
+    if (win_have_ > 0) deliver_window(false);  // the window is shared: nothing may stay in it
+    return;
+  }
+  // RFC 7692 7.2.2: append 00 00 ff ff, then inflate to the end (unless a BFINAL block ended it).
+  if (!inflater_->stream_ended() && !inflate_chunk({kDeflateTail, sizeof kDeflateTail}, true)) return;
+  inflater_->end();  // before the last delivery: the sink may reset the memory the stream lived on
+  if (msg_op_ == Opcode::Text && utf8_.result() != Utf8Validator::Result::Complete) {
+    win_have_ = 0;
+    fail(CloseCode::InvalidPayload, "text message ends inside a UTF-8 character");
+    return;
+  }
+  deliver_window(true);
+}
+
+// Inflates `in` (payload, or the appended tail) into the window, delivering each time the window
+// fills. False after failing.
+template <Role R, class Sink>
+bool ProtocolParser<R, Sink>::inflate_chunk(std::span<const uint8_t> in, bool tail) noexcept {
+  const uint64_t max = limits_.max_message;
+  while (true) {
+    const size_t room = window_.size() - win_have_;
+    // Never inflate more than one byte past the limit: the check runs as the bytes appear.
+    const uint64_t left = max == 0 ? UINT64_MAX : max - inflated_;
+    const size_t cap = left < room ? static_cast<size_t>(left) + 1 : room;
+    size_t produced = 0;
+    const InflateStatus st = inflater_->step(in, window_.subspan(win_have_, cap), produced);
+    if (produced > left) return fail_inflating(CloseCode::MessageTooBig, "inflated message over max_message");
+    if (produced != 0 && msg_op_ == Opcode::Text &&
+        utf8_.feed(window_.subspan(win_have_, produced)) == Utf8Validator::Result::Invalid) {
+      return fail_inflating(CloseCode::InvalidPayload, "invalid UTF-8 in text message");
+    }
+    inflated_ += produced;
+    win_have_ += produced;
+    switch (st) {
+      case InflateStatus::BadData: return fail_inflating(CloseCode::InvalidPayload, "invalid compressed data");
+      case InflateStatus::NoMemory: return fail_inflating(CloseCode::InternalError, "no memory for the decompressor");
+      case InflateStatus::StreamEnd:
+        // What is left of the appended tail does not count; payload bytes after BFINAL do.
+        if (!in.empty() && !tail) {
+          return fail_inflating(CloseCode::InvalidPayload, "data after the final deflate block");
+        }
+        return true;
+      case InflateStatus::Ok: break;
+    }
+    if (win_have_ == window_.size()) {
+      deliver_window(false);
+      continue;
+    }
+    if (produced < cap) return true;  // zlib had room to spare: the input is used up
+  }
+}
+
+template <Role R, class Sink>
+void ProtocolParser<R, Sink>::deliver_window(bool msg_end) noexcept {
+  const bool begin = msg_begin_pending_;
+  msg_begin_pending_ = false;
+  if (msg_end) {
+    msg_open_ = false;
+    msg_len_ = 0;
+    msg_compressed_ = false;
+  }
+  const size_t n = win_have_;
+  win_have_ = 0;
+  sink_.on_data(msg_op_, window_.first(n), begin, msg_end);
 }
 
 template <Role R, class Sink>
