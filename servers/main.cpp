@@ -47,6 +47,24 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"inline", "pool"}));
   app.add_option("--executor-threads", o.work_threads, "thread-pool executor size")->check(CLI::Range(1u, 256u));
   app.add_option("--stats-out", o.stats_out, "also write the exit statistics (JSON) to this file");
+  // permessage-deflate (RFC 7692): off unless asked for, so every figure without it stays comparable.
+  wsalloc::core::DeflateConfig& d = o.limits.deflate;
+  unsigned server_bits = d.server_max_window_bits, client_bits = d.client_max_window_bits;
+  auto* deflate = app.add_flag("--deflate", d.enabled, "accept permessage-deflate offers (RFC 7692)");
+  app.add_option("--deflate-server-max-window-bits", server_bits, "window of our compressor, 8..15 (default 15)")
+      ->check(CLI::Range(8u, 15u))->needs(deflate);
+  app.add_option("--deflate-client-max-window-bits", client_bits,
+                 "largest window a client may compress with, 8..15 (default 15; below 15 declines offers "
+                 "without client_max_window_bits)")
+      ->check(CLI::Range(8u, 15u))->needs(deflate);
+  app.add_flag("--deflate-server-no-context-takeover", d.server_no_context_takeover,
+               "compress every reply on its own (no zlib state kept between messages)")->needs(deflate);
+  app.add_flag("--deflate-client-no-context-takeover", d.client_no_context_takeover,
+               "ask clients to compress every message on its own")->needs(deflate);
+  app.add_option("--deflate-level", d.level, "zlib compression level 0..9 (default 6)")
+      ->check(CLI::Range(0, 9))->needs(deflate);
+  app.add_option("--deflate-mem-level", d.mem_level, "zlib memLevel 1..9 (default 8)")
+      ->check(CLI::Range(1, 9))->needs(deflate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -54,6 +72,8 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : kExitUsage;
   }
   o.allocator = allocator == "std" ? Allocator::Standard : Allocator::Variant;
+  d.server_max_window_bits = static_cast<uint8_t>(server_bits);
+  d.client_max_window_bits = static_cast<uint8_t>(client_bits);
   // Every connection is a descriptor: take the hard limit, not the default soft 1024.
   if (rlimit nofile; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
     nofile.rlim_cur = nofile.rlim_max;

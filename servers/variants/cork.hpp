@@ -30,6 +30,13 @@ class Cork {
   void copy(const void* data, size_t n) noexcept;
   // Reserves n bytes at the tail for the caller to fill (a frame header); same segment rules.
   uint8_t* reserve(size_t n) noexcept;
+  // Gives back the last n bytes of the latest reserve() (room set aside for a compressed payload
+  // that came out smaller). REQUIRES: nothing was added since that reserve(), n <= its size.
+  void unreserve(size_t n) noexcept {
+    used_ -= n;
+    segs_[nsegs_ - 1].iov_len -= n;
+    if (segs_[nsegs_ - 1].iov_len == 0) --nsegs_;
+  }
   // References caller memory that stays valid until the next flush.
   void reference(const void* data, size_t n) noexcept {
     segs_[nsegs_++] = {const_cast<void*>(data), n};

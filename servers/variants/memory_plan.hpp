@@ -11,8 +11,11 @@
 //                 open, released at close.
 // The malloc plan answers new_delete_resource() everywhere: the honest baseline.
 #include <memory_resource>
+#include <span>
 #include <string>
 #include <string_view>
+
+#include "variants/connection_deflate.hpp"
 
 namespace wsalloc::variants {
 
@@ -36,6 +39,30 @@ class MemoryPlan {
   // Statistics as a JSON object text (areas' high-water marks, pools' hit rates): for /stats and
   // the report printed on exit.
   virtual std::string stats_json() const = 0;
+
+  // permessage-deflate: the thread's inflate window (connection_deflate.hpp), made at first use.
+  std::span<uint8_t> inflate_window() { return inflate_window_.get(); }
+
+  // The message lifetime for a holder that outlives one message (a connection's zlib streams):
+  // forwards every call to message() as it is at that moment, because a plan may replace its
+  // message resource between messages (the arena rebuilds a grown area). A stream's allocations
+  // and frees all fall within one message, so they reach the same resource.
+  std::pmr::memory_resource* current_message() noexcept { return &current_message_; }
+
+ private:
+  class CurrentMessage final : public std::pmr::memory_resource {
+   public:
+    explicit CurrentMessage(MemoryPlan& plan) noexcept : plan_(plan) {}
+
+   private:
+    void* do_allocate(size_t n, size_t align) override { return plan_.message()->allocate(n, align); }
+    void do_deallocate(void* p, size_t n, size_t align) override { plan_.message()->deallocate(p, n, align); }
+    bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override { return this == &o; }
+    MemoryPlan& plan_;
+  };
+
+  InflateWindow inflate_window_;
+  CurrentMessage current_message_{*this};
 };
 
 // All lifetimes on the global heap.

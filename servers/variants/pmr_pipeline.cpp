@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 
 #include <cstring>
+#include <utility>
 
 #include "variants/flush.hpp"
 
@@ -16,16 +17,47 @@ PmrPipeline::PmrPipeline(MemoryPlan& plan, Writer& writer)
       nodes_(conn_.r),
       backlog_(conn_.r) {}
 
+PmrPipeline::~PmrPipeline() { delete_connection_deflate(conn_.r, deflate_); }
+
+core::MessageInflater* PmrPipeline::enable_deflate(const core::DeflateAgreement& agreed,
+                                                   const core::DeflateSettings& settings) {
+  if (!deflate_) {
+    (void)plan_.inflate_window();  // may throw: before anything changes
+    deflate_ = new_connection_deflate(conn_.r, agreed, settings, {.connection = conn_.r, .message = plan_.current_message()});
+  }
+  return &deflate_->inflater;
+}
+
 void PmrPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
 #if defined(WSALLOC_GATE_INJECT_ALLOC_MALLOC) || defined(WSALLOC_GATE_INJECT_ALLOC_ARENA) || \
     defined(WSALLOC_GATE_INJECT_ALLOC_POOL)
   { void* volatile p = ::operator new(1); ::operator delete(p); }  // gate test: a deliberate regression
 #endif
+  if (deflate_ && compressible(op)) [[unlikely]] return send_compressed(op, payload);
   Bytes response(plan_.message());
   response.resize(core::frame_header_size(payload.size(), false) + payload.size());
   size_t h = core::write_frame_header(response.data(), op, true, payload.size());
   if (!payload.empty()) std::memcpy(response.data() + h, payload.data(), payload.size());
   enqueue(response);
+}
+
+// The response vector holds the longest header, then the compressed payload; the header is written
+// to end where the payload starts, so the frame is one contiguous span.
+void PmrPipeline::send_compressed(core::Opcode op, std::span<const uint8_t> payload) {
+  constexpr size_t kRoom = 10;  // the longest unmasked header
+  Bytes response(plan_.message());
+  response.resize(kRoom + core::MessageDeflater::bound(payload.size()));
+  size_t produced = 0;
+  if (deflate_->deflater.compress(payload, {response.data() + kRoom, response.size() - kRoom}, produced) !=
+      core::DeflateStatus::Ok) [[unlikely]] {
+    // No memory for zlib: RFC 7692 lets any message go uncompressed (RSV1 clear).
+    ConnectionDeflate* d = std::exchange(deflate_, nullptr);
+    send(op, payload);
+    deflate_ = d;
+    return;
+  }
+  uint8_t* start = write_compressed_header(response.data() + kRoom, op, produced);
+  enqueue({start, static_cast<size_t>(response.data() + kRoom + produced - start)});
 }
 
 void PmrPipeline::send_raw(std::span<const uint8_t> bytes) {

@@ -8,11 +8,15 @@
 //         -> send-queue node (send lifetime: until the end of this event's flush)
 // The variant's MemoryPlan decides where each of those lives; the code is the same for all three,
 // so differences in the measurements come from memory alone.
+// permessage-deflate (when agreed): the parser inflates into the plan's inflate window, so chunks
+// arrive here as for any message; replies are compressed into the response vector. zlib's state
+// lives on the connection resource (context takeover) or the message resource (without it).
 #include <bit>
 #include <span>
 
 #include "core/frame.hpp"
 #include "variants/backlog.hpp"
+#include "variants/connection_deflate.hpp"
 #include "variants/containers.hpp"
 #include "variants/flush.hpp"
 #include "variants/memory_plan.hpp"
@@ -26,6 +30,7 @@ class PmrPipeline final : public Replier {
   using Plan = MemoryPlan;
 
   PmrPipeline(MemoryPlan& plan, Writer& writer);
+  ~PmrPipeline();
   PmrPipeline(const PmrPipeline&) = delete;
   PmrPipeline& operator=(const PmrPipeline&) = delete;
 
@@ -58,7 +63,14 @@ class PmrPipeline final : public Replier {
   // Gives back buffer capacity an idle connection does not need.
   void trim() { backlog_.release(); }
 
+  // permessage-deflate was agreed: from now on data replies are compressed. Returns the inflater
+  // for the parser. Throws std::bad_alloc (then nothing changed).
+  core::MessageInflater* enable_deflate(const core::DeflateAgreement& agreed, const core::DeflateSettings& settings);
+  std::span<uint8_t> inflate_window() { return plan_.inflate_window(); }
+  const ConnectionDeflate* deflate() const noexcept { return deflate_; }
+
  private:
+  [[gnu::noinline]] void send_compressed(core::Opcode op, std::span<const uint8_t> payload);
   // A send-queue node: the replies of one event leave together in flush().
   void enqueue(std::span<const uint8_t> bytes);
 
@@ -78,6 +90,7 @@ class PmrPipeline final : public Replier {
   Bytes frame_;
   Vector<Node> nodes_;
   Backlog backlog_;
+  ConnectionDeflate* deflate_ = nullptr;  // on conn_.r; null: no extension
   size_t queued_ = 0;
   core::Opcode op_ = core::Opcode::Binary;
   bool failed_ = false;  // a direct write (send_raw) found the connection gone

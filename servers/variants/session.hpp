@@ -7,10 +7,12 @@
 // on the in-memory transport for exact allocation counts and fuzzing.
 #include <functional>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 
 #include "core/close.hpp"
+#include "core/deflate_negotiation.hpp"
 #include "core/frame.hpp"
 #include "core/handshake.hpp"
 #include "core/protocol.hpp"
@@ -22,6 +24,7 @@ namespace wsalloc::variants {
 struct SessionLimits {
   core::HandshakeLimits handshake;   // max header bytes: default 8 KiB (431 beyond)
   core::ProtocolLimits protocol;     // max message: default 16 MiB (1009 beyond)
+  core::DeflateConfig deflate;       // permessage-deflate: off by default (--deflate)
 };
 
 enum class SessionPhase : uint8_t {
@@ -141,7 +144,11 @@ class Session {
       respond_stats();
     } else {
       char response[512];
-      size_t n = core::write_handshake_response(status, req, response, sizeof response);
+      char extensions[core::kMaxDeflateResponse];
+      size_t ext = 0;
+      if (status == core::HandshakeStatus::Accepted && limits_.deflate.enabled) [[unlikely]]
+        ext = negotiate_deflate(req, extensions, sizeof extensions);
+      size_t n = core::write_handshake_response(status, req, response, sizeof response, {extensions, ext});
       pipe_.send_raw({reinterpret_cast<const uint8_t*>(response), n});
     }
     if (status != core::HandshakeStatus::Accepted) {
@@ -155,6 +162,23 @@ class Session {
     std::span<uint8_t> rest = request.subspan(req.header_bytes);
     if (!rest.empty()) parser_.feed(rest);
     pending_.reset();
+  }
+
+  // permessage-deflate: accepts the first offer within our limits, sets the pipeline and the parser
+  // up for it, and writes the response's extension value; 0 = declined (no offer we can take, or no
+  // memory for the state), and the handshake completes without the extension.
+  [[gnu::noinline]] size_t negotiate_deflate(const core::HandshakeRequest& req, char* out, size_t cap) {
+    core::DeflateAgreement agreed;
+    if (core::choose_deflate_offer(req.extension_list(), limits_.deflate, agreed) != core::OfferChoice::Accepted)
+      return 0;
+    try {
+      core::MessageInflater* inflater =
+          pipe_.enable_deflate(agreed, {.level = limits_.deflate.level, .mem_level = limits_.deflate.mem_level});
+      parser_.set_inflater(inflater, pipe_.inflate_window());
+    } catch (const std::bad_alloc&) {
+      return 0;
+    }
+    return core::write_deflate_response(agreed, out, cap);
   }
 
   [[gnu::noinline]] void respond_stats() {

@@ -1,15 +1,20 @@
 #include "variants/zerocopy_pipeline.hpp"
 
+#include <bit>
+#include <cstring>
+#include <utility>
+
 #include "memory/stats_json.hpp"
 #include "variants/flush.hpp"
 
 namespace wsalloc::variants {
 
-ZeroCopyLoop::ZeroCopyLoop(bool pooled) {
-  // Classes up to 32 MiB: a 16 MiB fragmented message (the default max-message) doubles into it.
-  if (pooled) pool_ = std::make_unique<memory::SizeClassPool>(
-                  "connection", memory::SizeClassPoolOptions{.max_class_bytes = size_t{32} << 20});
-}
+// Classes up to 32 MiB: a 16 MiB fragmented message (the default max-message) doubles into it.
+// Made in the initialiser list: deflate_scratch_ takes its resource from connection().
+ZeroCopyLoop::ZeroCopyLoop(bool pooled)
+    : pool_(pooled ? std::make_unique<memory::SizeClassPool>(
+                         "connection", memory::SizeClassPoolOptions{.max_class_bytes = size_t{32} << 20})
+                   : nullptr) {}
 
 ZeroCopyLoop::~ZeroCopyLoop() = default;
 
@@ -33,6 +38,7 @@ void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
 #ifdef WSALLOC_GATE_INJECT_ALLOC_ZEROCOPY
   { void* volatile p = ::operator new(1); ::operator delete(p); }  // gate test: a deliberate regression
 #endif
+  if (deflate_ && compressible(op)) [[unlikely]] return send_compressed(op, payload);
   Cork& cork = loop_.cork;
   if (cork_is_foreign()) [[unlikely]] {
     uint8_t header[core::kMaxFrameHeader];
@@ -57,6 +63,80 @@ void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
   const bool stable = !in_place_.empty() && payload.data() >= in_place_.data() &&
                       payload.data() + payload.size() <= in_place_.data() + in_place_.size();
   if (!stable) flush_early();
+}
+
+core::MessageInflater* ZeroCopyPipeline::enable_deflate(const core::DeflateAgreement& agreed,
+                                                        const core::DeflateSettings& settings) {
+  if (!deflate_) {
+    (void)loop_.inflate_window();  // may throw: before anything changes
+    std::pmr::memory_resource* pool = loop_.connection();
+    // Both lifetimes on the pool: a message's stream goes back to its class's free list at once.
+    deflate_ = new_connection_deflate(pool, agreed, settings, {.connection = pool, .message = pool});
+  }
+  return &deflate_->inflater;
+}
+
+// Compressed replies: straight into the cork when the bound fits it, else into the loop's scratch.
+// If zlib has no memory, the message goes uncompressed (RFC 7692 allows any message to).
+void ZeroCopyPipeline::send_compressed(core::Opcode op, std::span<const uint8_t> payload) {
+  const size_t bound = core::MessageDeflater::bound(payload.size());
+  const bool fits_cork = core::frame_header_size(bound, false) + bound <= Cork::kBytes;
+  const bool sent = fits_cork && !cork_is_foreign() ? compress_into_cork(op, payload)
+                                                    : compress_into_scratch(op, payload);
+  if (sent) [[likely]] return;
+  ConnectionDeflate* d = std::exchange(deflate_, nullptr);
+  send(op, payload);
+  deflate_ = d;
+}
+
+// Reserves header + bound at the cork's tail, deflates behind the header room, then moves the
+// payload down if its real header is shorter than the bound's, and gives back what was not used.
+bool ZeroCopyPipeline::compress_into_cork(core::Opcode op, std::span<const uint8_t> payload) {
+  Cork& cork = loop_.cork;
+  const size_t bound = core::MessageDeflater::bound(payload.size());
+  const size_t room = core::frame_header_size(bound, false);
+  loop_.cork_owner = this;
+  if (cork.room() < room + bound || !cork.has_segments_for(1)) flush_early();
+  uint8_t* base = cork.reserve(room + bound);
+  size_t produced = 0;
+  if (deflate_->deflater.compress(payload, {base + room, bound}, produced) != core::DeflateStatus::Ok) {
+    cork.unreserve(room + bound);
+    return false;
+  }
+  const size_t header = core::frame_header_size(produced, false);
+  if (header < room) std::memmove(base + header, base + room, produced);
+  write_compressed_header(base + header, op, produced);
+  cork.unreserve(room + bound - header - produced);
+  return true;
+}
+
+// Too large for the cork (or the cork holds another connection's replies): compress into the
+// loop's scratch, header in front, and write it now; the socket's leftovers go to the backlog.
+bool ZeroCopyPipeline::compress_into_scratch(core::Opcode op, std::span<const uint8_t> payload) {
+  constexpr size_t kRoom = 10;  // the longest unmasked header
+  Bytes& scratch = loop_.deflate_scratch();
+  const size_t need = kRoom + core::MessageDeflater::bound(payload.size());
+  if (scratch.size() < need) {  // grown to a power of two once, then reused as is (no zero fill)
+    scratch.reserve(std::bit_ceil(need));
+    scratch.resize(scratch.capacity());
+  }
+  size_t produced = 0;
+  if (deflate_->deflater.compress(payload, {scratch.data() + kRoom, need - kRoom}, produced) !=
+      core::DeflateStatus::Ok) {
+    return false;
+  }
+  uint8_t* start = write_compressed_header(scratch.data() + kRoom, op, produced);
+  const iovec frame[1] = {{start, static_cast<size_t>(scratch.data() + kRoom + produced - start)}};
+  if (cork_is_foreign()) {
+    send_direct(frame);
+    return true;
+  }
+  Cork& cork = loop_.cork;
+  loop_.cork_owner = this;
+  if (!cork.has_segments_for(1)) flush_early();
+  cork.reference(frame[0].iov_base, frame[0].iov_len);
+  flush_early();  // the scratch is the next message's too: out (or into the backlog) now
+  return true;
 }
 
 void ZeroCopyPipeline::send_raw(std::span<const uint8_t> bytes) {

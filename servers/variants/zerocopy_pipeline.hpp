@@ -7,12 +7,17 @@
 // writev per event. Only a message that arrives in pieces (fragments, or a frame split across
 // reads) is copied, into a per-connection buffer that keeps its capacity. Steady state: no heap
 // allocation at all.
+// permessage-deflate (when agreed): the parser inflates into the loop's inflate window, and a
+// message that inflates to at most its 64 KiB reaches the handler from there, uncopied; replies
+// are deflated straight into the cork when their bound fits it, else into the loop's deflate
+// scratch, referenced and flushed at once. zlib's state comes from the loop's size-class pool.
 #include <span>
 #include <string>
 
 #include "core/frame.hpp"
 #include "memory/size_class_pool.hpp"
 #include "variants/backlog.hpp"
+#include "variants/connection_deflate.hpp"
 #include "variants/containers.hpp"
 #include "variants/cork.hpp"
 #include "variants/flush.hpp"
@@ -37,8 +42,15 @@ class ZeroCopyLoop {
   void after_iteration() noexcept {}
   std::string stats_json() const;
 
+  // permessage-deflate: the thread's inflate window, and where a reply too large for the cork is
+  // compressed (capacity kept, from connection(); its bytes live until the next flush).
+  std::span<uint8_t> inflate_window() { return inflate_window_.get(); }
+  Bytes& deflate_scratch() noexcept { return deflate_scratch_; }
+
  private:
   std::unique_ptr<memory::SizeClassPool> pool_;
+  InflateWindow inflate_window_;
+  Bytes deflate_scratch_{connection()};
 };
 
 class ZeroCopyPipeline final : public Replier {
@@ -50,6 +62,7 @@ class ZeroCopyPipeline final : public Replier {
   ZeroCopyPipeline(ZeroCopyLoop& loop, Writer& writer)
       : loop_(loop), writer_(writer), assembled_(loop.connection()), backlog_(loop.connection()) {}
   ~ZeroCopyPipeline() {
+    delete_connection_deflate(loop_.connection(), deflate_);
     // Every event ends with flush(), which empties the cork; this only guards the invariant, so a
     // pipeline later built at this address can never inherit stale replies.
     if (loop_.cork_owner == this) {
@@ -90,7 +103,15 @@ class ZeroCopyPipeline final : public Replier {
     assembled_.shrink_to_fit();
   }
 
+  // permessage-deflate was agreed (see PmrPipeline::enable_deflate).
+  core::MessageInflater* enable_deflate(const core::DeflateAgreement& agreed, const core::DeflateSettings& settings);
+  std::span<uint8_t> inflate_window() { return loop_.inflate_window(); }
+  const ConnectionDeflate* deflate() const noexcept { return deflate_; }
+
  private:
+  [[gnu::noinline]] void send_compressed(core::Opcode op, std::span<const uint8_t> payload);
+  bool compress_into_cork(core::Opcode op, std::span<const uint8_t> payload);
+  bool compress_into_scratch(core::Opcode op, std::span<const uint8_t> payload);
   [[gnu::noinline]] void flush_early();
   // The cork holds another connection's replies: this one writes (or queues) its own directly.
   bool cork_is_foreign() const noexcept { return !loop_.cork.empty() && loop_.cork_owner != this; }
@@ -100,6 +121,7 @@ class ZeroCopyPipeline final : public Replier {
   Writer& writer_;
   Bytes assembled_;
   Backlog backlog_;
+  ConnectionDeflate* deflate_ = nullptr;  // on the loop's pool; null: no extension
   std::span<const uint8_t> in_place_;  // the message being handled, when it is in the receive buffer
   core::Opcode op_ = core::Opcode::Binary;
   bool failed_ = false;

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "memory/object_pool.hpp"
 #include "variant_harness.hpp"
 
@@ -82,13 +84,52 @@ std::vector<Workload> workloads() {
   return all;
 }
 
+// permessage-deflate workloads. The client compresses every message on its own (as with
+// client_no_context_takeover), so the same bytes can be replayed whatever the server's context.
+std::vector<Workload> deflate_workloads() {
+  DeflatingClient c({15, true});
+  std::vector<Workload> all;
+  for (size_t size : {size_t{0}, size_t{32}, size_t{512}, size_t{4096}, size_t{65536}, size_t{1} << 20}) {
+    std::string payload;
+    while (payload.size() < size) payload += R"({"id":12345,"name":"user","ok":true},)";
+    payload.resize(size);
+    const int per_read = size <= 4096 ? 16 : 1;
+    Workload w{"deflate_text_" + std::to_string(size), {std::string()}, static_cast<size_t>(per_read)};
+    for (int i = 0; i < per_read; ++i) w.reads[0] += c.message(Opcode::Text, payload);
+    all.push_back(w);
+  }
+  std::string big(1 << 18, 'b');
+  all.push_back({"deflate_fragmented", {c.message(Opcode::Binary, big, 4) + client_frame(Opcode::Ping, "p")}, 1});
+  const std::string split = c.message(Opcode::Binary, std::string(65536, 's'));
+  all.push_back({"deflate_split", {split.substr(0, 5), split.substr(5, 40), split.substr(45)}, 1});
+  all.push_back({"deflate_plain_frame", {client_frame(Opcode::Text, std::string(512, 'p'))}, 1});
+  return all;
+}
+
+variants::SessionLimits deflate_limits(bool takeover) {
+  variants::SessionLimits l;
+  l.deflate.enabled = true;
+  l.deflate.server_no_context_takeover = !takeover;
+  l.deflate.client_no_context_takeover = !takeover;
+  return l;
+}
+
+// The arena's blocks of 128 KiB and more are mapped, not malloc'ed: AllocScope cannot see them.
+template <class Plan>
+uint64_t page_maps(const Plan& plan) {
+  auto j = nlohmann::json::parse(plan.stats_json());
+  return j.contains("pages") ? j["pages"]["maps"].template get<uint64_t>() : 0;
+}
+
 template <class Variant>
 struct Connections {
-  explicit Connections(size_t n) {
+  explicit Connections(size_t n, variants::SessionLimits l = {},
+                       std::string upgrade = kUpgradeRequest)
+      : limits(l) {
     for (size_t i = 0; i < n; ++i) {
       sessions.push_back(std::make_unique<variants::Session<typename Variant::Pipeline, variants::EchoApp>>(
           *plan, writer, app, limits));
-      std::string req = kUpgradeRequest;
+      std::string req = upgrade;
       sessions.back()->on_bytes({reinterpret_cast<uint8_t*>(req.data()), req.size()});
       sessions.back()->flush();
     }
@@ -176,6 +217,55 @@ TYPED_TEST(SteadyState, zero_allocations_per_connection_after_warmup) {
   EXPECT_GT(writer.bytes, before);
 }
 
+// With context takeover each connection's zlib streams are made at its first message, from its
+// connection memory, and kept: after the warm-up no message allocates.
+TYPED_TEST(SteadyState, zero_allocations_per_compressed_message_with_context_takeover) {
+  Connections<TypeParam> conns(4, deflate_limits(true), upgrade_request_offering("permessage-deflate"));
+  std::string scratch;
+  scratch.reserve((1 << 20) * 2);
+  auto all = deflate_workloads();
+  for (const Workload& w : all) conns.run(w, scratch);
+  for (const Workload& w : all) {
+    const size_t before = conns.writer.bytes;
+    const uint64_t maps = page_maps(*conns.plan);
+    uint64_t allocations;
+    {
+      malloccount::AllocScope scope;
+      for (int round = 0; round < 3; ++round) conns.run(w, scratch);
+      allocations = scope.allocations();
+    }
+    EXPECT_EQ(allocations, 0u) << w.name;
+    EXPECT_EQ(page_maps(*conns.plan), maps) << w.name << ": pages mapped";
+    EXPECT_GT(conns.writer.bytes, before) << w.name << ": nothing was echoed";
+  }
+}
+
+// Without context takeover zlib's state lives one message, on the message lifetime (the arena's
+// message area, the pools' free lists): after the warm-up none of it reaches the heap either.
+TYPED_TEST(SteadyState, zero_heap_allocations_per_compressed_message_without_context_takeover) {
+  Connections<TypeParam> conns(4, deflate_limits(false), upgrade_request_offering("permessage-deflate"));
+  std::string scratch;
+  scratch.reserve((1 << 20) * 2);
+  auto all = deflate_workloads();
+  // Twice: a connection's first split message leaves it a kept decompressor (held from then on),
+  // which the workloads before it in the first pass did not yet have to share the pools with.
+  for (int pass = 0; pass < 2; ++pass)
+    for (const Workload& w : all) conns.run(w, scratch);
+  for (const Workload& w : all) {
+    const size_t before = conns.writer.bytes;
+    const uint64_t maps = page_maps(*conns.plan);
+    uint64_t allocations;
+    {
+      malloccount::AllocScope scope;
+      for (int round = 0; round < 3; ++round) conns.run(w, scratch);
+      allocations = scope.allocations();
+    }
+    EXPECT_EQ(allocations, 0u) << w.name;
+    EXPECT_EQ(page_maps(*conns.plan), maps) << w.name << ": pages mapped";
+    EXPECT_GT(conns.writer.bytes, before) << w.name << ": nothing was echoed";
+  }
+}
+
 TEST(SteadyStateBaseline, malloc_variant_allocations_are_reported) {
   Connections<variants::MallocVariant> conns(8);
   std::string scratch;
@@ -189,6 +279,24 @@ TEST(SteadyStateBaseline, malloc_variant_allocations_are_reported) {
     double per_message = double(allocations) / double(w.messages * conns.sessions.size());
     std::printf("malloc variant %-18s %6.2f allocations/message\n", w.name.c_str(), per_message);
     EXPECT_GT(allocations, 0u) << "the baseline copies through std containers: it must allocate";
+  }
+}
+
+TEST(SteadyStateBaseline, malloc_variant_allocations_per_compressed_message_are_reported) {
+  for (bool takeover : {true, false}) {
+    Connections<variants::MallocVariant> conns(4, deflate_limits(takeover), upgrade_request_offering("permessage-deflate"));
+    std::string scratch;
+    scratch.reserve((1 << 20) * 2);
+    auto all = deflate_workloads();
+    for (const Workload& w : all) conns.run(w, scratch);
+    for (const Workload& w : all) {
+      malloccount::AllocScope scope;
+      conns.run(w, scratch);
+      const double per_message = double(scope.allocations()) / double(w.messages * conns.sessions.size());
+      std::printf("malloc variant %-12s %-20s %6.2f allocations/message\n", takeover ? "takeover" : "no-takeover",
+                  w.name.c_str(), per_message);
+      EXPECT_GT(scope.allocations(), 0u) << "the baseline copies through std containers: it must allocate";
+    }
   }
 }
 

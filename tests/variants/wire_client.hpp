@@ -2,10 +2,12 @@
 // wire_client.hpp: a test client speaking to a Session through memory: builds masked frames the
 // way a browser would, and decodes the server's replies with the core parser in client role.
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/deflate_stream.hpp"
 #include "core/frame.hpp"
 #include "core/protocol.hpp"
 
@@ -29,6 +31,43 @@ inline std::string client_frame(core::Opcode op, std::string_view payload, bool 
   return out;
 }
 
+// The upgrade request with a Sec-WebSocket-Extensions offer, e.g. "permessage-deflate".
+inline std::string upgrade_request_offering(std::string_view extensions) {
+  std::string r = kUpgradeRequest;
+  r.insert(r.size() - 2, "Sec-WebSocket-Extensions: " + std::string(extensions) + "\r\n");
+  return r;
+}
+
+// A client's permessage-deflate compressor: frames whose payload it compresses, RSV1 set on the
+// first (RFC 7692 7.2.3.1), the message split into `fragments` frames.
+class DeflatingClient {
+ public:
+  explicit DeflatingClient(core::DeflateParams own = {}) : d_(own, {}, {}) {}
+  std::string compress(std::string_view payload) {
+    std::string out(core::MessageDeflater::bound(payload.size()), '\0');
+    size_t n = 0;
+    d_.compress({reinterpret_cast<const uint8_t*>(payload.data()), payload.size()},
+                {reinterpret_cast<uint8_t*>(out.data()), out.size()}, n);
+    out.resize(n);
+    return out;
+  }
+  std::string message(core::Opcode op, std::string_view payload, size_t fragments = 1) {
+    const std::string z = compress(payload);
+    std::string out;
+    for (size_t f = 0; f < fragments; ++f) {
+      const size_t a = f * z.size() / fragments, b = (f + 1) * z.size() / fragments;
+      std::string frame = client_frame(f == 0 ? op : core::Opcode::Continuation, std::string_view(z).substr(a, b - a),
+                                       f + 1 == fragments);
+      if (f == 0) frame[0] = static_cast<char>(frame[0] | core::kRsv1);
+      out += frame;
+    }
+    return out;
+  }
+
+ private:
+  core::MessageDeflater d_;
+};
+
 struct Reply {
   core::Opcode op;
   std::string payload;
@@ -46,6 +85,13 @@ class ReplyDecoder {
   void feed(std::string wire) {
     parser_.feed({reinterpret_cast<uint8_t*>(wire.data()), wire.size()});
   }
+  // The server agreed to permessage-deflate with these parameters for its direction.
+  void enable_deflate(core::DeflateParams server) {
+    inflater_ = std::make_unique<core::MessageInflater>(server, core::StreamMemory{});
+    window_.resize(3000);  // small: long replies come in several chunks
+    parser_.set_inflater(inflater_.get(), window_);
+  }
+  uint64_t compressed_messages() const noexcept { return inflater_ ? inflater_->messages() : 0; }
 
   void on_data(core::Opcode op, std::span<uint8_t> chunk, bool begin, bool end) {
     if (begin) current_.assign("");
@@ -63,6 +109,8 @@ class ReplyDecoder {
  private:
   static std::string str(std::span<const uint8_t> p) { return {reinterpret_cast<const char*>(p.data()), p.size()}; }
   std::string current_;
+  std::unique_ptr<core::MessageInflater> inflater_;
+  std::vector<uint8_t> window_;
   core::ProtocolParser<core::Role::Client, ReplyDecoder> parser_{*this, {.max_message = 0}};
 };
 
