@@ -71,6 +71,9 @@ class Connection:
         self.pongs: list[bytes] = []       # pong payloads not yet claimed by expect_pong()
         self.tcp_closed = False
         self.send_error = None             # set when the server closed while we were still writing
+        self.deflate: wsproto.Deflate | None = None   # permessage-deflate, once agreed
+        self.last_compressed = False       # the last message recv_message returned had RSV1
+        self.last_wire_bytes = 0           # its payload bytes on the wire
 
     # ---- sending -------------------------------------------------------------------------
     def send_raw(self, data: bytes, split=None, delay: float = 0.0) -> None:
@@ -135,6 +138,21 @@ class Connection:
     def send_frame(self, opcode: int, payload: bytes = b"", split=None, delay: float = 0.0, **kw) -> None:
         self.send_raw(wsproto.encode_frame(opcode, payload, **kw), split=split, delay=delay)
 
+    def enable_deflate(self, deflate: "wsproto.Deflate") -> None:
+        self.deflate = deflate
+        self.decoder.rsv1_allowed = True
+
+    def send_compressed(self, opcode: int, payload: bytes, fragments: int = 1, split=None, delay: float = 0.0) -> None:
+        """One message compressed with the agreed parameters: RSV1 on its first frame only
+        (RFC 7692 6.1), the compressed bytes cut into `fragments` frames."""
+        z = self.deflate.compress(payload)
+        frames = []
+        for f in range(fragments):
+            a, b = f * len(z) // fragments, (f + 1) * len(z) // fragments
+            frames.append(wsproto.encode_frame(opcode if f == 0 else OP_CONT, z[a:b], fin=f == fragments - 1,
+                                               rsv=wsproto.RSV1 if f == 0 else 0))
+        self.send_raw(b"".join(frames), split=split, delay=delay)
+
     def send_close(self, code: int | None = 1000, reason: bytes = b"", **kw) -> None:
         self.send_frame(OP_CLOSE, wsproto.close_payload(code, reason), **kw)
 
@@ -183,10 +201,13 @@ class Connection:
             self.tcp_closed = True
         return response
 
-    def handshake(self, path: str = "/", trailing: bytes = b"", split=None, delay: float = 0.0) -> HttpResponse:
-        """Sends a valid upgrade (plus `trailing` bytes in the same write) and checks the 101."""
+    def handshake(self, path: str = "/", trailing: bytes = b"", split=None, delay: float = 0.0,
+                  extensions: list[str] = ()) -> HttpResponse:
+        """Sends a valid upgrade (plus `trailing` bytes in the same write) and checks the 101.
+        extensions: Sec-WebSocket-Extensions field values to offer, one header line each."""
         key = wsproto.new_client_key()
-        self.send_raw(build_request(key, path=path) + trailing, split=split, delay=delay)
+        extra = [("Sec-WebSocket-Extensions", e) for e in extensions]
+        self.send_raw(build_request(key, path=path, extra=extra) + trailing, split=split, delay=delay)
         response = self.read_http_response()
         if response.status != 101:
             raise AssertionError(f"handshake: expected 101, got {response.status} {response.reason}: {response.raw!r}")
@@ -234,8 +255,9 @@ class Connection:
 
     def recv_message(self, what: str = "an echoed message") -> tuple[int, bytes]:
         """Reassembles one data message (the server may fragment its echo however it likes).
-        Pongs are recorded in self.received and skipped; a close frame here is a failure."""
-        opcode, parts = None, []
+        Pongs are recorded in self.received and skipped; a close frame here is a failure.
+        A message whose first frame has RSV1 (permessage-deflate) is returned inflated."""
+        opcode, parts, compressed = None, [], False
         while True:
             frame = self.recv_frame(what)
             if frame.opcode == OP_CLOSE:
@@ -247,12 +269,15 @@ class Connection:
                 if frame.opcode == OP_CONT:
                     raise wsproto.ProtocolViolation(f"server began a message with a continuation frame")
                 opcode = frame.opcode
+                compressed = bool(frame.rsv & wsproto.RSV1)
             elif frame.opcode != OP_CONT:
                 raise wsproto.ProtocolViolation(f"server began a new {wsproto.OPCODE_NAMES[frame.opcode]} message "
                                                 f"while its previous message was still open")
             parts.append(frame.payload)
             if frame.fin:
-                return opcode, b"".join(parts)
+                payload = b"".join(parts)
+                self.last_compressed, self.last_wire_bytes = compressed, len(payload)
+                return opcode, self.deflate.decompress(payload) if compressed else payload
 
     def expect_pong(self, payload: bytes) -> None:
         """The next unclaimed pong (already received, or the next frame) carries `payload`."""

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import os
 import struct
+import zlib
 from dataclasses import dataclass
 
 OP_CONT = 0x0
@@ -115,10 +116,12 @@ class ProtocolViolation(AssertionError):
 
 
 class FrameDecoder:
-    """Incremental decoder of server frames. feed() bytes, then pop frames with next_frame()."""
+    """Incremental decoder of server frames. feed() bytes, then pop frames with next_frame().
+    rsv1_allowed: permessage-deflate was agreed, so RSV1 may mark a data message's first frame."""
 
     def __init__(self):
         self._buf = bytearray()
+        self.rsv1_allowed = False
 
     def feed(self, data: bytes) -> None:
         self._buf += data
@@ -159,11 +162,14 @@ class FrameDecoder:
         self._check(frame)
         return frame
 
-    @staticmethod
-    def _check(frame: Frame) -> None:
+    def _check(self, frame: Frame) -> None:
         if frame.masked:
             raise ProtocolViolation(f"server sent a masked frame (RFC 6455 5.1 forbids it): {frame.describe()}")
-        if frame.rsv:
+        if frame.rsv == RSV1 and self.rsv1_allowed:
+            if frame.opcode not in (OP_TEXT, OP_BINARY):
+                raise ProtocolViolation(f"server set RSV1 on a continuation or control frame (RFC 7692 6.1): "
+                                        f"{frame.describe()}")
+        elif frame.rsv:
             raise ProtocolViolation(f"server set RSV bits without an extension: {frame.describe()}")
         if frame.opcode not in CONTROL_OPCODES + DATA_OPCODES:
             raise ProtocolViolation(f"server sent a reserved opcode: {frame.describe()}")
@@ -174,3 +180,55 @@ class FrameDecoder:
                 raise ProtocolViolation(f"server control frame over 125 B: {frame.describe()}")
             if frame.opcode == OP_CLOSE and len(frame.payload) == 1:
                 raise ProtocolViolation(f"server close frame with a 1-byte payload: {frame.describe()}")
+
+
+# ---- permessage-deflate (RFC 7692), the client's side, on Python's zlib
+
+DEFLATE_TAIL = b"\x00\x00\xff\xff"
+
+
+class Deflate:
+    """What a client that agreed to permessage-deflate does: compresses its messages (Z_SYNC_FLUSH,
+    tail removed, RFC 7692 7.2.1) and inflates the server's (tail appended, 7.2.2), keeping or
+    dropping each direction's LZ77 context as agreed. Independent of the server's zlib wrapper."""
+
+    def __init__(self, client_bits: int = 15, client_takeover: bool = True,
+                 server_bits: int = 15, server_takeover: bool = True):
+        self.client_bits, self.client_takeover = client_bits, client_takeover
+        self.server_bits, self.server_takeover = server_bits, server_takeover
+        self._c = None
+        self._d = None
+
+    def compress(self, payload: bytes) -> bytes:
+        if not payload:
+            return b"\x00"   # 7.2.3.6: an empty message
+        if self._c is None or not self.client_takeover:
+            # zlib refuses a raw 8-bit window; 9 bits never reaches back more than 250 bytes.
+            self._c = zlib.compressobj(6, zlib.DEFLATED, -max(9, self.client_bits))
+        out = self._c.compress(payload) + self._c.flush(zlib.Z_SYNC_FLUSH)
+        if not out.endswith(DEFLATE_TAIL):
+            raise AssertionError("zlib's sync flush did not end in 00 00 ff ff")
+        return out[:-4]
+
+    def decompress(self, payload: bytes) -> bytes:
+        """Inflates one server message; a distance beyond the agreed window is an error."""
+        if self._d is None or not self.server_takeover:
+            self._d = zlib.decompressobj(-self.server_bits)
+        try:
+            return self._d.decompress(payload + DEFLATE_TAIL)
+        except zlib.error as e:
+            raise ProtocolViolation(f"server sent compressed data this client cannot inflate "
+                                    f"(window {self.server_bits} bits): {e}") from None
+
+
+def parse_extension_params(value: str) -> tuple[str, dict[str, str | None]]:
+    """'permessage-deflate; a; b=1' -> ('permessage-deflate', {'a': None, 'b': '1'}); duplicates fail."""
+    name, *params = [p.strip() for p in value.split(";")]
+    out: dict[str, str | None] = {}
+    for p in params:
+        k, eq, v = p.partition("=")
+        k = k.strip()
+        if k in out:
+            raise AssertionError(f"duplicate extension parameter {k!r} in {value!r}")
+        out[k] = v.strip().strip('"') if eq else None
+    return name, out

@@ -1,7 +1,9 @@
 # wsalloc_add_python_interop(): registers the Python `websockets` interoperability test against
 # one server command line as the ctest `interop.websockets.<NAME>`.
 #
-#   wsalloc_add_python_interop(NAME <name> COMMAND <server argv...> [TIMEOUT <seconds>] [LABELS <label>...])
+#   wsalloc_add_python_interop(NAME <name> COMMAND <server argv...> [MODULE <test module>]
+#                              [TIMEOUT <seconds>] [LABELS <label>...])
+# MODULE: default test_websockets_client; test_websockets_deflate for a server run with --deflate.
 #
 # Same server contract as the conformance suite (`--host 127.0.0.1 --port 0` is appended).
 # Include from anywhere:
@@ -10,18 +12,21 @@ include_guard(GLOBAL)
 include(${CMAKE_CURRENT_LIST_DIR}/../conformance/WsallocConformance.cmake)   # WSALLOC_PYTHON
 
 function(wsalloc_add_python_interop)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT" "COMMAND;LABELS")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT;MODULE" "COMMAND;LABELS")
   if(NOT arg_NAME OR NOT arg_COMMAND)
     message(FATAL_ERROR "wsalloc_add_python_interop: NAME and COMMAND are required (got NAME='${arg_NAME}')")
   endif()
   if(NOT arg_TIMEOUT)
     set(arg_TIMEOUT 120)
   endif()
+  if(NOT arg_MODULE)
+    set(arg_MODULE test_websockets_client)
+  endif()
   math(EXPR ctest_timeout "${arg_TIMEOUT} + 30")
   set(test interop.websockets.${arg_NAME})
   add_test(NAME ${test}
            COMMAND ${WSALLOC_PYTHON} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/run_interop.py --timeout ${arg_TIMEOUT}
-                   -- ${arg_COMMAND})
+                   --module ${arg_MODULE} -- ${arg_COMMAND})
   set_tests_properties(${test} PROPERTIES
     TIMEOUT ${ctest_timeout}
     LABELS "interop;${arg_NAME};${arg_LABELS}"

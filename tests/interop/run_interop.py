@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Runs the Python `websockets` interoperability test against one server command line.
 
-  run_interop.py [--timeout SECONDS] -- SERVER_ARGV...
+  run_interop.py [--timeout SECONDS] [--module NAME] -- SERVER_ARGV...
+
+NAME: the test module (default test_websockets_client; test_websockets_deflate needs a server
+command line with --deflate).
 
 The server argv is exported as WSALLOC_SERVER_CMD; the test appends --host 127.0.0.1 --port 0.
 A watchdog kills the servers this process started (by PID) and exits 124 after --timeout s.
@@ -29,8 +32,13 @@ def main(argv):
         argv, server_argv = argv[:cut], argv[cut + 1:]
         if server_argv:
             os.environ[server_process.SERVER_CMD_ENV] = shlex.join(server_argv)
-    if len(argv) >= 2 and argv[0] == "--timeout":
-        timeout, argv = int(argv[1]), argv[2:]
+    module = "test_websockets_client"
+    while len(argv) >= 2 and argv[0] in ("--timeout", "--module"):
+        if argv[0] == "--timeout":
+            timeout = int(argv[1])
+        else:
+            module = argv[1]
+        argv = argv[2:]
     if argv:
         print(f"run_interop.py: unexpected arguments {argv}", file=sys.stderr)
         return EXIT_USAGE
@@ -45,7 +53,7 @@ def main(argv):
     import websockets
     print(f"server: {os.environ[server_process.SERVER_CMD_ENV]}; websockets {websockets.__version__}",
           file=sys.stderr)
-    suite = unittest.defaultTestLoader.loadTestsFromName("test_websockets_client")
+    suite = unittest.defaultTestLoader.loadTestsFromName(module)
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
     server_process.kill_all_started()
     return 0 if result.wasSuccessful() else 1

@@ -128,6 +128,14 @@ class WebsocketsClient(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(await asyncio.wait_for(ws.recv(), STEP_TIMEOUT), m)
         await self.close_and_check(ws)
 
+    async def test_default_client_with_compression_on_connects_and_echoes(self):
+        # websockets offers permessage-deflate unless told not to, as browsers do; a server that
+        # does not compress must still complete the handshake without the extension.
+        ws = await self.connect(compression="deflate")
+        for message in ("compression offered", os.urandom(70000), "κόσμε" * 1000):
+            self.assertEqual(await self.roundtrip(ws, message), message)
+        await self.close_and_check(ws)
+
     async def test_clean_close_with_code_1000(self):
         ws = await self.connect()
         await self.close_and_check(ws)
