@@ -6,6 +6,11 @@
 // default, TCP_NODELAY on every socket. Text and binary are echoed with the type they arrived with.
 // Pings are answered by Beast itself.
 //
+// permessage-deflate (--deflate and the --deflate-* flags wsalloc-server takes): Beast's own
+// extension, which compresses with its bundled zlib port (boost/beast/zlib), not the system zlib.
+// Its defaults (level 8, memLevel 4) are set to zlib's (6, 8) so the comparison with wsalloc's
+// variants compresses the same way; the flags change them alike.
+//
 // CLI contract (shared with wsalloc-server): --host H --port P (0 = a free port); prints exactly one
 // line `listening on H:P` when ready; on SIGINT/SIGTERM stops accepting, sends every open session a
 // close frame (1001 going away), and exits 0 once they are closed or after kShutdownGrace.
@@ -48,8 +53,8 @@ struct Registry {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Registry& registry)
-      : ws_(std::move(socket)), registry_(registry) {}
+  Session(tcp::socket&& socket, Registry& registry, const websocket::permessage_deflate& deflate)
+      : ws_(std::move(socket)), registry_(registry), deflate_(deflate) {}
 
   void start() {
     registry_.live.insert(this);
@@ -61,6 +66,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }));
     ws_.auto_fragment(false);
     ws_.read_message_max(kReadMessageMax);
+    ws_.set_option(deflate_);
     ws_.async_accept(beast::bind_front_handler(&Session::on_accept, shared_from_this()));
   }
 
@@ -122,6 +128,7 @@ class Session : public std::enable_shared_from_this<Session> {
   websocket::stream<beast::tcp_stream> ws_;
   beast::flat_buffer buffer_;
   Registry& registry_;
+  const websocket::permessage_deflate& deflate_;
   bool open_ = false;
   bool writing_ = false;
   bool closing_ = false;
@@ -129,8 +136,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Listener {
  public:
-  Listener(asio::io_context& ioc, tcp::endpoint endpoint, Registry& sessions)
-      : ioc_(ioc), acceptor_(ioc), sessions_(sessions) {
+  Listener(asio::io_context& ioc, tcp::endpoint endpoint, Registry& sessions,
+           const websocket::permessage_deflate& deflate)
+      : ioc_(ioc), acceptor_(ioc), sessions_(sessions), deflate_(deflate) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -155,7 +163,7 @@ class Listener {
   void do_accept() {
     acceptor_.async_accept(ioc_, [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), sessions_)->start();
+      if (!ec) std::make_shared<Session>(std::move(socket), sessions_, deflate_)->start();
       do_accept();
     });
   }
@@ -163,6 +171,7 @@ class Listener {
   asio::io_context& ioc_;
   tcp::acceptor acceptor_;
   Registry& sessions_;
+  const websocket::permessage_deflate& deflate_;
 };
 
 }  // namespace
@@ -173,6 +182,21 @@ int main(int argc, char** argv) {
   uint16_t port = 0;
   app.add_option("--host", host, "address to listen on")->capture_default_str();
   app.add_option("--port", port, "port to listen on; 0 picks a free port")->capture_default_str();
+  websocket::permessage_deflate deflate;
+  deflate.compLevel = 6;  // zlib's defaults, as wsalloc-server's
+  deflate.memLevel = 8;
+  auto* on = app.add_flag("--deflate", deflate.server_enable, "accept permessage-deflate offers (RFC 7692)");
+  // Beast refuses 8 bits ("a bug in ZLib"): 9..15.
+  app.add_option("--deflate-server-max-window-bits", deflate.server_max_window_bits, "window of our compressor")
+      ->check(CLI::Range(9, 15))->needs(on);
+  app.add_option("--deflate-client-max-window-bits", deflate.client_max_window_bits, "largest client window")
+      ->check(CLI::Range(9, 15))->needs(on);
+  app.add_flag("--deflate-server-no-context-takeover", deflate.server_no_context_takeover,
+               "compress every reply on its own")->needs(on);
+  app.add_flag("--deflate-client-no-context-takeover", deflate.client_no_context_takeover,
+               "ask clients to compress every message on its own")->needs(on);
+  app.add_option("--deflate-level", deflate.compLevel, "compression level 0..9")->check(CLI::Range(0, 9))->needs(on);
+  app.add_option("--deflate-mem-level", deflate.memLevel, "memLevel 1..9")->check(CLI::Range(1, 9))->needs(on);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -189,7 +213,7 @@ int main(int argc, char** argv) {
                    ec.message().c_str());
       return kExitUsage;
     }
-    Listener listener(ioc, tcp::endpoint(address, port), sessions);
+    Listener listener(ioc, tcp::endpoint(address, port), sessions, deflate);
     listener.start();
 
     asio::steady_timer grace(ioc);

@@ -5,10 +5,16 @@
 // a shared_ptr'd message per read and a per-connection 16 KiB read buffer are part of that picture.
 // TCP_NODELAY on every socket; max message 16 MiB like wsalloc's default; opcode preserved.
 //
+// permessage-deflate (--deflate): websocketpp's own extension (extensions/permessage_deflate), built
+// into a second config type; the extension fixes its zlib settings (level 6, memLevel 4), allocates
+// both zlib streams at the handshake, and offers no per-connection switches, so the other --deflate-*
+// flags of wsalloc-server are not taken (scenarios that need them skip this peer).
+//
 // CLI contract (shared with wsalloc-server): --host H --port P (0 = a free port); prints exactly one
 // line `listening on H:P` when ready; on SIGINT/SIGTERM stops listening, sends every open connection
 // a close frame (1001 going away), and exits 0 once they are closed or after kShutdownGrace.
 #include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/extensions/permessage_deflate/enabled.hpp>
 #include <websocketpp/server.hpp>
 
 #include <boost/asio/signal_set.hpp>
@@ -24,36 +30,25 @@
 
 namespace {
 
-using Server = websocketpp::server<websocketpp::config::asio>;
 using websocketpp::connection_hdl;
+
+// The stock asio config with the permessage-deflate extension switched on (websocketpp's way: a
+// config type whose permessage_deflate_type is `enabled`).
+struct DeflateConfig : public websocketpp::config::asio {
+  using type = DeflateConfig;
+  using base = websocketpp::config::asio;
+  struct permessage_deflate_config {};
+  using permessage_deflate_type = websocketpp::extensions::permessage_deflate::enabled<permessage_deflate_config>;
+};
 
 enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
 
 constexpr std::size_t kMaxMessage = 16u << 20;  // 16 MiB, wsalloc's default max message
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"wsalloc-peer-websocketpp: websocketpp reference echo server (one thread)"};
-  std::string host = "127.0.0.1";
-  uint16_t port = 0;
-  app.add_option("--host", host, "address to listen on")->capture_default_str();
-  app.add_option("--port", port, "port to listen on; 0 picks a free port")->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitUsage;
-  }
-
-  boost::system::error_code bec;
-  auto address = boost::asio::ip::make_address(host, bec);
-  if (bec) {
-    std::fprintf(stderr, "wsalloc-peer-websocketpp: --host '%s' is not an IP address: %s\n",
-                 host.c_str(), bec.message().c_str());
-    return kExitUsage;
-  }
-
+template <class Config>
+int serve(const std::string& host, uint16_t port, const boost::asio::ip::address& address) {
+  using Server = websocketpp::server<Config>;
   try {
     Server server;
     // Per-message logging would dominate an echo benchmark; keep only what ends the process.
@@ -81,7 +76,7 @@ int main(int argc, char** argv) {
     server.set_open_handler([&](connection_hdl hdl) { open.insert(hdl); });
     server.set_close_handler(forget);
     server.set_fail_handler(forget);
-    server.set_message_handler([&](connection_hdl hdl, Server::message_ptr msg) {
+    server.set_message_handler([&](connection_hdl hdl, typename Server::message_ptr msg) {
       websocketpp::lib::error_code ec;
       server.send(hdl, msg->get_payload(), msg->get_opcode(), ec);
       // A send can only fail on a connection that is closing; its close handler cleans up.
@@ -108,6 +103,7 @@ int main(int argc, char** argv) {
       });
     });
 
+    boost::system::error_code bec;
     boost::asio::ip::tcp::endpoint local = server.get_local_endpoint(bec);
     if (bec) throw std::runtime_error("get_local_endpoint: " + bec.message());
     std::printf("listening on %s:%u\n", host.c_str(), unsigned(local.port()));
@@ -119,4 +115,30 @@ int main(int argc, char** argv) {
     return kExitFailure;
   }
   return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"wsalloc-peer-websocketpp: websocketpp reference echo server (one thread)"};
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  bool deflate = false;
+  app.add_option("--host", host, "address to listen on")->capture_default_str();
+  app.add_option("--port", port, "port to listen on; 0 picks a free port")->capture_default_str();
+  app.add_flag("--deflate", deflate, "accept permessage-deflate offers (websocketpp's extension)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+
+  boost::system::error_code bec;
+  auto address = boost::asio::ip::make_address(host, bec);
+  if (bec) {
+    std::fprintf(stderr, "wsalloc-peer-websocketpp: --host '%s' is not an IP address: %s\n",
+                 host.c_str(), bec.message().c_str());
+    return kExitUsage;
+  }
+  return deflate ? serve<DeflateConfig>(host, port, address) : serve<websocketpp::config::asio>(host, port, address);
 }

@@ -6,8 +6,10 @@
 // exactly one line `listening on H:P` when ready; on SIGINT/SIGTERM closes every connection and
 // exits 0; a bad flag is reported on stderr and exits 2.
 //
-// Settings chosen to match wsalloc's server, so the comparison is like for like: no compression,
-// 16 MiB max message (wsalloc's default), no idle timeout and no automatic pings (wsload's runs are
+// Settings chosen to match wsalloc's server, so the comparison is like for like: no compression
+// unless --deflate (then uWebSockets' own permessage-deflate: a dedicated zlib stream per
+// connection and direction, or uWS's per-thread shared one for a direction without context
+// takeover, --deflate-server-no-context-takeover / --deflate-client-no-context-takeover), 16 MiB max message (wsalloc's default), no idle timeout and no automatic pings (wsload's runs are
 // silent for longer than Bun's 120 s default only in soak tests, but pings would add traffic), and
 // every echo sent with the opcode it arrived with (Bun hands text as a string, binary as a Buffer).
 "use strict";
@@ -16,7 +18,7 @@ const kExitUsage = 2;
 const kMaxMessage = 16 * 1024 * 1024;
 
 function parseArgs(argv) {
-  const opts = { host: "127.0.0.1", port: 0 };
+  const opts = { host: "127.0.0.1", port: 0, deflate: false, serverNoTakeover: false, clientNoTakeover: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -25,8 +27,12 @@ function parseArgs(argv) {
       opts.port = Number(value); i++; continue;
     }
     if (flag === "--threads" && value !== undefined) { i++; continue; }  // Bun serves on one thread
+    if (flag === "--deflate") { opts.deflate = true; continue; }
+    if (flag === "--deflate-server-no-context-takeover") { opts.serverNoTakeover = true; continue; }
+    if (flag === "--deflate-client-no-context-takeover") { opts.clientNoTakeover = true; continue; }
     if (flag === "--help" || flag === "-h") {
-      console.log("usage: bun bun_echo.js [--host H] [--port P]   (--port 0 picks a free port)");
+      console.log("usage: bun bun_echo.js [--host H] [--port P] [--deflate [--deflate-server-no-context-takeover]\n" +
+                  "       [--deflate-client-no-context-takeover]]   (--port 0 picks a free port)");
       process.exit(0);
     }
     console.error(`bun_echo: bad argument '${flag}'${value !== undefined ? ` '${value}'` : ""}` +
@@ -37,6 +43,14 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
+if ((opts.serverNoTakeover || opts.clientNoTakeover) && !opts.deflate) {
+  console.error("bun_echo: --deflate-*-no-context-takeover needs --deflate");
+  process.exit(kExitUsage);
+}
+// "shared": uWS's one compressor (or decompressor) per thread, no context kept between messages.
+const perMessageDeflate = opts.deflate
+  ? { compress: opts.serverNoTakeover ? "shared" : "dedicated", decompress: opts.clientNoTakeover ? "shared" : "dedicated" }
+  : false;
 
 const server = Bun.serve({
   hostname: opts.host,
@@ -47,7 +61,7 @@ const server = Bun.serve({
   },
   websocket: {
     maxPayloadLength: kMaxMessage,
-    perMessageDeflate: false,
+    perMessageDeflate,
     idleTimeout: 0,
     sendPings: false,
     message(ws, message) { ws.send(message); },
