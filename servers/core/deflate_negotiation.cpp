@@ -140,8 +140,10 @@ bool agree_to_offer(const DeflateOffer& offer, const DeflateConfig& config, Defl
     a.client.window_bits = config.client_max_window_bits;
     a.respond_client_max_window_bits = a.client.window_bits < 15;
   } else {
+    // An offered value is only a hint (7.1.2.2) and clients do not all keep to it (Beast's client
+    // compresses with 15 bits unless the response names a value): what we inflate with is named.
     a.client.window_bits = std::min(offer.client_max_window_bits, config.client_max_window_bits);
-    a.respond_client_max_window_bits = a.client.window_bits < offer.client_max_window_bits;
+    a.respond_client_max_window_bits = a.client.window_bits < 15;
   }
   a.client.no_context_takeover = offer.client_no_context_takeover || config.client_no_context_takeover;
   agreed = a;

@@ -107,9 +107,12 @@ class DeflateEcho(DeflateCase):
              "permessage-deflate; server_no_context_takeover; client_no_context_takeover", None),
             *[([f"permessage-deflate; server_max_window_bits={b}"], f"permessage-deflate; server_max_window_bits={b}", None)
               for b in range(8, 16)],
-            *[([f"permessage-deflate; client_max_window_bits={b}"], "permessage-deflate", b) for b in range(8, 16)],
+            # an offered client window is only a hint (7.1.2.2): the server names what it inflates with
+            *[([f"permessage-deflate; client_max_window_bits={b}"],
+               f"permessage-deflate; client_max_window_bits={b}" if b < 15 else "permessage-deflate", b)
+              for b in range(8, 16)],
             (["permessage-deflate; server_max_window_bits=9; client_max_window_bits=8; server_no_context_takeover"],
-             "permessage-deflate; server_no_context_takeover; server_max_window_bits=9", 8),
+             "permessage-deflate; server_no_context_takeover; server_max_window_bits=9; client_max_window_bits=8", 8),
             (['permessage-deflate; server_max_window_bits="10"'], "permessage-deflate; server_max_window_bits=10", None),
             # several offers, one header or several: the first acceptable one wins
             (["permessage-deflate; server_max_window_bits=10, permessage-deflate"],
@@ -130,7 +133,7 @@ class DeflateEcho(DeflateCase):
         # Beyond a 256-byte window: the client inflates strictly with 8 bits, the server is held to
         # the 8 bits the client promised.
         conn = self.open_deflate(["permessage-deflate; server_max_window_bits=8; client_max_window_bits=8"],
-                                 "permessage-deflate; server_max_window_bits=8", 8)
+                                 "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8", 8)
         block = os.urandom(300)
         self.echo_compressed(conn, OP_BINARY, block * 40, "300-byte repeats")
         conn.close_cleanly()
@@ -282,7 +285,7 @@ class DeflateServerLimits(DeflateCase):
     def test_client_keeps_its_own_smaller_window(self):
         conn = self.open_deflate(["permessage-deflate; client_max_window_bits=8; server_max_window_bits=12"],
                                  "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
-                                 "server_max_window_bits=10", 8)
+                                 "server_max_window_bits=10; client_max_window_bits=8", 8)
         self.echo_compressed(conn, OP_BINARY, os.urandom(200) * 50, "200-byte repeats")
         conn.close_cleanly()
 

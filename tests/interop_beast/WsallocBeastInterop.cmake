@@ -1,7 +1,10 @@
 # wsalloc_add_beast_interop(): registers the Boost.Beast client interoperability test against one
 # server command line, one ctest per case: `interop.beast.<NAME>.BeastClient.<case>`.
 #
-#   wsalloc_add_beast_interop(NAME <name> COMMAND <server argv...> [TIMEOUT <seconds>] [LABELS <label>...])
+#   wsalloc_add_beast_interop(NAME <name> COMMAND <server argv...> [DEFLATE] [TIMEOUT <seconds>] [LABELS <label>...])
+#
+# DEFLATE: the permessage-deflate cases (beast_deflate_client_test.cpp) instead; the command must
+# start the server with compression on, e.g. `--deflate`.
 #
 # The server must follow the wsalloc CLI contract (`--host 127.0.0.1 --port 0` is appended; one
 # `listening on H:P` line; exit 0 on SIGTERM). Generator expressions are fine in COMMAND, e.g.
@@ -12,7 +15,7 @@ include_guard(GLOBAL)
 include(GoogleTest)
 
 function(wsalloc_add_beast_interop)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT" "COMMAND;LABELS")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "DEFLATE" "NAME;TIMEOUT" "COMMAND;LABELS")
   if(NOT arg_NAME OR NOT arg_COMMAND)
     message(FATAL_ERROR "wsalloc_add_beast_interop: NAME and COMMAND are required (got NAME='${arg_NAME}')")
   endif()
@@ -21,8 +24,14 @@ function(wsalloc_add_beast_interop)
   endif()
   # Cases are read from the source (no run-time discovery), so COMMAND may hold generator
   # expressions and the test binary need not exist at configure time.
-  gtest_add_tests(TARGET wsalloc_interop_beast_test
-    SOURCES ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/beast_client_test.cpp
+  set(target wsalloc_interop_beast_test)
+  set(source beast_client_test.cpp)
+  if(arg_DEFLATE)
+    set(target wsalloc_interop_beast_deflate_test)
+    set(source beast_deflate_client_test.cpp)
+  endif()
+  gtest_add_tests(TARGET ${target}
+    SOURCES ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/${source}
     TEST_PREFIX interop.beast.${arg_NAME}.
     EXTRA_ARGS -- ${arg_COMMAND}
     TEST_LIST cases)

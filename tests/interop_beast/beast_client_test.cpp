@@ -8,6 +8,7 @@
 // Beast's synchronous calls have no timeout of their own: a Watchdog shuts the socket down when a
 // test overruns, which makes the blocked call fail instead of hanging the suite.
 #include "server_process.hpp"
+#include "watchdog.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -49,36 +50,6 @@ std::string server_cmd_text() {
   for (const auto& a : g_server_cmd) s += (s.empty() ? "" : " ") + a;
   return s;
 }
-
-// Shuts `fd` down (both directions) if not cancelled within `limit`. shutdown(2) on the fd is the one
-// thing that is safe to do from another thread while a synchronous asio call blocks on it.
-class Watchdog {
- public:
-  Watchdog(int fd, std::chrono::milliseconds limit)
-      : thread_([this, fd, limit] {
-          std::unique_lock lock(mu_);
-          if (!cv_.wait_for(lock, limit, [this] { return cancelled_; })) {
-            fired_ = true;
-            ::shutdown(fd, SHUT_RDWR);
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mu_);
-      cancelled_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-  bool fired() const { return fired_; }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool cancelled_ = false;
-  std::atomic<bool> fired_{false};
-  std::thread thread_;
-};
 
 std::string pattern(size_t n, uint32_t seed) {
   std::string s(n, '\0');
