@@ -52,7 +52,7 @@ test-sanitizers: deps
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_MERGE ?= 0
-FUZZ_TARGETS ?= handshake frame_parser utf8 session_malloc session_arena session_pool session_zerocopy
+FUZZ_TARGETS ?= handshake frame_parser inflate utf8 session_malloc session_arena session_pool session_zerocopy
 
 .PHONY: fuzz
 fuzz: deps

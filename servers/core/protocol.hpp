@@ -368,11 +368,14 @@ bool ProtocolParser<R, Sink>::inflate_chunk(std::span<const uint8_t> in, bool ta
     const size_t cap = left < room ? static_cast<size_t>(left) + 1 : room;
     size_t produced = 0;
     const InflateStatus st = inflater_->step(in, window_.subspan(win_have_, cap), produced);
-    if (produced > left) return fail_inflating(CloseCode::MessageTooBig, "inflated message over max_message");
-    if (produced != 0 && msg_op_ == Opcode::Text &&
-        utf8_.feed(window_.subspan(win_have_, produced)) == Utf8Validator::Result::Invalid) {
+    // The first bad byte decides, whatever the read split: an invalid UTF-8 byte within the limit
+    // (1007) before the byte past it (1009).
+    const size_t within = produced > left ? static_cast<size_t>(left) : produced;
+    if (within != 0 && msg_op_ == Opcode::Text &&
+        utf8_.feed(window_.subspan(win_have_, within)) == Utf8Validator::Result::Invalid) {
       return fail_inflating(CloseCode::InvalidPayload, "invalid UTF-8 in text message");
     }
+    if (produced > left) return fail_inflating(CloseCode::MessageTooBig, "inflated message over max_message");
     inflated_ += produced;
     win_have_ += produced;
     switch (st) {

@@ -284,6 +284,22 @@ TEST(ProtocolDeflate, invalid_utf8_inside_compressed_text_fails_fast_with_1007) 
   EXPECT_TRUE(s.sink.messages.empty());
 }
 
+TEST(ProtocolDeflate, invalid_utf8_before_the_limit_wins_over_the_limit_however_the_bytes_arrive) {
+  // Byte 100 is invalid, the message passes max_message (300) later. Inflated in one step (a large
+  // window, the whole frame at once) both show up together; the first bad byte must still decide,
+  // as it does when the frame trickles in a byte at a time (found by fuzz_inflate).
+  Bytes msg(100, 'a');
+  msg.push_back(0xFF);
+  msg.resize(600, 'b');
+  Client c;
+  const Bytes f = c.message(0x1, msg);
+  for (size_t piece : {size_t{0}, size_t{1}}) {
+    Server s(300, {}, 65536);
+    s.feed(f, piece);
+    EXPECT_EQ(s.sink.error, 1007) << "piece " << piece;
+  }
+}
+
 TEST(ProtocolDeflate, compressed_text_ending_inside_a_character_is_1007) {
   Server s;
   Client c;

@@ -3,7 +3,7 @@
 // rebuilds message-level events (reference_frames.hpp's Outcome) for comparison.
 //
 // Checked per call: a data chunk lies inside the buffer of the current feed() (set by the caller
-// before each feed), is non-empty unless it carries message_end, and has a consistent opcode; a
+// before each feed) or, for a compressed message, inside the inflate window, is non-empty unless it carries message_end, and has a consistent opcode; a
 // message_begin only when no message is open, a continuation chunk only after a begin; control
 // payloads fit 125 bytes; close codes are 1005-with-empty-reason or valid on the wire, reasons are
 // valid UTF-8 of at most 123 bytes; protocol errors carry 1002/1007/1009 and a rule name; after a
@@ -31,6 +31,11 @@ class CheckingSink {
     lo_ = data;
     hi_ = data + size;
   }
+  // permessage-deflate: inflated chunks point into the parser's inflate window instead.
+  void set_inflate_window(const uint8_t* data, size_t size) noexcept {
+    win_lo_ = data;
+    win_hi_ = data + size;
+  }
   bool message_open() const noexcept { return in_msg_; }
   bool closed() const noexcept { return !outcome.events.empty() && outcome.events.back().kind == EventKind::Close; }
   bool failed() const noexcept { return !outcome.events.empty() && outcome.events.back().kind == EventKind::Error; }
@@ -46,9 +51,10 @@ class CheckingSink {
     FUZZ_CHECK(!outcome.terminated(), "on_data (op {}, {} bytes) after {}", opv, chunk.size(),
                describe(outcome.events.back()));
     FUZZ_CHECK(op == core::Opcode::Text || op == core::Opcode::Binary, "on_data with opcode {}", opv);
-    FUZZ_CHECK(chunk.empty() || (chunk.data() >= lo_ && chunk.data() + chunk.size() <= hi_),
-               "chunk of {} bytes at offset {} outside the fed buffer of {} bytes", chunk.size(),
-               chunk.data() - lo_, hi_ - lo_);
+    FUZZ_CHECK(chunk.empty() || (chunk.data() >= lo_ && chunk.data() + chunk.size() <= hi_) ||
+                   (chunk.data() >= win_lo_ && chunk.data() + chunk.size() <= win_hi_),
+               "chunk of {} bytes at offset {} outside the fed buffer of {} bytes (and the inflate window)",
+               chunk.size(), chunk.data() - lo_, hi_ - lo_);
     FUZZ_CHECK(!chunk.empty() || end, "empty chunk without message_end (begin={})", begin);
     if (begin) {
       FUZZ_CHECK(!in_msg_, "message_begin while a message of {} bytes is open", current_.size());
@@ -92,7 +98,7 @@ class CheckingSink {
   void on_protocol_error(core::CloseCode code, std::string_view why) {
     const auto c = static_cast<uint16_t>(code);
     FUZZ_CHECK(!outcome.terminated(), "protocol error {} ({}) after {}", c, why, describe(outcome.events.back()));
-    FUZZ_CHECK(c == 1002 || c == 1007 || c == 1009, "protocol error with close code {} ({})", c, why);
+    FUZZ_CHECK(c == 1002 || c == 1007 || c == 1009 || c == 1011, "protocol error with close code {} ({})", c, why);
     FUZZ_CHECK(!why.empty(), "protocol error {} without a rule name", c);
     outcome.events.push_back({EventKind::Error, 0, c, {}});
   }
@@ -111,6 +117,8 @@ class CheckingSink {
 
   const uint8_t* lo_ = nullptr;
   const uint8_t* hi_ = nullptr;
+  const uint8_t* win_lo_ = nullptr;
+  const uint8_t* win_hi_ = nullptr;
   bool in_msg_ = false;
   core::Opcode op_ = core::Opcode::Binary;
   std::string current_;

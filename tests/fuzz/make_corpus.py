@@ -8,6 +8,7 @@ body. Seeds are small and named after what they exercise.
 import os
 import struct
 import sys
+import zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 KEY = b"\x5a\x17\xc0\xde"
@@ -145,6 +146,66 @@ def frame_seeds():
     return s
 
 
+class Compressor:
+    """A permessage-deflate sender on Python's zlib: Z_SYNC_FLUSH, tail removed (RFC 7692 7.2.1)."""
+
+    def __init__(self, bits=15, takeover=True):
+        self.bits, self.takeover, self.c = max(9, bits), takeover, None
+
+    def __call__(self, data):
+        if not data:
+            return b"\x00"
+        if self.c is None or not self.takeover:
+            self.c = zlib.compressobj(6, zlib.DEFLATED, -self.bits)
+        return (self.c.compress(data) + self.c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+
+RSV1 = 0x40
+
+
+def inflate_seeds():
+    # flags: bit 0 client role, bits 1-2 max (0 16 MiB, 1 unlimited, 2 8, 3 300), bits 3-4 window
+    # (0 15, 1 8, 2 9, 3 12), bit 5 no takeover, bits 6-7 inflate window (0 1, 1 7, 2 64, 3 64 KiB)
+    s = {}
+    CLIENT, MAX8, MAX300, W8, W9, W12, NOCTX = 1, 0b100, 0b110, 0b01000, 0b10000, 0b11000, 0x20
+    WIN1, WIN7, WIN64, WIN64K = 0x00, 0x40, 0x80, 0xC0
+    json = b'{"id":12345,"name":"user","tags":["a","b"],"ok":true},' * 8
+    c = Compressor()
+    s["text_json"] = plan(frame(TEXT, c(json), rsv=RSV1), WIN64K)
+    c = Compressor()
+    s["takeover_three_messages"] = plan(b"".join(frame(TEXT, c(json[:n]), rsv=RSV1) for n in (100, 200, 300)), WIN64, (5, 60, 90))
+    c = Compressor(takeover=False)
+    s["no_takeover_two"] = plan(frame(BINARY, c(json), rsv=RSV1) + frame(BINARY, c(json), rsv=RSV1), NOCTX | WIN7)
+    c = Compressor()
+    z = c(json)
+    s["fragmented_with_ping"] = plan(frame(TEXT, z[:10], fin=False, rsv=RSV1) + frame(PING, b"p") +
+                                     frame(CONT, z[10:20], fin=False) + frame(CONT, b"", fin=False) + frame(CONT, z[20:]), WIN7, (3, 17, 30))
+    s["empty_message"] = plan(frame(TEXT, b"\x00", rsv=RSV1) + frame(BINARY, b"", rsv=RSV1), WIN1)
+    s["plain_between"] = plan(frame(TEXT, b"plain") + frame(TEXT, Compressor()(b"packed"), rsv=RSV1), WIN64)
+    s["bomb_max8"] = plan(frame(BINARY, Compressor()(bytes(4000)), rsv=RSV1), MAX8 | WIN7)
+    s["bomb_max300"] = plan(frame(BINARY, Compressor()(bytes(4000)), rsv=RSV1), MAX300 | WIN64)
+    s["utf8_bad_inside"] = plan(frame(TEXT, Compressor()(b"ok \xc0\xaf " + json), rsv=RSV1), WIN7)
+    s["utf8_bad_and_bomb"] = plan(frame(TEXT, Compressor()(b"a" * 100 + b"\xff" + b"b" * 500), rsv=RSV1), MAX300 | WIN64)
+    # The invalid byte (index 100) and the byte past 300 come out of one inflate step when the window
+    # is large: 1007 must still win, as it does when the bytes trickle in one by one.
+    s["regress_utf8_before_limit_in_one_step"] = plan(frame(TEXT, Compressor()(b"a" * 100 + b"\xff" + b"b" * 500), rsv=RSV1),
+                                                      MAX300 | WIN64K)
+    s["utf8_cut_at_end"] = plan(frame(TEXT, Compressor()("abc€".encode()[:-1]), rsv=RSV1), WIN64K)
+    s["garbage"] = plan(frame(BINARY, b"\xff\xfe\xfd\xfc garbage", rsv=RSV1), WIN64)
+    s["bfinal_hello"] = plan(frame(TEXT, bytes([0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]), rsv=RSV1), WIN7)
+    s["bfinal_then_data"] = plan(frame(TEXT, bytes([0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]), rsv=RSV1), WIN7)
+    s["rsv1_continuation"] = plan(frame(TEXT, Compressor()(json)[:5], fin=False, rsv=RSV1) + frame(CONT, b"x", rsv=RSV1))
+    s["rsv1_ping"] = plan(frame(PING, b"x", rsv=RSV1))
+    s["rsv2"] = plan(frame(TEXT, b"x", rsv=0x20))
+    block = bytes((i * 37) % 251 for i in range(300))
+    s["window8_repeats"] = plan(frame(BINARY, Compressor(8)(block * 4), rsv=RSV1), W8 | WIN64)
+    s["window9_too_far"] = plan(frame(BINARY, Compressor(15)(block * 4), rsv=RSV1), W9 | WIN64)
+    s["window12"] = plan(frame(BINARY, Compressor(12)(block * 20), rsv=RSV1), W12 | WIN64K)
+    s["client_role_unmasked"] = plan(frame(TEXT, Compressor()(json), masked=False, rsv=RSV1), CLIENT | WIN64)
+    s["wire_limit_max8"] = plan(frame(BINARY, b"", length=1100, rsv=RSV1), MAX8)
+    return s
+
+
 def utf8_seeds():
     s = {}
     s["ascii"] = plan(b"Hello, world! plain ASCII across a few words")
@@ -207,13 +268,32 @@ def session_seeds():
     s["raw_post"] = plan(req(*GOOD, request_line=b"POST /chat HTTP/1.1"), RAW | SLOW | B7)
     s["raw_incomplete"] = plan(UPGRADE[:60], RAW, (20, 40, 50))
     s["raw_garbage"] = plan(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\nGET", RAW)
+    # permessage-deflate: the session fuzzer runs with --deflate on, so a raw request with an offer
+    # agrees to it and the replies must come back compressed.
+    offer = lambda o: UPGRADE[:-2] + b"Sec-WebSocket-Extensions: " + o + b"\r\n\r\n"
+    json = b'{"id":1,"user":"x","ok":true},' * 10
+    c = Compressor()
+    s["raw_deflate_takeover"] = plan(offer(b"permessage-deflate") + b"".join(
+        frame(TEXT, c(json[:n]), rsv=RSV1) for n in (50, 150, 300)) + frame(PING, b"p"), RAW, (len(UPGRADE) + 40, 0, 0))
+    c = Compressor(takeover=False)
+    s["raw_deflate_no_takeover"] = plan(offer(b"permessage-deflate; client_no_context_takeover; server_no_context_takeover") +
+                                        frame(BINARY, c(json), rsv=RSV1) + frame(BINARY, c(json), rsv=RSV1), RAW)
+    c = Compressor(8)
+    s["raw_deflate_windows_8"] = plan(offer(b"permessage-deflate; server_max_window_bits=8; client_max_window_bits=8") +
+                                      frame(TEXT, c(json * 3), rsv=RSV1), RAW | SLOW | B64)
+    z = Compressor()(json)
+    s["raw_deflate_fragmented"] = plan(offer(b"permessage-deflate") + frame(TEXT, z[:7], fin=False, rsv=RSV1) +
+                                       frame(PING, b"q") + frame(CONT, z[7:]), RAW, (len(UPGRADE) + 30, len(UPGRADE) + 45, 0))
+    s["raw_deflate_bomb"] = plan(offer(b"permessage-deflate") + frame(BINARY, Compressor()(bytes(3000)), rsv=RSV1), RAW | MAX300)
+    s["raw_deflate_bad_offer_then_rsv1"] = plan(offer(b"permessage-deflate; bogus") + frame(TEXT, Compressor()(b"x"), rsv=RSV1), RAW)
+    s["raw_deflate_garbage"] = plan(offer(b"permessage-deflate") + frame(TEXT, b"\xff\xff\xff", rsv=RSV1), RAW)
     return s
 
 
 def main():
     total = 0
     for target, seeds in (("handshake", handshake_seeds()), ("frame_parser", frame_seeds()),
-                          ("utf8", utf8_seeds()), ("session", session_seeds())):
+                          ("inflate", inflate_seeds()), ("utf8", utf8_seeds()), ("session", session_seeds())):
         d = os.path.join(ROOT, target)
         os.makedirs(d, exist_ok=True)
         for name, data in seeds.items():

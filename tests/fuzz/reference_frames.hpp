@@ -8,6 +8,13 @@
 // order protocol.hpp lists them (the order only decides between 1002 and 1009 when a frame breaks
 // both), and checks text with the reference UTF-8 oracle, failing as soon as a present byte is
 // impossible (so a truncated frame's invalid text fails too, like the parser's fail-fast check).
+//
+// permessage-deflate (RefDeflate.on): RSV1 marks a message's first frame as compressed; RSV1
+// elsewhere, RSV2/RSV3, or RSV1 without the extension are 1002. A compressed message's wire size
+// is held to core::compressed_wire_limit(max_message); its payload is inflated as frames arrive
+// (reference_inflate.hpp), the 00 00 ff ff tail appended at its end, and the inflated bytes are
+// judged in their own order: the first invalid UTF-8 byte (1007) or the first byte past
+// max_message (1009), whichever comes first; then undecodable data (1007).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +24,8 @@
 
 #include <fmt/format.h>
 
+#include "core/protocol.hpp"
+#include "reference_inflate.hpp"
 #include "reference_utf8.hpp"
 
 namespace wsalloc::fuzz {
@@ -71,13 +80,29 @@ inline std::string first_difference(const Outcome& a, const Outcome& b) {
 
 // `masked_frames`: true for what a client sends (server role), false for what a server sends.
 // `max_message`: 0 = unlimited.
-inline Outcome reference_parse(std::span<const uint8_t> in, bool masked_frames, uint64_t max_message) {
+// The first failure in a compressed text or binary message's inflated bytes `msg`: 1007 for the
+// first invalid UTF-8 byte, 1009 for the first byte past max_message, whichever comes first; 0 none.
+inline uint16_t judge_inflated(const std::string& msg, uint8_t op, uint64_t max_message) {
+  const auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(msg.data()), msg.size());
+  const bool over = max_message != 0 && msg.size() > max_message;
+  if (op == 0x1) {
+    const RefUtf8Scan scan = reference_utf8_scan(over ? bytes.first(max_message) : bytes);
+    if (scan.result == RefUtf8::Invalid) return 1007;
+  }
+  return over ? 1009 : 0;
+}
+
+inline Outcome reference_parse(std::span<const uint8_t> in, bool masked_frames, uint64_t max_message,
+                               RefDeflate deflate = {}) {
   Outcome out;
   auto error = [&](uint16_t code) { out.events.push_back({EventKind::Error, 0, code, {}}); };
   bool open = false;
   uint8_t msg_op = 0;
   uint64_t msg_len = 0;
   std::string msg;
+  bool compressed = false;
+  RefInflater inflater(deflate);
+  const size_t inflate_cap = max_message == 0 ? SIZE_MAX : static_cast<size_t>(max_message) + 1;
   size_t pos = 0;
   const size_t n = in.size();
 
@@ -105,7 +130,9 @@ inline Outcome reference_parse(std::span<const uint8_t> in, bool masked_frames, 
     pos += header;
 
     const bool control = op >= 0x8;
-    if (rsv != 0) return error(1002), out;
+    // RSV1 on the first frame of a data message, with the extension agreed: compressed.
+    const bool rsv1_ok = deflate.on && rsv == 0x40 && !control && op != 0;
+    if (rsv != 0 && !rsv1_ok) return error(1002), out;
     if (!(op <= 0x2 || (op >= 0x8 && op <= 0xA))) return error(1002), out;
     if (mask != masked_frames) return error(1002), out;
     if (len >> 63) return error(1002), out;
@@ -115,11 +142,15 @@ inline Outcome reference_parse(std::span<const uint8_t> in, bool masked_frames, 
       if (op == 0 && !open) return error(1002), out;
       if (op != 0 && open) return error(1002), out;
       if (op != 0) msg_len = 0;
-      if (max_message != 0 && msg_len + len > max_message) return error(1009), out;
+      const bool packed = op != 0 ? rsv != 0 : compressed;
+      const uint64_t limit = packed ? core::compressed_wire_limit(max_message) : max_message;
+      if (limit != 0 && msg_len + len > limit) return error(1009), out;
       if (op != 0) {
         open = true;
         msg_op = op;
         msg.clear();
+        compressed = packed;
+        if (compressed) inflater.begin_message();
       }
       msg_len += len;
     }
@@ -157,6 +188,22 @@ inline Outcome reference_parse(std::span<const uint8_t> in, bool masked_frames, 
       continue;
     }
 
+    if (compressed) {
+      const auto z = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
+      const auto st = inflater.inflate_all(z, msg, inflate_cap, false);
+      if (const uint16_t code = judge_inflated(msg, msg_op, max_message)) return error(code), out;
+      if (st == RefInflater::Status::BadData) return error(1007), out;
+      if (!complete) break;
+      if (!fin) continue;
+      static constexpr uint8_t kTail[4] = {0x00, 0x00, 0xFF, 0xFF};
+      if (inflater.inflate_all(kTail, msg, inflate_cap, true) == RefInflater::Status::BadData) return error(1007), out;
+      if (const uint16_t code = judge_inflated(msg, msg_op, max_message)) return error(code), out;
+      if (msg_op == 0x1 && reference_utf8_scan(bytes(msg)).result != RefUtf8::Complete) return error(1007), out;
+      out.events.push_back({EventKind::Message, msg_op, 0, msg});
+      open = compressed = false;
+      msg.clear();
+      continue;
+    }
     msg += payload;
     if (msg_op == 0x1 && reference_utf8_scan(bytes(msg)).result == RefUtf8::Invalid) return error(1007), out;
     if (!complete) break;

@@ -14,6 +14,10 @@
 // The cuts split the body into reads; each read lives in its own exact-size heap buffer that is
 // freed right after the flush that follows it, as a receive buffer is reused (so a pipeline that
 // keeps a view into it past the flush is an ASan use-after-free report).
+// permessage-deflate is on (SessionLimits.deflate.enabled): a raw request that offers it gets the
+// agreement core::choose_deflate_offer makes, named in the 101; then the reference reader inflates
+// the client's RSV1 messages with its own zlib inflater, and every RSV1 reply is inflated the same
+// way (the server's parameters) before it is compared.
 // Model: the handshake verdict of core::HandshakeParser on the whole stream, then the reference
 // reader's events (reference_frames.hpp): each message echoed as one frame of its type, each ping
 // answered by a pong with its payload, pongs ignored, a close echoed with the peer's code (empty
@@ -26,10 +30,12 @@
 // unsent once the peer reads.
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "checking_sink.hpp"
+#include "core/deflate_negotiation.hpp"
 #include "core/handshake.hpp"
 #include "core/protocol.hpp"
 #include "fuzz_check.hpp"
@@ -80,8 +86,9 @@ uint16_t close_code_of(const Frame& f) {
   return static_cast<uint16_t>(static_cast<uint8_t>(f.payload[0]) << 8 | static_cast<uint8_t>(f.payload[1]));
 }
 
-// Strict walk over what the server wrote after its HTTP response.
-std::vector<Frame> walk_server_frames(std::string_view wire) {
+// Strict walk over what the server wrote after its HTTP response. With permessage-deflate agreed
+// (`inflater` set), RSV1 may mark a data frame compressed; its payload is inflated here.
+std::vector<Frame> walk_server_frames(std::string_view wire, RefInflater* inflater) {
   std::vector<Frame> frames;
   size_t pos = 0;
   while (pos < wire.size()) {
@@ -91,7 +98,8 @@ std::vector<Frame> walk_server_frames(std::string_view wire) {
     const auto b0 = static_cast<uint8_t>(wire[pos]), b1 = static_cast<uint8_t>(wire[pos + 1]);
     const uint8_t op = b0 & 0x0F;
     FUZZ_CHECK(b0 & 0x80, "server frame at byte {} without FIN (op {})", pos, op);
-    FUZZ_CHECK((b0 & 0x70) == 0, "server frame at byte {} with RSV bits {:#x}", pos, b0 & 0x70);
+    const bool compressed = (b0 & 0x70) == 0x40 && inflater != nullptr && (op == 0x1 || op == 0x2);
+    FUZZ_CHECK((b0 & 0x70) == 0 || compressed, "server frame at byte {} (op {}) with RSV bits {:#x}", pos, op, b0 & 0x70);
     FUZZ_CHECK((b1 & 0x80) == 0, "masked server frame at byte {}", pos);
     FUZZ_CHECK(op == 0x1 || op == 0x2 || op == 0x8 || op == 0x9 || op == 0xA, "server frame opcode {} at byte {}",
                op, pos);
@@ -109,6 +117,17 @@ std::vector<Frame> walk_server_frames(std::string_view wire) {
     FUZZ_CHECK(wire.size() - pos >= len, "frame of {} bytes truncated: {} left in the output", len, wire.size() - pos);
     frames.push_back({op, std::string(wire.substr(pos, len))});
     pos += len;
+    if (compressed) {
+      const std::string z = std::move(frames.back().payload);
+      std::string& inflated = frames.back().payload;
+      inflated.clear();
+      inflater->begin_message();
+      static constexpr uint8_t kTail[4] = {0x00, 0x00, 0xFF, 0xFF};
+      const auto a = inflater->inflate_all({reinterpret_cast<const uint8_t*>(z.data()), z.size()}, inflated, SIZE_MAX, false);
+      const auto b = inflater->inflate_all(kTail, inflated, SIZE_MAX, true);
+      FUZZ_CHECK(a != RefInflater::Status::BadData && b != RefInflater::Status::BadData,
+                 "server frame at byte {}: {} compressed bytes the reference cannot inflate", pos - len, len);
+    }
   }
   return frames;
 }
@@ -172,10 +191,18 @@ void check_frames(const std::vector<Frame>& got, const Expected& want, SessionPh
   FUZZ_CHECK(same, "server sent {}\n  model expects {}", describe(got), describe(want.frames));
 }
 
-// The server's frames as a client sees them: the core parser in client role must accept them all.
-void check_client_view(std::string_view wire, size_t frame_count) {
+// The server's frames as a client sees them: the core parser in client role must accept them all
+// (with permessage-deflate agreed, inflating the server's direction as `server` says).
+void check_client_view(std::string_view wire, size_t frame_count, const core::DeflateParams* server) {
   CheckingSink sink;
   core::ProtocolParser<core::Role::Client, CheckingSink> parser(sink, {.max_message = 0});
+  std::optional<core::MessageInflater> inflater;
+  std::vector<uint8_t> window(1000);
+  if (server) {
+    inflater.emplace(*server, core::StreamMemory{});
+    parser.set_inflater(&*inflater, window);
+    sink.set_inflate_window(window.data(), window.size());
+  }
   std::vector<uint8_t> bytes(wire.begin(), wire.end());
   sink.set_feed_buffer(bytes.data(), bytes.size());
   parser.feed(bytes);
@@ -192,6 +219,7 @@ class Harness {
   explicit Harness(uint8_t flags) : budget_(kBudgetChoices[flags >> 6]) {
     options_.allocator = (flags & 1) ? variants::Allocator::Standard : variants::Allocator::Variant;
     limits_.protocol.max_message = kMaxMessageChoices[(flags >> 4) & 3];
+    limits_.deflate.enabled = true;  // only a raw request can offer it: the others stay plain
     plan_ = Variant::make_plan(options_);
     session_ = std::make_unique<variants::Session<Pipeline, variants::EchoApp>>(*plan_, writer_, app_, limits_, &stats_);
   }
@@ -295,15 +323,23 @@ void fuzz_session(const FuzzPlan& plan) {
     return;
   }
 
+  core::DeflateAgreement agreed;
+  const bool deflate = core::choose_deflate_offer(req.extension_list(), h.limits().deflate, agreed) ==
+                       core::OfferChoice::Accepted;
+  char ext[core::kMaxDeflateResponse];
+  const size_t ext_n = deflate ? core::write_deflate_response(agreed, ext, sizeof ext) : 0;
   char resp[512];
-  const size_t n = core::write_handshake_response(status, req, resp, sizeof resp);
+  const size_t n = core::write_handshake_response(status, req, resp, sizeof resp, {ext, ext_n});
   FUZZ_CHECK(out.size() >= n && std::string_view(out).substr(0, n) == std::string_view(resp, n),
-             "accepted upgrade not answered with the exact 101 response ({} bytes out)", out.size());
+             "accepted upgrade not answered with the exact 101 response ({} bytes out, deflate {})", out.size(), deflate);
   const std::string_view wire = std::string_view(out).substr(n);
-  const std::vector<Frame> frames = walk_server_frames(wire);
-  check_client_view(wire, frames.size());
+  std::optional<RefInflater> server_inflater;
+  if (deflate) server_inflater.emplace(RefDeflate{true, agreed.server.window_bits, !agreed.server.no_context_takeover});
+  const std::vector<Frame> frames = walk_server_frames(wire, server_inflater ? &*server_inflater : nullptr);
+  check_client_view(wire, frames.size(), deflate ? &agreed.server : nullptr);
   const auto client = std::span<const uint8_t>(bytes + req.header_bytes, stream.size() - req.header_bytes);
-  const Expected want = model_replies(reference_parse(client, true, h.limits().protocol.max_message));
+  const RefDeflate client_deflate{deflate, agreed.client.window_bits, !agreed.client.no_context_takeover};
+  const Expected want = model_replies(reference_parse(client, true, h.limits().protocol.max_message, client_deflate));
   check_frames(frames, want, phase);
 }
 
