@@ -56,7 +56,7 @@ void make_client_key(Wyrand& rng, char out[kClientKeyChars]) noexcept {
 }
 
 size_t write_client_request(char* out, size_t cap, std::string_view host, uint16_t port, std::string_view path,
-                            std::string_view key) noexcept {
+                            std::string_view key, std::string_view extensions) noexcept {
   char port_buf[8];
   const auto pr = std::to_chars(port_buf, port_buf + sizeof port_buf, port);
   const std::string_view port_s(port_buf, static_cast<size_t>(pr.ptr - port_buf));
@@ -64,7 +64,8 @@ size_t write_client_request(char* out, size_t cap, std::string_view host, uint16
   const std::string_view parts[] = {
       "GET ", path, " HTTP/1.1\r\nHost: ", v6 ? "[" : "", host, v6 ? "]" : "", ":", port_s,
       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ", key,
-      "\r\nSec-WebSocket-Version: 13\r\n\r\n"};
+      "\r\nSec-WebSocket-Version: 13\r\n", extensions.empty() ? "" : "Sec-WebSocket-Extensions: ", extensions,
+      extensions.empty() ? "" : "\r\n", "\r\n"};
   size_t n = 0;
   for (auto p : parts) {
     if (n + p.size() > cap) return 0;
@@ -74,7 +75,8 @@ size_t write_client_request(char* out, size_t cap, std::string_view host, uint16
   return n;
 }
 
-ResponseCheck check_server_response(std::string_view received, std::string_view key, ResponseInfo& info) noexcept {
+ResponseCheck check_server_response(std::string_view received, std::string_view key, ResponseInfo& info,
+                                    bool extensions_requested) noexcept {
   const size_t end = received.find("\r\n\r\n");
   if (end == std::string_view::npos) {
     return received.size() >= kMaxResponseHead ? ResponseCheck::TooLarge : ResponseCheck::Incomplete;
@@ -105,7 +107,12 @@ ResponseCheck check_server_response(std::string_view received, std::string_view 
     if (iequals(name, "upgrade")) upgrade = value;
     else if (iequals(name, "connection")) connection = value;
     else if (iequals(name, "sec-websocket-accept")) accept = value;
-    else if (iequals(name, "sec-websocket-extensions") || iequals(name, "sec-websocket-protocol")) extra = true;
+    else if (extensions_requested && iequals(name, "sec-websocket-extensions")) {
+      if (info.extension_count == ResponseInfo::kMaxExtensionFields) extra = true;
+      else info.extensions[info.extension_count++] = value;
+    } else if (iequals(name, "sec-websocket-extensions") || iequals(name, "sec-websocket-protocol")) {
+      extra = true;
+    }
   }
   if (status != 101) return ResponseCheck::NotSwitching;
   if (!iequals(upgrade, "websocket")) return ResponseCheck::NoUpgrade;

@@ -20,9 +20,10 @@ inline constexpr size_t kMaxResponseHead = 4096;
 void make_client_key(Wyrand& rng, char out[kClientKeyChars]) noexcept;
 
 // Writes "GET path HTTP/1.1" with Host, Upgrade, Connection, Sec-WebSocket-Key and
-// Sec-WebSocket-Version: 13. Returns bytes written, or 0 when cap is too small.
+// Sec-WebSocket-Version: 13, plus Sec-WebSocket-Extensions: `extensions` when not empty.
+// Returns bytes written, or 0 when cap is too small.
 size_t write_client_request(char* out, size_t cap, std::string_view host, uint16_t port, std::string_view path,
-                            std::string_view key) noexcept;
+                            std::string_view key, std::string_view extensions = {}) noexcept;
 
 enum class ResponseCheck : uint8_t {
   Incomplete,        // no "\r\n\r\n" yet
@@ -33,6 +34,7 @@ enum class ResponseCheck : uint8_t {
   NoConnection,      // Connection header missing or without the "upgrade" token
   BadAccept,         // Sec-WebSocket-Accept missing or not SHA-1(key + GUID)
   UnrequestedExtra,  // Sec-WebSocket-Extensions / -Protocol present though none was requested
+                     // (with extensions requested: more Sec-WebSocket-Extensions fields than kept)
   TooLarge,          // no end of head within kMaxResponseHead bytes
 };
 const char* to_string(ResponseCheck c) noexcept;
@@ -40,9 +42,16 @@ const char* to_string(ResponseCheck c) noexcept;
 struct ResponseInfo {
   int status = 0;         // HTTP status code, when the status line parsed
   size_t head_bytes = 0;  // bytes up to and including "\r\n\r\n"; the rest is frame data
+  // Sec-WebSocket-Extensions values (views into `received`), when extensions were requested.
+  static constexpr size_t kMaxExtensionFields = 4;
+  std::string_view extensions[kMaxExtensionFields];
+  size_t extension_count = 0;
 };
 
-// `received`: all bytes received so far on the connection.
-ResponseCheck check_server_response(std::string_view received, std::string_view key, ResponseInfo& info) noexcept;
+// `received`: all bytes received so far on the connection. `extensions_requested`: the request
+// offered extensions, so Sec-WebSocket-Extensions in the response is collected into `info` for the
+// caller to judge instead of being an error.
+ResponseCheck check_server_response(std::string_view received, std::string_view key, ResponseInfo& info,
+                                    bool extensions_requested = false) noexcept;
 
 }  // namespace wsalloc::load

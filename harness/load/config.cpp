@@ -9,6 +9,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/deflate_negotiation.hpp"
+#include "core/extension_list.hpp"
+
 namespace wsalloc::load {
 
 const char* to_string(Mode m) noexcept {
@@ -41,7 +44,9 @@ nlohmann::json Config::to_json() const {
           {"rate", rate},
           {"payload", payload_sizes},
           {"weights", payload_weights},
-          {"text", kind == PayloadKind::Text},
+          {"text", is_text(kind)},
+          {"payload_kind", kind == PayloadKind::Json ? "json" : kind == PayloadKind::Text ? "text" : "binary"},
+          {"deflate", deflate() ? nlohmann::json(deflate_offer) : nlohmann::json(nullptr)},
           {"fragments", fragments},
           {"churn", churn},
           {"duration_s", duration_s},
@@ -123,7 +128,7 @@ Loops:
   open              --rate R msgs/s in total on a fixed schedule; latency counts from each message's
                     intended send time (no coordinated omission); late sends are "behind_schedule"
 Verification: each payload starts with its sequence number (8 ASCII chars); every echoed byte is
-compared with what was sent. Errors are counted by kind: mismatch, missing, unexpected_close,
+compared with what was sent (with --deflate: after inflating it). Errors are counted by kind: mismatch, missing, unexpected_close,
 protocol_error, handshake_failed, connect_failed, client_backlog.
 Exit status: 0 ok, 1 errors counted, 2 usage, 3 no connection, 4 no handshake, 5 hard timeout,
 6 internal error.
@@ -132,6 +137,7 @@ Examples:
   wsload --port 9000 --connections 64 --pipeline 16 --payload 32 --duration 10 --json
   wsload --port 9000 --connections 100 --rate 50000 --payload 32,512,16384 --weights 70,25,5
   wsload --port 9001 --raw --connections 1 --payload 64KiB --duration 5
+  wsload --port 9000 --connections 100 --payload 2KiB --json-text --deflate --duration 5
 )";
 
 }  // namespace
@@ -161,7 +167,8 @@ std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** ar
   app.get_formatter()->column_width(34);
   Config c;
   std::string payload = "32", weights;
-  bool raw = false, idle = false, broadcast = false, text = false, binary = false;
+  bool raw = false, idle = false, broadcast = false, text = false, binary = false, json_text = false, deflate = false;
+  std::string offer = std::string(kDefaultDeflateOffer);
 
   app.add_option("--host", c.host, "server address (IPv4/IPv6 literal or name)")->capture_default_str();
   app.add_option("--port", c.port, "server port")->required();
@@ -179,7 +186,12 @@ std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** ar
   app.add_option("--weights", weights, "weights for a size list, e.g. 70,25,5 (default: equal)");
   auto* text_opt = app.add_flag("--text", text, "text messages: valid UTF-8 with 1- to 4-byte characters");
   auto* bin_opt = app.add_flag("--binary", binary, "binary messages (default)");
+  auto* json_opt = app.add_flag("--json-text", json_text, "text messages shaped like JSON records (compressible)");
   text_opt->excludes(bin_opt);
+  json_opt->excludes(text_opt)->excludes(bin_opt);
+  auto* deflate_opt = app.add_flag("--deflate", deflate,
+                                   "offer permessage-deflate; when agreed, compress every message and inflate every echo");
+  app.add_option("--deflate-offer", offer, "the Sec-WebSocket-Extensions value offered")->capture_default_str()->needs(deflate_opt);
   auto* frag_opt = app.add_option("--fragments,-f", c.fragments, "frames per message (each masked with its own key)")->capture_default_str()->check(CLI::Range(1u, 65536u));
   auto* churn_opt = app.add_option("--churn", c.churn, "close and reconnect each connection after K messages (0: never)")->capture_default_str();
   auto* dur_opt = app.add_option("--duration,-d", c.duration_s, "measured window, seconds (0: until --messages)")->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -205,7 +217,18 @@ std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** ar
   }
 
   c.mode = raw ? Mode::Raw : idle ? Mode::Idle : broadcast ? Mode::Broadcast : Mode::Echo;
-  c.kind = text ? PayloadKind::Text : PayloadKind::Binary;
+  c.kind = json_text ? PayloadKind::Json : text ? PayloadKind::Text : PayloadKind::Binary;
+  if (deflate) {
+    if (c.mode == Mode::Raw) return usage_error("--deflate with --raw: raw mode has no handshake to negotiate it in");
+    core::DeflateOffer parsed;
+    const core::ExtensionElement e = core::parse_extension_element(offer);
+    const core::OfferCheck check = e.well_formed ? core::parse_deflate_offer(e.params, parsed) : core::OfferCheck::Malformed;
+    if (e.name != core::kPermessageDeflate || check != core::OfferCheck::Valid || offer.find(',') != std::string::npos) {
+      return usage_error("--deflate-offer \"" + offer + "\": not one valid permessage-deflate offer (" +
+                         (e.name != core::kPermessageDeflate ? std::string("not permessage-deflate") : core::to_string(check)) + ")");
+    }
+    c.deflate_offer = offer;
+  }
   try {
     c.payload_sizes = parse_size_list(payload);
     if (!weights.empty()) c.payload_weights = parse_weight_list(weights);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -21,6 +22,10 @@ enum class Mode : uint8_t {
   Broadcast,  // --broadcast: 1 sender, N receivers; every message reaches every receiver
 };
 const char* to_string(Mode m) noexcept;
+
+// What --deflate offers unless --deflate-offer says otherwise: what browsers and Python's websockets
+// send (the server may then limit our window).
+inline constexpr std::string_view kDefaultDeflateOffer = "permessage-deflate; client_max_window_bits";
 
 struct Config {
   std::string host = "127.0.0.1";
@@ -43,11 +48,15 @@ struct Config {
   double connect_timeout_s = 5;  // connect + handshake, per connection
   double hard_timeout_s = 0;     // 0 = derived (see effective_hard_timeout)
   uint64_t late_tolerance_us = 1000;
+  // permessage-deflate (RFC 7692): offer it (this Sec-WebSocket-Extensions value) and, when the
+  // server agrees, compress every message and inflate every echo. Empty = no offer.
+  std::string deflate_offer;
   bool json = false;
   bool quiet = false;            // no progress on stderr even on a terminal
   uint64_t seed = 0;             // 0 = fresh per run
 
   bool open_loop() const noexcept { return rate > 0; }
+  bool deflate() const noexcept { return !deflate_offer.empty(); }
   double effective_hard_timeout() const noexcept;
   nlohmann::json to_json() const;
 };

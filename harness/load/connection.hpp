@@ -6,10 +6,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "core/deflate_stream.hpp"
 #include "core/protocol.hpp"
 #include "load/client_handshake.hpp"
 #include "load/in_flight.hpp"
@@ -84,6 +86,10 @@ struct Conn {
   size_t response_len = 0;
   char key[kClientKeyChars] = {};
   MessageVerifier verifier;
+  // permessage-deflate, when this session agreed to it (worker_deflate.cpp): made at the 101,
+  // dropped (their counts added to the worker's) when the socket closes.
+  std::unique_ptr<core::MessageDeflater> deflater;
+  std::unique_ptr<core::MessageInflater> inflater;
   ConnSink sink;
   core::ProtocolParser<core::Role::Client, ConnSink> parser;
 };

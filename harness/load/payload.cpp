@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstring>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -69,7 +71,32 @@ void fill_text(std::span<uint8_t> out, uint64_t seed) noexcept {
   }
 }
 
-PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsigned> weights, PayloadKind kind, uint64_t seed)
+void fill_json(std::span<uint8_t> out, uint64_t seed) noexcept {
+  // Keys repeat as in real API traffic; values vary, so a compressor finds structure, not one
+  // record copied over and over (which would compress far better than anything real).
+  static constexpr std::string_view kNames[] = {"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"};
+  static constexpr std::string_view kStates[] = {"active", "idle", "away", "busy"};
+  Wyrand rng(seed);
+  char rec[160];
+  size_t i = 0;
+  while (i < out.size()) {
+    const uint64_t r = rng.next();
+    const int n = std::snprintf(rec, sizeof rec,
+                                "{\"id\":%llu,\"user\":\"%s%u\",\"state\":\"%s\",\"score\":%u.%02u,"
+                                "\"tags\":[\"t%u\",\"t%u\"],\"ok\":%s},",
+                                static_cast<unsigned long long>(r % 1000000), kNames[r >> 20 & 7].data(),
+                                static_cast<unsigned>(r >> 23 & 255), kStates[r >> 31 & 3].data(),
+                                static_cast<unsigned>(r >> 33 & 1023), static_cast<unsigned>(r >> 43 & 63) % 100,
+                                static_cast<unsigned>(r >> 49 & 31), static_cast<unsigned>(r >> 54 & 31),
+                                (r >> 59 & 1) ? "true" : "false");
+    const size_t take = std::min(out.size() - i, static_cast<size_t>(n));
+    std::memcpy(out.data() + i, rec, take);
+    i += take;
+  }
+}
+
+PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsigned> weights, PayloadKind kind, uint64_t seed,
+                                   bool varied)
     : kind_(kind), sizes_(std::move(sizes)), weights_(std::move(weights)) {
   if (sizes_.empty()) throw std::invalid_argument("payload: no sizes given");
   if (weights_.empty()) weights_.assign(sizes_.size(), 1);
@@ -82,8 +109,14 @@ PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsign
   if (sizes_.size() > kMixSlots) throw std::invalid_argument("payload: " + std::to_string(sizes_.size()) + " sizes > " + std::to_string(kMixSlots));
 
   Wyrand rng(seed);
-  for (size_t c = 0; c < sizes_.size(); ++c) {
-    std::vector<uint8_t> t(sizes_[c]);
+  // Varied: several templates per size (distinct bytes; for JSON distinct values under the same
+  // keys), drawn in a shuffled order. With one template per size, a compressor that keeps context
+  // (permessage-deflate's takeover) finds each message whole in its window and reports a ratio no
+  // real traffic has. Capped so the templates of one size stay within kVariedTemplateBytes.
+  const size_t largest = *std::max_element(sizes_.begin(), sizes_.end());
+  variants_ = varied ? std::clamp<size_t>(kVariedTemplateBytes / std::max<size_t>(largest, 1), 1, kMaxVariants) : 1;
+  for (size_t c = 0; c < sizes_.size() * variants_; ++c) {
+    std::vector<uint8_t> t(sizes_[c / variants_]);
     // Placeholder for the sequence number: ASCII, so templates stay valid UTF-8 on their own too.
     // The text starts after it, so no character straddles the field.
     const size_t head = std::min(kSeqBytes, t.size());
@@ -91,6 +124,8 @@ PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsign
     const std::span<uint8_t> body(t.data() + head, t.size() - head);
     if (kind_ == PayloadKind::Text) {
       fill_text(body, rng.next());
+    } else if (kind_ == PayloadKind::Json) {
+      fill_json(body, rng.next());
     } else {
       for (auto& b : body) b = static_cast<uint8_t>(rng.next());
     }
@@ -123,12 +158,12 @@ PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsign
   mix_.reserve(kMixSlots);
   double bytes = 0;
   for (size_t c = 0; c < sizes_.size(); ++c) {
-    mix_.insert(mix_.end(), slots[c], static_cast<uint32_t>(c));
+    for (uint64_t k = 0; k < slots[c]; ++k) mix_.push_back(static_cast<uint32_t>(c * variants_ + k % variants_));
     bytes += static_cast<double>(slots[c]) * static_cast<double>(sizes_[c]);
   }
   for (size_t i = mix_.size(); i > 1; --i) std::swap(mix_[i - 1], mix_[rng.next() % i]);  // Fisher-Yates
   mean_size_ = bytes / kMixSlots;
-  single_ = sizes_.size() == 1;
+  single_ = templates_.size() == 1;
 }
 
 }  // namespace wsalloc::load

@@ -7,6 +7,9 @@
 //   binary: bytes from a seeded PRNG (every byte value occurs, so a corrupted byte is caught);
 //   text:   valid UTF-8 mixing 1-, 2-, 3- and 4-byte characters, padded with ASCII so every size
 //           class ends on a character boundary.
+//   json:   text shaped like a JSON array of records (repeated keys, varying values), ASCII: what
+//           compresses as real application traffic does (permessage-deflate scenarios); sent as
+//           text messages.
 // Verification (see verify.hpp) compares every echoed byte with the template and the expected
 // sequence number: memcmp speed, no checksum to compute, nothing allocated per message.
 //
@@ -30,8 +33,16 @@ inline constexpr uint64_t kSeqLimit = uint64_t{1} << 48;
 // A power of two, so class_of() is a mask, not a division (it runs several times per message);
 // weights are realised to within 1/16384 (0.006 %).
 inline constexpr size_t kMixSlots = 16384;
+// Varied catalogues (--deflate): up to kMaxVariants templates per size, at most kVariedTemplateBytes
+// of them per size; a class is then (size, variant). 256 keeps an exact repeat within a 32 KiB
+// deflate window of 2 KiB messages to about 6 % of messages; messages over 32 KiB cannot reach
+// back to an earlier one anyway.
+inline constexpr size_t kMaxVariants = 256;
+inline constexpr size_t kVariedTemplateBytes = 4u << 20;
 
-enum class PayloadKind : uint8_t { Binary, Text };
+enum class PayloadKind : uint8_t { Binary, Text, Json };
+// Json is text on the wire (opcode Text); only its bytes differ.
+constexpr bool is_text(PayloadKind k) noexcept { return k != PayloadKind::Binary; }
 
 namespace detail {
 // Two alphabet characters per 12 bits: encode_seq is 4 table loads instead of 8 (8 KiB, stays in L1/L2).
@@ -57,9 +68,11 @@ class PayloadCatalogue {
  public:
   // REQUIRES: sizes non-empty; weights empty (all equal) or one per size, not all 0.
   // Throws std::invalid_argument naming the offending value.
-  PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsigned> weights, PayloadKind kind, uint64_t seed = 0x5eed);
+  // varied: several templates per size (see kMaxVariants), for compression runs.
+  PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsigned> weights, PayloadKind kind, uint64_t seed = 0x5eed,
+                   bool varied = false);
 
-  size_t classes() const noexcept { return templates_.size(); }
+  size_t classes() const noexcept { return templates_.size(); }  // sizes x variants
   size_t size(uint32_t cls) const noexcept { return templates_[cls].size(); }
   // The template of a class; its first min(8, size) bytes are placeholders for the sequence number.
   std::span<const uint8_t> bytes(uint32_t cls) const noexcept { return templates_[cls]; }
@@ -80,10 +93,13 @@ class PayloadCatalogue {
   std::vector<uint32_t> mix_;
   size_t max_size_ = 0;
   double mean_size_ = 0;
-  bool single_ = false;  // one size: every message is class 0
+  bool single_ = false;  // one class: every message is class 0
+  size_t variants_ = 1;  // templates per size
 };
 
 // Fills `out` with valid UTF-8 (mixed character widths) that ends on a character boundary.
 void fill_text(std::span<uint8_t> out, uint64_t seed) noexcept;
+// Fills `out` with JSON-like ASCII records, cut at out.size() (any cut is valid UTF-8).
+void fill_json(std::span<uint8_t> out, uint64_t seed) noexcept;
 
 }  // namespace wsalloc::load

@@ -29,6 +29,12 @@ void Counters::add(const Counters& o) noexcept {
   pings_answered += o.pings_answered;
   latency_unknown += o.latency_unknown;
   broadcast_sent += o.broadcast_sent;
+  deflate_agreed += o.deflate_agreed;
+  deflate_declined += o.deflate_declined;
+  deflate_sent_bytes += o.deflate_sent_bytes;
+  deflate_sent_wire += o.deflate_sent_wire;
+  deflate_received_wire += o.deflate_received_wire;
+  deflate_received_bytes += o.deflate_received_bytes;
   errors.add(o.errors);
 }
 
@@ -85,6 +91,24 @@ T field(const nlohmann::json& j, const char* name) {
 
 }  // namespace
 
+namespace {
+
+// Message bytes per compressed byte (higher = better compression); null when nothing was compressed.
+nlohmann::json ratio_or_null(uint64_t bytes, uint64_t wire) {
+  return wire == 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(bytes) / static_cast<double>(wire));
+}
+
+nlohmann::json deflate_json(const Counters& c) {
+  return {{"agreed", c.deflate_agreed},
+          {"declined", c.deflate_declined},
+          {"sent", {{"bytes", c.deflate_sent_bytes}, {"wire_bytes", c.deflate_sent_wire},
+                    {"ratio", ratio_or_null(c.deflate_sent_bytes, c.deflate_sent_wire)}}},
+          {"received", {{"bytes", c.deflate_received_bytes}, {"wire_bytes", c.deflate_received_wire},
+                        {"ratio", ratio_or_null(c.deflate_received_bytes, c.deflate_received_wire)}}}};
+}
+
+}  // namespace
+
 nlohmann::json to_json(const RunResult& r) {
   const Counters& c = r.counters;
   return {
@@ -109,6 +133,7 @@ nlohmann::json to_json(const RunResult& r) {
       {"behind_schedule", c.behind_schedule},
       {"pings_answered", c.pings_answered},
       {"broadcast", {{"sent", c.broadcast_sent}, {"latency_unknown", c.latency_unknown}}},
+      {"deflate", deflate_json(c)},
       {"connections", {{"requested", r.connections_requested}, {"established", r.connections_established}}},
       {"cpu",
        {{"user_s", r.cpu.user_s},
@@ -143,6 +168,15 @@ RunResult result_from_json(const nlohmann::json& j) {
   const auto& bc = j.at("broadcast");
   c.broadcast_sent = field<uint64_t>(bc, "sent");
   c.latency_unknown = field<uint64_t>(bc, "latency_unknown");
+  if (j.contains("deflate")) {  // absent from results written before --deflate existed
+    const auto& d = j.at("deflate");
+    c.deflate_agreed = field<uint64_t>(d, "agreed");
+    c.deflate_declined = field<uint64_t>(d, "declined");
+    c.deflate_sent_bytes = field<uint64_t>(d.at("sent"), "bytes");
+    c.deflate_sent_wire = field<uint64_t>(d.at("sent"), "wire_bytes");
+    c.deflate_received_bytes = field<uint64_t>(d.at("received"), "bytes");
+    c.deflate_received_wire = field<uint64_t>(d.at("received"), "wire_bytes");
+  }
   const auto& e = j.at("errors");
   c.errors.mismatch = field<uint64_t>(e, "mismatch");
   c.errors.missing = field<uint64_t>(e, "missing");
@@ -233,6 +267,13 @@ std::string human_summary(const RunResult& r) {
     line(fmt::format("  behind schedule {} (of {} sent)   unsent at the end {}", c.behind_schedule, c.sent, c.unsent));
   }
   if (c.broadcast_sent) line(fmt::format("  broadcast   sent {}   deliveries {}", c.broadcast_sent, c.messages));
+  if (c.deflate_agreed || c.deflate_declined) {
+    auto ratio = [](uint64_t b, uint64_t w) { return w ? fmt::format("{:.2f}", double(b) / double(w)) : std::string("-"); };
+    line(fmt::format("  deflate     agreed {} declined {}   sent {} -> {} B ({}x)   received {} B -> {} ({}x)",
+                     c.deflate_agreed, c.deflate_declined, c.deflate_sent_bytes, c.deflate_sent_wire,
+                     ratio(c.deflate_sent_bytes, c.deflate_sent_wire), c.deflate_received_wire, c.deflate_received_bytes,
+                     ratio(c.deflate_received_bytes, c.deflate_received_wire)));
+  }
   const ErrorCounts& e = c.errors;
   if (e.total() == 0) {
     line("  errors      none");

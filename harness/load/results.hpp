@@ -53,6 +53,14 @@ struct Counters {
   uint64_t pings_answered = 0;
   uint64_t latency_unknown = 0;       // broadcast: delivery whose send time had left the ring
   uint64_t broadcast_sent = 0;        // broadcast: messages the sender sent in the window
+  // permessage-deflate (--deflate), all phases: sessions where the server agreed / declined, and
+  // message bytes before and after compression each way (payloads only, no frame headers).
+  uint64_t deflate_agreed = 0;
+  uint64_t deflate_declined = 0;
+  uint64_t deflate_sent_bytes = 0;      // what we compressed
+  uint64_t deflate_sent_wire = 0;       // what that became
+  uint64_t deflate_received_wire = 0;   // compressed payload bytes of the server's messages
+  uint64_t deflate_received_bytes = 0;  // what they inflated to
   ErrorCounts errors;
 
   void add(const Counters& o) noexcept;

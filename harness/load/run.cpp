@@ -90,7 +90,8 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
   raise_fd_limit();
   signal(SIGPIPE, SIG_IGN);
 
-  PayloadCatalogue catalogue(cfg.payload_sizes, cfg.payload_weights, cfg.kind);
+  // With --deflate, varied templates: compression ratios then come from content, not from repeats.
+  PayloadCatalogue catalogue(cfg.payload_sizes, cfg.payload_weights, cfg.kind, 0x5eed, cfg.deflate());
   SharedState sh(cfg, catalogue);
 
   addrinfo hints{};

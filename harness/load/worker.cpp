@@ -13,6 +13,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "core/extension_list.hpp"
 #include "load/frame_builder.hpp"
 
 namespace wsalloc::load {
@@ -54,12 +55,23 @@ Worker::Worker(SharedState& shared, size_t index, uint64_t seed)
   ev.data.u64 = kWakeToken;
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev) != 0) throw std::system_error(errno, std::generic_category(), "epoll_ctl(ADD eventfd)");
 
+  if (cfg_.deflate()) {
+    // Validated by parse_command_line; parsed again here into the form the response is checked against.
+    const core::ExtensionElement e = core::parse_extension_element(cfg_.deflate_offer);
+    core::parse_deflate_offer(e.params, deflate_offer_);
+    inflate_window_.resize(64 * 1024);
+    plain_.resize(cat_.max_size());
+    packed_.resize(core::MessageDeflater::bound(cat_.max_size()));
+  }
   size_t max_wire = 0;
   for (uint32_t cls = 0; cls < cat_.classes(); ++cls) {
     const size_t w = cfg_.mode == Mode::Raw ? cat_.size(cls) : message_wire_bytes(cat_.size(cls), cfg_.fragments);
     wire_bytes_.push_back(w);
-    max_wire = std::max(max_wire, w);
-    headers_.emplace_back(cfg_.kind == PayloadKind::Text ? core::Opcode::Text : core::Opcode::Binary, cat_.size(cls));
+    // Compressed, a message may come out a little larger than it went in: room for the bound.
+    const size_t room = cfg_.deflate() ? message_wire_bytes(core::MessageDeflater::bound(cat_.size(cls)), cfg_.fragments) : w;
+    room_bytes_.push_back(room);
+    max_wire = std::max(max_wire, room);
+    headers_.emplace_back(is_text(cfg_.kind) ? core::Opcode::Text : core::Opcode::Binary, cat_.size(cls));
   }
   // Enough for a pipeline's worth of small messages in one send(), capped so 10k connections stay
   // cheap; never less than one whole message plus a control frame (the build loop relies on it).

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "core/deflate_negotiation.hpp"
 #include "load/connection.hpp"
 #include "load/frame_builder.hpp"
 #include "load/histogram.hpp"
@@ -121,6 +122,12 @@ class Worker {
   void close_socket(Conn& c) noexcept;
   void after_session(Conn& c) noexcept;
 
+  // worker_deflate.cpp: permessage-deflate
+  bool start_deflate(Conn& c, const ResponseInfo& info) noexcept;
+  size_t write_compressed(Conn& c, uint8_t* out, core::Opcode op, std::span<const uint8_t> head,
+                          std::span<const uint8_t> tail) noexcept;
+  void retire_deflate(Conn& c) noexcept;
+
   // worker_frames.cpp: verification and accounting
   void account(Conn& c, const VerifyResult& r) noexcept;
   void account_broadcast(Conn& c, const VerifyResult& r) noexcept;
@@ -138,9 +145,16 @@ class Worker {
   Wyrand rng_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<size_t> wire_bytes_;   // per size class: bytes on the wire for one message
+  std::vector<size_t> room_bytes_;   // per size class: what building one may need (--deflate: its bound)
   std::vector<PrebuiltHeader> headers_;  // per size class, when messages are single frames
   size_t out_capacity_ = 0;
   std::vector<uint8_t> recv_buf_;    // one per loop; 256 KiB
+  // --deflate: the offer as sent, the parser's inflate window, and where a message is assembled
+  // and compressed before it is framed (each sized for the largest message once, at start).
+  core::DeflateOffer deflate_offer_;
+  std::vector<uint8_t> inflate_window_;
+  std::vector<uint8_t> plain_;
+  std::vector<uint8_t> packed_;
   std::vector<Conn*> dirty_;
   std::vector<epoll_event> events_;
 

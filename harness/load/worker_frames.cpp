@@ -31,7 +31,7 @@ void Worker::on_data(Conn& c, core::Opcode op, std::span<uint8_t> chunk, bool be
   // Closing: the run (or this session) is over and anything outstanding was already counted.
   // The broadcast sender may get its own messages back, depending on the server: not its business.
   if (c.state != ConnState::Open || c.role == ConnRole::BroadcastSender) return;
-  const bool opcode_ok = op == (cfg_.kind == PayloadKind::Text ? core::Opcode::Text : core::Opcode::Binary);
+  const bool opcode_ok = op == (is_text(cfg_.kind) ? core::Opcode::Text : core::Opcode::Binary);
   if (begin) {
     Expectation e;
     if (c.role == ConnRole::BroadcastReceiver) {

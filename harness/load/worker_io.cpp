@@ -86,7 +86,7 @@ void Worker::on_connect_ready(Conn& c, uint64_t now) noexcept {
   make_client_key(rng_, c.key);
   uint8_t* p = c.out.reserve(c.out.capacity());
   const size_t n = p ? write_client_request(reinterpret_cast<char*>(p), c.out.capacity(), cfg_.host, cfg_.port, cfg_.path,
-                                            std::string_view(c.key, kClientKeyChars))
+                                            std::string_view(c.key, kClientKeyChars), cfg_.deflate_offer)
                      : 0;
   if (n == 0) {
     fail(c, Failure::Handshake, "upgrade request for path of " + std::to_string(cfg_.path.size()) + " B does not fit the " +
@@ -157,11 +157,18 @@ void Worker::read_handshake(Conn& c, std::span<uint8_t> bytes) noexcept {
   c.response_len += take;
   ResponseInfo info;
   const std::string_view received(reinterpret_cast<const char*>(c.response.data()), c.response_len);
-  const ResponseCheck check = check_server_response(received, std::string_view(c.key, kClientKeyChars), info);
+  const ResponseCheck check =
+      check_server_response(received, std::string_view(c.key, kClientKeyChars), info, cfg_.deflate());
   if (check == ResponseCheck::Incomplete) return;
   if (check != ResponseCheck::Accepted) {
     fail(c, Failure::Handshake, "handshake with " + endpoint() + cfg_.path + " refused: " + to_string(check) +
                                     (info.status ? " (HTTP " + std::to_string(info.status) + ")" : ""));
+    return;
+  }
+  if (cfg_.deflate() && !start_deflate(c, info)) {
+    fail(c, Failure::Handshake, "handshake with " + endpoint() + cfg_.path +
+                                    ": the permessage-deflate response breaks RFC 7692 7.1 for the offer \"" +
+                                    cfg_.deflate_offer + "\"");
     return;
   }
   ++counters.handshakes;
@@ -222,7 +229,7 @@ void Worker::top_up(Conn& c) noexcept {
 
 Worker::BuildStop Worker::build_pending(Conn& c, uint64_t now) noexcept {
   // Loop invariants in locals: through cfg_ (a reference) they would be reloaded every message.
-  const core::Opcode op = cfg_.kind == PayloadKind::Text ? core::Opcode::Text : core::Opcode::Binary;
+  const core::Opcode op = is_text(cfg_.kind) ? core::Opcode::Text : core::Opcode::Binary;
   const bool raw = cfg_.mode == Mode::Raw, open_loop = cfg_.open_loop();
   const uint64_t churn = cfg_.churn ? cfg_.churn : UINT64_MAX, late_ns = cfg_.late_tolerance_us * 1000;
   const unsigned fragments = cfg_.fragments;
@@ -233,7 +240,7 @@ Worker::BuildStop Worker::build_pending(Conn& c, uint64_t now) noexcept {
     const uint32_t cls = cat_.class_of(e.seq, c.stream_offset);
     const auto tmpl = cat_.bytes(cls);
     // + kMaxFrameHeader: PrebuiltHeader::write copies 14 bytes whatever the header's length.
-    uint8_t* p = c.out.reserve(wire_bytes_[cls] + core::kMaxFrameHeader);
+    uint8_t* p = c.out.reserve(room_bytes_[cls] + core::kMaxFrameHeader);
     if (p == nullptr) return BuildStop::BufferFull;
     uint8_t head[kSeqBytes];
     encode_seq(e.seq, head);
@@ -250,12 +257,19 @@ Worker::BuildStop Worker::build_pending(Conn& c, uint64_t now) noexcept {
         std::memcpy(p + hn, tmpl.data() + hn, size - hn);
         if (single_class && at % size == 0 && at == c.raw_prefilled) c.raw_prefilled = at + size;
       }
+    } else if (c.deflater) [[unlikely]] {
+      const size_t n = write_compressed(c, p, op, {head, hn}, tmpl.subspan(hn));
+      if (n == 0) {
+        fail(c, Failure::Protocol, "compressing a message failed (no memory for zlib)");
+        return BuildStop::Done;
+      }
+      c.out.commit(n);
     } else if (fragments == 1) {
       write_masked_message(p, headers_[cls], {head, hn}, tmpl.subspan(hn), rng_);
     } else {
       write_masked_message(p, op, {head, hn}, tmpl.subspan(hn), fragments, rng_);
     }
-    c.out.commit(wire_bytes_[cls]);
+    if (!c.deflater) c.out.commit(wire_bytes_[cls]);
     if (open_loop) {
       if (punctuality(e.due_ns, now, late_ns) == Punctuality::Behind) ++counters.behind_schedule;
     } else {
@@ -358,6 +372,7 @@ void Worker::close_socket(Conn& c) noexcept {
   if (c.fd >= 0) ::close(c.fd);  // also leaves the epoll set (the fd is never dup'ed)
   c.fd = -1;
   c.out.clear();
+  retire_deflate(c);
   c.parser.reset();
   c.in_message = false;
   c.response_len = 0;

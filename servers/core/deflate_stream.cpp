@@ -87,7 +87,8 @@ InflateStatus MessageInflater::begin(bool whole) noexcept {
   return InflateStatus::Ok;
 }
 
-InflateStatus MessageInflater::step(std::span<const uint8_t>& in, std::span<uint8_t> out, size_t& produced) noexcept {
+InflateStatus MessageInflater::step(std::span<const uint8_t>& in, std::span<uint8_t> out, size_t& produced,
+                                    bool appended_tail) noexcept {
   produced = 0;
   if (ended_) return in.empty() ? InflateStatus::StreamEnd : InflateStatus::BadData;  // data after BFINAL
   s_.next_in = const_cast<Bytef*>(in.data());
@@ -99,7 +100,7 @@ InflateStatus MessageInflater::step(std::span<const uint8_t>& in, std::span<uint
   const size_t consumed = in_before - s_.avail_in;
   produced = out_before - s_.avail_out;
   in = in.subspan(consumed);
-  bytes_in_ += consumed;
+  if (!appended_tail) bytes_in_ += consumed;
   bytes_out_ += produced;
   switch (rc) {
     case Z_OK:

@@ -88,7 +88,9 @@ class MessageInflater {
   InflateStatus begin(bool whole) noexcept;
   // Inflates from `in` (advanced past what was consumed) into `out`; `produced` bytes written.
   // Returns with `out` full, with `in` used up, or at the end of the DEFLATE stream.
-  InflateStatus step(std::span<const uint8_t>& in, std::span<uint8_t> out, size_t& produced) noexcept;
+  // `appended_tail`: `in` is the 00 00 ff ff the receiver appends, not counted in bytes_in().
+  InflateStatus step(std::span<const uint8_t>& in, std::span<uint8_t> out, size_t& produced,
+                     bool appended_tail = false) noexcept;
   // Ends the message: keeps the context (takeover), resets the connection's stream, or frees a
   // message-lifetime stream. Also the way to abandon a message that failed. Idempotent.
   void end() noexcept;
@@ -99,8 +101,8 @@ class MessageInflater {
   StreamLife life() const noexcept { return life_; }
   size_t live_bytes() const noexcept { return mem_.live_bytes(); }
   const DeflateParams& peer() const noexcept { return peer_; }
-  // Cumulative since construction: compressed bytes consumed (the appended tail included),
-  // bytes produced, messages begun.
+  // Cumulative since construction: compressed payload bytes consumed (the appended tails not
+  // counted), bytes produced, messages begun.
   uint64_t bytes_in() const noexcept { return bytes_in_; }
   uint64_t bytes_out() const noexcept { return bytes_out_; }
   uint64_t messages() const noexcept { return messages_; }

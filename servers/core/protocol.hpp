@@ -367,7 +367,7 @@ bool ProtocolParser<R, Sink>::inflate_chunk(std::span<const uint8_t> in, bool ta
     const uint64_t left = max == 0 ? UINT64_MAX : max - inflated_;
     const size_t cap = left < room ? static_cast<size_t>(left) + 1 : room;
     size_t produced = 0;
-    const InflateStatus st = inflater_->step(in, window_.subspan(win_have_, cap), produced);
+    const InflateStatus st = inflater_->step(in, window_.subspan(win_have_, cap), produced, tail);
     // The first bad byte decides, whatever the read split: an invalid UTF-8 byte within the limit
     // (1007) before the byte past it (1009).
     const size_t within = produced > left ? static_cast<size_t>(left) : produced;

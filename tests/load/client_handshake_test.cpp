@@ -40,6 +40,27 @@ TEST(ClientHandshake, request_is_accepted_by_the_core_server_parser) {
   exchange("::1", "/");  // IPv6 literal goes in brackets in Host
 }
 
+TEST(ClientHandshake, extension_offer_goes_in_the_request_and_the_answer_is_collected_not_refused) {
+  Wyrand rng(5);
+  char key[kClientKeyChars];
+  make_client_key(rng, key);
+  const std::string k(key, kClientKeyChars);
+  char req[1024];
+  const size_t n = write_client_request(req, sizeof req, "127.0.0.1", 9000, "/", k, "permessage-deflate; client_max_window_bits");
+  core::HandshakeParser hp;
+  ASSERT_EQ(hp.feed({req, n}), core::HandshakeStatus::Accepted) << std::string(req, n);
+  EXPECT_EQ(hp.request().extensions, "permessage-deflate; client_max_window_bits");
+  char resp[512];
+  const std::string r(resp, core::write_handshake_response(core::HandshakeStatus::Accepted, hp.request(), resp, sizeof resp,
+                                                           "permessage-deflate; server_no_context_takeover"));
+  ResponseInfo info;
+  EXPECT_EQ(check_server_response(r, k, info, /*extensions_requested=*/true), ResponseCheck::Accepted);
+  ASSERT_EQ(info.extension_count, 1u);
+  EXPECT_EQ(info.extensions[0], "permessage-deflate; server_no_context_takeover");
+  ResponseInfo plain;
+  EXPECT_EQ(check_server_response(r, k, plain), ResponseCheck::UnrequestedExtra) << "not offered: still refused";
+}
+
 TEST(ClientHandshake, key_is_base64_of_16_random_bytes) {
   Wyrand rng(9);
   char a[kClientKeyChars], b[kClientKeyChars];

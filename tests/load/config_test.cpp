@@ -59,12 +59,35 @@ TEST(Config, contradictions_are_usage_errors) {
       {"--port", "1", "--duration", "0"},
       {"--port", "1", "--path", "chat"},
       {"--connections", "2"},  // --port is required
+      {"--port", "1", "--json-text", "--text"},
+      {"--port", "1", "--raw", "--deflate"},
+      {"--port", "1", "--deflate-offer", "permessage-deflate"},  // needs --deflate
+      {"--port", "1", "--deflate", "--deflate-offer", "x-webkit-deflate-frame"},
+      {"--port", "1", "--deflate", "--deflate-offer", "permessage-deflate; server_max_window_bits=16"},
+      {"--port", "1", "--deflate", "--deflate-offer", "permessage-deflate, permessage-deflate"},
   };
   for (const auto& args : bad) {
     const auto r = parse(args);
     ASSERT_TRUE(std::holds_alternative<ExitCode>(r)) << args[args.size() - 2] << " " << args.back();
     EXPECT_EQ(std::get<ExitCode>(r), ExitCode::Usage);
   }
+}
+
+TEST(Config, deflate_offers_what_browsers_offer_unless_told_otherwise) {
+  auto r = parse({"--port", "1", "--deflate", "--json-text"});
+  ASSERT_TRUE(std::holds_alternative<Config>(r));
+  const Config& c = std::get<Config>(r);
+  EXPECT_EQ(c.deflate_offer, "permessage-deflate; client_max_window_bits");
+  EXPECT_EQ(c.kind, PayloadKind::Json);
+  EXPECT_EQ(c.to_json()["deflate"], "permessage-deflate; client_max_window_bits");
+  EXPECT_EQ(c.to_json()["payload_kind"], "json");
+  EXPECT_TRUE(c.to_json()["text"].get<bool>()) << "JSON-like payloads are text messages";
+  r = parse({"--port", "1", "--deflate", "--deflate-offer", "permessage-deflate; server_no_context_takeover"});
+  ASSERT_TRUE(std::holds_alternative<Config>(r));
+  EXPECT_EQ(std::get<Config>(r).deflate_offer, "permessage-deflate; server_no_context_takeover");
+  r = parse({"--port", "1"});
+  EXPECT_FALSE(std::get<Config>(r).deflate());
+  EXPECT_TRUE(std::get<Config>(r).to_json()["deflate"].is_null());
 }
 
 TEST(Config, broadcast_defaults_to_the_broadcast_path) {

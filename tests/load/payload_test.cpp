@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include <map>
 #include <random>
 
@@ -94,6 +97,42 @@ TEST(Payload, rejects_mismatched_or_zero_weights) {
   EXPECT_THROW(PayloadCatalogue({32, 64}, {1}, PayloadKind::Binary), std::invalid_argument);
   EXPECT_THROW(PayloadCatalogue({32}, {0}, PayloadKind::Binary), std::invalid_argument);
   EXPECT_THROW(PayloadCatalogue({}, {}, PayloadKind::Binary), std::invalid_argument);
+}
+
+TEST(Payload, json_like_text_is_ascii_records_cut_anywhere) {
+  std::vector<uint8_t> buf(1000);
+  fill_json(buf, 7);
+  for (uint8_t b : buf) EXPECT_LT(b, 0x80);
+  const std::string s(buf.begin(), buf.end());
+  EXPECT_EQ(s.rfind("{\"id\":", 0), 0u);
+  EXPECT_NE(s.find("\"user\":"), std::string::npos);
+  const PayloadCatalogue cat({3, 100}, {}, PayloadKind::Json);
+  EXPECT_TRUE(is_text(cat.kind()));
+  EXPECT_EQ(cat.size(0), 3u);
+  EXPECT_EQ(cat.size(1), 100u);
+}
+
+TEST(Payload, varied_catalogue_has_distinct_templates_per_size_and_a_bounded_footprint) {
+  const PayloadCatalogue plain({2048}, {}, PayloadKind::Binary);
+  EXPECT_EQ(plain.classes(), 1u);
+  const PayloadCatalogue varied({2048}, {}, PayloadKind::Binary, 0x5eed, true);
+  EXPECT_EQ(varied.classes(), kMaxVariants);
+  std::set<std::string> distinct;
+  for (uint32_t c = 0; c < varied.classes(); ++c) {
+    EXPECT_EQ(varied.size(c), 2048u);
+    const auto b = varied.bytes(c).subspan(kSeqBytes);
+    distinct.emplace(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  EXPECT_EQ(distinct.size(), kMaxVariants);
+  std::set<uint32_t> seen;  // consecutive messages draw different variants
+  for (uint64_t seq = 0; seq < 16; ++seq) seen.insert(varied.class_of(seq, 0));
+  EXPECT_GT(seen.size(), 12u);
+  const PayloadCatalogue big({1u << 20, 64}, {1, 1}, PayloadKind::Json, 0x5eed, true);
+  EXPECT_EQ(big.classes(), 2 * (kVariedTemplateBytes >> 20)) << "1 MiB messages: few variants";
+  for (uint64_t seq = 0; seq < 64; ++seq) {
+    const uint32_t c = big.class_of(seq, 3);
+    EXPECT_TRUE(big.size(c) == (1u << 20) || big.size(c) == 64u);
+  }
 }
 
 }  // namespace

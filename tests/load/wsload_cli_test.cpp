@@ -384,6 +384,46 @@ TEST(WsloadCli, wsalloc_server_malloc_echoes_clean) {
 }
 #endif
 
+#ifdef WSALLOC_SERVER_BIN
+// --deflate against a server that compresses: every echo inflated and verified, the ratios add up,
+// and JSON-like text compresses where random bytes do not.
+TEST(WsloadCli, deflate_against_wsalloc_server_compresses_and_verifies) {
+  std::string error;
+  auto s = test::Server::start({WSALLOC_SERVER_BIN, "--variant", "zerocopy", "--port", "0", "--deflate"}, error);
+  ASSERT_TRUE(s) << error;
+  for (const char* kind : {"--json-text", "--binary"}) {
+    const auto o = wsload(short_run(s->port(), {"--connections", "4", "--pipeline", "4", "--payload", "100,2048,70000",
+                                                kind, "--deflate", "--fragments", "2"}));
+    ASSERT_JSON(o);
+    EXPECT_EQ(o.exit_code, 0) << kind << ": " << o.err;
+    EXPECT_EQ(err(o, "total"), 0u) << kind;
+    const auto& d = o.j["deflate"];
+    EXPECT_EQ(d["agreed"].get<uint64_t>(), 4u) << kind;
+    EXPECT_GT(d["received"]["bytes"].get<uint64_t>(), 0u) << kind;
+    EXPECT_EQ(d["received"]["bytes"], d["sent"]["bytes"]) << kind << ": every byte sent came back inflated";
+    const double ratio = d["received"]["ratio"].get<double>();
+    if (std::string(kind) == "--json-text") {
+      EXPECT_GT(ratio, 2.0) << "JSON-like text";
+    } else {
+      EXPECT_LT(ratio, 1.2) << "random bytes";
+    }
+  }
+}
+
+// The server declines (no --deflate): a legal answer; the run goes plain and says so.
+TEST(WsloadCli, deflate_declined_by_the_server_runs_plain) {
+  std::string error;
+  auto s = test::Server::start({WSALLOC_SERVER_BIN, "--variant", "arena", "--port", "0"}, error);
+  ASSERT_TRUE(s) << error;
+  const auto o = wsload(short_run(s->port(), {"--connections", "2", "--deflate"}));
+  ASSERT_JSON(o);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.j["deflate"]["declined"].get<uint64_t>(), 2u);
+  EXPECT_EQ(o.j["deflate"]["agreed"].get<uint64_t>(), 0u);
+  EXPECT_TRUE(o.j["deflate"]["received"]["ratio"].is_null()) << "nothing compressed: null, not 0";
+}
+#endif
+
 #ifdef WSALLOC_RAWECHO_BIN
 TEST(WsloadCli, rawecho_echoes_clean_in_raw_mode) {
   std::string error;
