@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -43,6 +44,17 @@ std::optional<Refusal> capability_skip(const Scenario& s, const Case& c, const T
 
 }  // namespace
 
+// Whole-word match: "--deflate" must not be found inside "--deflate-level" alone.
+bool help_lists_flag(const std::string& help, const std::string& flag) {
+  for (size_t at = help.find(flag); at != std::string::npos; at = help.find(flag, at + 1)) {
+    const size_t end = at + flag.size();
+    const bool starts = at == 0 || help[at - 1] == ' ' || help[at - 1] == ',' || help[at - 1] == '[' || help[at - 1] == '\n';
+    const bool ends = end == help.size() || !(std::isalnum(static_cast<unsigned char>(help[end])) || help[end] == '-');
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
 std::optional<Refusal> CaseGate::check(const Scenario& s, const Case& c, const Target& t) {
   if (!t.available) return Refusal{RunStatus::Unavailable, t.reason};
   const Requirements& req = s.requires_;
@@ -66,6 +78,13 @@ std::optional<Refusal> CaseGate::check(const Scenario& s, const Case& c, const T
         return Refusal{RunStatus::Skipped,
                        fmt::format("server lacks this feature: its --help lists no {} ({})", flag,
                                    s.needs_note.empty() ? "see the scenario file" : s.needs_note)};
+      }
+    }
+    // The case's own flags too: a peer takes some (--deflate) but not all of wsalloc-server's.
+    for (const std::string& arg : c.server_args) {
+      if (arg.rfind("--", 0) != 0) continue;  // a flag's value
+      if (!help_lists_flag(help, arg)) {
+        return Refusal{RunStatus::Skipped, fmt::format("server lacks this case's flag: its --help lists no {}", arg)};
       }
     }
   }

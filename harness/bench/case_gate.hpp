@@ -16,6 +16,9 @@
 
 namespace wsalloc::bench {
 
+// True when `help` (a --help text) lists `flag` as a whole word ("--deflate" is not in "--deflate-level").
+bool help_lists_flag(const std::string& help, const std::string& flag);
+
 struct Refusal {
   RunStatus status;  // Unavailable or Skipped
   std::string reason;

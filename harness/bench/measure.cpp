@@ -72,6 +72,7 @@ std::vector<std::string> wsload_args(const LoadSpec& l, ScenarioKind kind, bool 
     a.insert(a.end(), {"--payload", l.payload});
     if (!l.weights.empty()) a.insert(a.end(), {"--weights", l.weights});
     if (l.text) a.push_back("--text");
+    if (l.json_text) a.push_back("--json-text");
     if (l.fragments > 1 && !raw_tcp) a.insert(a.end(), {"--fragments", std::to_string(l.fragments)});
     if (l.rate > 0) {
       a.insert(a.end(), {"--rate", fmt_number(l.rate)});
@@ -80,6 +81,7 @@ std::vector<std::string> wsload_args(const LoadSpec& l, ScenarioKind kind, bool 
     }
     if (l.churn > 0) a.insert(a.end(), {"--churn", std::to_string(l.churn)});
   }
+  if (l.deflate && !raw_tcp) a.push_back("--deflate");
   a.insert(a.end(), {"--duration", fmt_number(l.duration_s), "--warmup",
                      fmt_number(kind == ScenarioKind::Idle ? 0.0 : l.warmup_s), "--json", "--quiet"});
   return a;
@@ -154,6 +156,9 @@ void compute_metrics(RunRecord& rec, const nlohmann::json& w, const ServerWindow
   }
   if (sw.source == WindowSource::Process) rec.flags.push_back("window_is_wsload_lifetime");
   if (json_number(w, {"errors", "total"}).value_or(0) > 0) rec.flags.push_back("wsload_errors");
+  // permessage-deflate: the server's replies, as wsload inflated them (message bytes per wire byte).
+  m.set("compression_ratio", json_number(w, {"deflate", "received", "ratio"}));
+  if (json_number(w, {"deflate", "declined"}).value_or(0) > 0) rec.flags.push_back("deflate_declined");
   if (rec.load.rate > 0 && json_number(w, {"errors", "client_backlog"}).value_or(0) > 0) {
     rec.flags.push_back("open_loop_schedule_not_kept");
   }

@@ -35,6 +35,7 @@ const std::vector<MetricInfo>& metric_catalogue() {
       {"behind_schedule", "count", false, "open loop: sends that left later than wsload's tolerance"},
       {"offered_rate", "msg/s", std::nullopt, "open loop: the rate wsload was asked to send"},
       {"connections", "count", std::nullopt, "connections established"},
+      {"compression_ratio", "x", true, "permessage-deflate: the server's message bytes per compressed byte, as wsload inflated them"},
   };
   return k;
 }

@@ -33,8 +33,8 @@ constexpr int64_t kMaxConnections = 100'000;  // wsload and the fd limit give ou
 constexpr double kMaxSeconds = 3600;
 
 constexpr const char* kLoadKeys =
-    "connections, threads, pipeline, rate, rate_fraction, payload, weights, text, fragments, churn, path, "
-    "duration, warmup";
+    "connections, threads, pipeline, rate, rate_fraction, payload, weights, text, json_text, deflate, fragments, "
+    "churn, path, duration, warmup";
 
 // Applies the load keys present in `r` to `spec` (used by [load], [[case]] and [quick]).
 void read_load_keys(TableReader& r, LoadSpec& spec) {
@@ -46,6 +46,8 @@ void read_load_keys(TableReader& r, LoadSpec& spec) {
   if (auto v = r.size_list("payload")) spec.payload = *v;
   if (auto v = r.weight_list("weights")) spec.weights = *v;
   if (auto v = r.boolean("text")) spec.text = *v;
+  if (auto v = r.boolean("json_text")) spec.json_text = *v;
+  if (auto v = r.boolean("deflate")) spec.deflate = *v;
   if (auto v = r.integer("fragments", 1, 65536)) spec.fragments = static_cast<uint32_t>(*v);
   if (auto v = r.integer("churn", 0, 1'000'000)) spec.churn = static_cast<uint32_t>(*v);
   if (auto v = r.string("path")) {

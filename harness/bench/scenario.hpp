@@ -51,6 +51,8 @@ struct LoadSpec {
   std::string payload = "32";  // --payload: a size or a list "32,512,16KiB"
   std::string weights;         // --weights for a list ("" = equal)
   bool text = false;           // --text (valid UTF-8) instead of binary
+  bool json_text = false;      // --json-text: text shaped like JSON records (compressible)
+  bool deflate = false;        // --deflate: offer permessage-deflate (the server needs its own flag)
   uint32_t fragments = 1;      // --fragments: frames per message
   uint32_t churn = 0;          // --churn K (kind churn)
   std::string path = "/";      // --path (kind broadcast: "/broadcast")

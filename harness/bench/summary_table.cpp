@@ -72,7 +72,7 @@ std::string render_summary(const std::vector<SummaryRow>& rows) {
   };
   const Col cols[] = {{"target", 16},      {"msg/s", 9},     {"spread", 15},    {"srv µs/msg", 10}, {"msg/cpu-s", 9},
                       {"alloc/msg", 9},    {"B/msg", 8},     {"p50 µs", 8},     {"p99 µs", 8},      {"RSS/conn", 9},
-                      {"hs/s", 7},         {"notes", 0}};
+                      {"hs/s", 7},         {"zratio", 6},    {"notes", 0}};
   std::string out;
   std::string header = pad_right(cols[0].title, cols[0].width) + " ";
   for (size_t i = 1; i < std::size(cols); ++i) {
@@ -106,7 +106,8 @@ std::string render_summary(const std::vector<SummaryRow>& rows) {
                                    compact_number(med(r, "latency_p50_us")),
                                    compact_number(med(r, "latency_p99_us")),
                                    rss,
-                                   compact_number(med(r, "handshakes_per_sec"))};
+                                   compact_number(med(r, "handshakes_per_sec")),
+                                   med(r, "compression_ratio") ? compact_number(med(r, "compression_ratio")) + "x" : "—"};
       for (size_t i = 0; i < std::size(cells); ++i) line += pad_left(cells[i], cols[i + 1].width) + " ";
       std::string notes;
       if (r.status == RunStatus::Errors) notes += "ERRORS ";

@@ -75,7 +75,8 @@ struct Target {
   std::string echo_path = "/";        // scenarios on "/" are sent here
   std::string broadcast_path;         // "" = none; otherwise probed before a broadcast case runs
   bool raw_tcp = false;               // speaks raw TCP (wsload --raw), not WebSocket
-  bool takes_server_args = false;     // accepts a case's server_args (wsalloc-server)
+  bool takes_server_args = false;     // accepts a case's server_args (wsalloc-server; the peers the
+                                      // flags their --help lists, e.g. --deflate)
   bool serves_stats = false;          // answers GET /stats with JSON
   bool echoes_text = true;
   bool echoes_binary = true;

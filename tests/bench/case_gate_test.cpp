@@ -87,6 +87,40 @@ server_args = ["--executor", "inline"]
   EXPECT_NE(p->reason.find("takes no server flags"), std::string::npos);
 }
 
+TEST(CaseGate, a_case_flag_missing_from_a_peers_help_is_a_skip_with_the_flag_named) {
+  testing::TempDir dir;
+  CaseGate gate("127.0.0.1", dir.path());
+  Scenario s = scenario(R"(
+description = "d"
+kind = "echo"
+[[case]]
+name = "takeover"
+server_args = ["--deflate"]
+[[case]]
+name = "no-takeover"
+server_args = ["--deflate", "--deflate-server-no-context-takeover", "--deflate-level", "6"]
+)");
+  Target peer;
+  peer.name = "websocketpp";
+  peer.kind = TargetKind::Peer;
+  peer.takes_server_args = true;
+  peer.argv = {testing::write_script(dir.path() / "fake-peer", "echo '  --deflate   accept permessage-deflate'").string()};
+  EXPECT_FALSE(gate.check(s, s.cases[0], peer));
+  auto r = gate.check(s, s.cases[1], peer);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, RunStatus::Skipped);
+  EXPECT_NE(r->reason.find("--help lists no --deflate-server-no-context-takeover"), std::string::npos) << r->reason;
+}
+
+TEST(CaseGate, help_flags_match_as_whole_words) {
+  const std::string help = "  --deflate-level INT   level\n  --port,-p INT\n[--deflate-x]";
+  EXPECT_FALSE(help_lists_flag(help, "--deflate"));
+  EXPECT_TRUE(help_lists_flag(help, "--deflate-level"));
+  EXPECT_TRUE(help_lists_flag(help, "--port"));
+  EXPECT_TRUE(help_lists_flag(help, "--deflate-x"));
+  EXPECT_FALSE(help_lists_flag(help, "--deflate-l"));
+}
+
 TEST(CaseGate, feature_probe_failure_is_a_skip_never_a_pass) {
   testing::TempDir dir;
   CaseGate gate("127.0.0.1", dir.path());

@@ -46,6 +46,19 @@ TEST(Measure, wsload_args_for_open_loop_text_fragments_and_raw) {
   EXPECT_FALSE(has(raw, "--path"));
 }
 
+TEST(Measure, wsload_args_for_compression) {
+  LoadSpec l;
+  l.json_text = true;
+  l.deflate = true;
+  auto a = wsload_args(l, ScenarioKind::Echo, false, "127.0.0.1", 1);
+  EXPECT_TRUE(has(a, "--json-text"));
+  EXPECT_TRUE(has(a, "--deflate"));
+  auto idle = wsload_args(l, ScenarioKind::Idle, false, "127.0.0.1", 1);
+  EXPECT_TRUE(has(idle, "--deflate")) << "idle compressed connections still negotiate it";
+  EXPECT_FALSE(has(idle, "--json-text"));
+  EXPECT_FALSE(has(wsload_args(l, ScenarioKind::Echo, true, "127.0.0.1", 1), "--deflate")) << "raw TCP has no handshake";
+}
+
 TEST(Measure, wsload_args_for_idle_churn_and_broadcast) {
   LoadSpec l;
   l.connections = 10000;
