@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -106,7 +107,15 @@ std::optional<Refusal> CaseGate::check(const Scenario& s, const Case& c, const T
 const std::string& CaseGate::help_text(const Target& t) {
   auto it = help_.find(t.name);
   if (it != help_.end()) return it->second;
-  auto [st, text] = run_capture({t.argv.at(0), "--help"}, std::chrono::milliseconds(5000));
+  // The program and what comes before its first flag: `bun bun_echo.js --help` asks the script,
+  // where `bun --help` would answer for the runtime.
+  std::vector<std::string> cmd;
+  for (const std::string& a : t.argv) {
+    if (a.rfind("-", 0) == 0) break;
+    cmd.push_back(a);
+  }
+  cmd.push_back("--help");
+  auto [st, text] = run_capture(cmd, std::chrono::milliseconds(5000));
   return help_[t.name] = st.ok() ? text : std::string();
 }
 

@@ -123,6 +123,18 @@ class MessageInflater {
   uint64_t messages_ = 0;
 };
 
+// Where a parser gets its decompressor the first time a compressed message arrives, so that a
+// connection which agreed to permessage-deflate but never compresses allocates nothing for it.
+// get() returns null when it cannot make one (no memory); the parser then fails the connection
+// with 1011. Called once per connection at most while it returns non-null (the parser keeps it).
+class InflaterSource {
+ public:
+  virtual MessageInflater* get_inflater() noexcept = 0;
+
+ protected:
+  ~InflaterSource() = default;
+};
+
 enum class DeflateStatus : uint8_t {
   Ok,
   NoMemory,       // the resource refused zlib's state: close 1011

@@ -99,6 +99,11 @@ class ProtocolParser {
     inflater_ = inflater;
     window_ = window;
   }
+  // The same, with the inflater made at the first compressed message (deflate_stream.hpp).
+  void set_inflater_source(InflaterSource* source, std::span<uint8_t> window) noexcept {
+    source_ = source;
+    window_ = window;
+  }
 
  private:
   bool begin_frame(const FrameHeader& h) noexcept;
@@ -138,7 +143,8 @@ class ProtocolParser {
   uint8_t ctrl_have_ = 0;     // bytes in ctrl_: a control payload split across feeds
   bool msg_compressed_ = false;  // the open message had RSV1 on its first frame
   Utf8Validator utf8_;
-  MessageInflater* inflater_ = nullptr;  // set: permessage-deflate agreed
+  MessageInflater* inflater_ = nullptr;  // set (or source_ set): permessage-deflate agreed
+  InflaterSource* source_ = nullptr;      // makes inflater_ at the first compressed message
   std::span<uint8_t> window_;            // inflated bytes of the open message not yet delivered
   size_t win_have_ = 0;
   uint64_t inflated_ = 0;                // inflated bytes of the open compressed message so far
@@ -214,6 +220,7 @@ void ProtocolParser<R, Sink>::reset() noexcept {
   msg_compressed_ = false;
   utf8_.reset();
   inflater_ = nullptr;
+  source_ = nullptr;
   window_ = {};
   win_have_ = 0;
   inflated_ = 0;
@@ -321,7 +328,9 @@ void ProtocolParser<R, Sink>::deliver_data(uint8_t* p, size_t n, bool frame_done
 template <Role R, class Sink>
 bool ProtocolParser<R, Sink>::accept_rsv(const FrameHeader& h) noexcept {
   if ((h.rsv & 0x30) != 0) return fail(CloseCode::ProtocolError, "RSV2 or RSV3 set: no extension defines them");
-  if (inflater_ == nullptr) return fail(CloseCode::ProtocolError, "RSV bit set without a negotiated extension");
+  if (inflater_ == nullptr && source_ == nullptr) {
+    return fail(CloseCode::ProtocolError, "RSV bit set without a negotiated extension");
+  }
   if (opcode_is_control(h.opcode)) return fail(CloseCode::ProtocolError, "RSV1 on a control frame");
   if (h.opcode == 0) return fail(CloseCode::ProtocolError, "RSV1 on a continuation frame");
   return true;
@@ -331,6 +340,11 @@ bool ProtocolParser<R, Sink>::accept_rsv(const FrameHeader& h) noexcept {
 // compressed bytes are all in this chunk is inflated, ended and delivered in this one call.
 template <Role R, class Sink>
 void ProtocolParser<R, Sink>::deliver_inflated(uint8_t* p, size_t n, bool msg_end) noexcept {
+  if (inflater_ == nullptr && (inflater_ = source_->get_inflater()) == nullptr) {
+    win_have_ = 0;
+    fail(CloseCode::InternalError, "no memory for the decompressor");
+    return;
+  }
   if (!inflater_->in_message()) {
     if (n == 0 && !msg_end) return;  // an empty first fragment: nothing to inflate yet
     inflated_ = 0;

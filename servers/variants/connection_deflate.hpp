@@ -2,11 +2,12 @@
 // connection_deflate.hpp: what a connection that agreed to permessage-deflate holds, and the
 // per-loop buffer its messages are inflated into. Used by both pipelines.
 //
-// ConnectionDeflate (~0.5 KiB) is allocated from the connection's memory resource at the
-// handshake, only when the extension is agreed; zlib's own state (~39 KiB to inflate, ~262 KiB to
-// deflate at 15 window bits, memLevel 8) comes later, at the first message of each direction,
-// from the lifetimes core/deflate_stream.hpp describes. A connection without the extension pays
-// one null pointer.
+// A connection keeps what it agreed (DeflateTerms, 8 bytes, in its pipeline) from the handshake;
+// ConnectionDeflate (~0.5 KiB) is allocated from its memory at its first compressed message either
+// way, and zlib's own state (~39 KiB to inflate, ~262 KiB to deflate at 15 window bits, memLevel 8)
+// when each direction first needs it, from the lifetimes core/deflate_stream.hpp describes. So a
+// connection that agreed but stays idle costs nothing more than one without the extension (for the
+// arena: it does not take its connection area's first block at the handshake).
 #include <cstdint>
 #include <memory>
 #include <memory_resource>
@@ -17,6 +18,16 @@
 #include "core/frame.hpp"
 
 namespace wsalloc::variants {
+
+// What a connection agreed to, kept from the handshake until its state is made.
+struct DeflateTerms {
+  core::DeflateParams server;  // our compressor
+  core::DeflateParams client;  // the client's, which our decompressor follows
+  int8_t level = 6;
+  int8_t mem_level = 8;
+  bool agreed = false;
+};
+static_assert(sizeof(DeflateTerms) <= 8, "kept in every pipeline: compression must not grow an idle connection");
 
 struct ConnectionDeflate {
   ConnectionDeflate(const core::DeflateAgreement& agreed, const core::DeflateSettings& settings,
@@ -30,6 +41,22 @@ struct ConnectionDeflate {
 inline ConnectionDeflate* new_connection_deflate(std::pmr::memory_resource* r, const core::DeflateAgreement& agreed,
                                                  const core::DeflateSettings& settings, core::StreamMemory memory) {
   return std::pmr::polymorphic_allocator<>(r).new_object<ConnectionDeflate>(agreed, settings, memory);
+}
+inline DeflateTerms make_terms(const core::DeflateAgreement& a, const core::DeflateSettings& s) noexcept {
+  return {a.server, a.client, static_cast<int8_t>(s.level), static_cast<int8_t>(s.mem_level), true};
+}
+// Makes the state the terms describe, on `r`; null when `r` has no memory (the caller then sends
+// uncompressed, or fails the connection with 1011 when a compressed message arrived).
+inline ConnectionDeflate* make_connection_deflate(std::pmr::memory_resource* r, const DeflateTerms& t,
+                                                  core::StreamMemory memory) noexcept {
+  core::DeflateAgreement a;
+  a.server = t.server;
+  a.client = t.client;
+  try {
+    return new_connection_deflate(r, a, {.level = t.level, .mem_level = t.mem_level}, memory);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
 }
 inline void delete_connection_deflate(std::pmr::memory_resource* r, ConnectionDeflate* d) noexcept {
   if (d) std::pmr::polymorphic_allocator<>(r).delete_object(d);

@@ -19,13 +19,14 @@ PmrPipeline::PmrPipeline(MemoryPlan& plan, Writer& writer)
 
 PmrPipeline::~PmrPipeline() { delete_connection_deflate(conn_.r, deflate_); }
 
-core::MessageInflater* PmrPipeline::enable_deflate(const core::DeflateAgreement& agreed,
-                                                   const core::DeflateSettings& settings) {
-  if (!deflate_) {
-    (void)plan_.inflate_window();  // may throw: before anything changes
-    deflate_ = new_connection_deflate(conn_.r, agreed, settings, {.connection = conn_.r, .message = plan_.current_message()});
-  }
-  return &deflate_->inflater;
+ConnectionDeflate* PmrPipeline::deflate_state() noexcept {
+  if (!deflate_) deflate_ = make_connection_deflate(conn_.r, terms_, {.connection = conn_.r, .message = plan_.current_message()});
+  return deflate_;
+}
+
+core::MessageInflater* PmrPipeline::get_inflater() noexcept {
+  ConnectionDeflate* d = deflate_state();
+  return d ? &d->inflater : nullptr;
 }
 
 void PmrPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
@@ -33,7 +34,7 @@ void PmrPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
     defined(WSALLOC_GATE_INJECT_ALLOC_POOL)
   { void* volatile p = ::operator new(1); ::operator delete(p); }  // gate test: a deliberate regression
 #endif
-  if (deflate_ && compressible(op)) [[unlikely]] return send_compressed(op, payload);
+  if (terms_.agreed && compressible(op)) [[unlikely]] return send_compressed(op, payload);
   Bytes response(plan_.message());
   response.resize(core::frame_header_size(payload.size(), false) + payload.size());
   size_t h = core::write_frame_header(response.data(), op, true, payload.size());
@@ -45,15 +46,16 @@ void PmrPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
 // to end where the payload starts, so the frame is one contiguous span.
 void PmrPipeline::send_compressed(core::Opcode op, std::span<const uint8_t> payload) {
   constexpr size_t kRoom = 10;  // the longest unmasked header
+  ConnectionDeflate* d = deflate_state();
   Bytes response(plan_.message());
   response.resize(kRoom + core::MessageDeflater::bound(payload.size()));
   size_t produced = 0;
-  if (deflate_->deflater.compress(payload, {response.data() + kRoom, response.size() - kRoom}, produced) !=
-      core::DeflateStatus::Ok) [[unlikely]] {
+  if (!d || d->deflater.compress(payload, {response.data() + kRoom, response.size() - kRoom}, produced) !=
+                core::DeflateStatus::Ok) [[unlikely]] {
     // No memory for zlib: RFC 7692 lets any message go uncompressed (RSV1 clear).
-    ConnectionDeflate* d = std::exchange(deflate_, nullptr);
+    terms_.agreed = false;
     send(op, payload);
-    deflate_ = d;
+    terms_.agreed = true;
     return;
   }
   uint8_t* start = write_compressed_header(response.data() + kRoom, op, produced);

@@ -25,7 +25,7 @@
 
 namespace wsalloc::variants {
 
-class PmrPipeline final : public Replier {
+class PmrPipeline final : public Replier, public core::InflaterSource {
  public:
   using Plan = MemoryPlan;
 
@@ -63,14 +63,18 @@ class PmrPipeline final : public Replier {
   // Gives back buffer capacity an idle connection does not need.
   void trim() { backlog_.release(); }
 
-  // permessage-deflate was agreed: from now on data replies are compressed. Returns the inflater
-  // for the parser. Throws std::bad_alloc (then nothing changed).
-  core::MessageInflater* enable_deflate(const core::DeflateAgreement& agreed, const core::DeflateSettings& settings);
+  // permessage-deflate was agreed: from now on data replies are compressed, and the parser gets
+  // its decompressor from get_inflater(). Allocates nothing (connection_deflate.hpp).
+  void agree_deflate(const core::DeflateAgreement& agreed, const core::DeflateSettings& settings) noexcept {
+    terms_ = make_terms(agreed, settings);
+  }
+  core::MessageInflater* get_inflater() noexcept override;
   std::span<uint8_t> inflate_window() { return plan_.inflate_window(); }
   const ConnectionDeflate* deflate() const noexcept { return deflate_; }
 
  private:
   [[gnu::noinline]] void send_compressed(core::Opcode op, std::span<const uint8_t> payload);
+  ConnectionDeflate* deflate_state() noexcept;
   // A send-queue node: the replies of one event leave together in flush().
   void enqueue(std::span<const uint8_t> bytes);
 
@@ -90,7 +94,8 @@ class PmrPipeline final : public Replier {
   Bytes frame_;
   Vector<Node> nodes_;
   Backlog backlog_;
-  ConnectionDeflate* deflate_ = nullptr;  // on conn_.r; null: no extension
+  ConnectionDeflate* deflate_ = nullptr;  // on conn_.r, from the first compressed message
+  DeflateTerms terms_;                    // agreed: compress replies
   size_t queued_ = 0;
   core::Opcode op_ = core::Opcode::Binary;
   bool failed_ = false;  // a direct write (send_raw) found the connection gone

@@ -172,12 +172,11 @@ class Session {
     if (core::choose_deflate_offer(req.extension_list(), limits_.deflate, agreed) != core::OfferChoice::Accepted)
       return 0;
     try {
-      core::MessageInflater* inflater =
-          pipe_.enable_deflate(agreed, {.level = limits_.deflate.level, .mem_level = limits_.deflate.mem_level});
-      parser_.set_inflater(inflater, pipe_.inflate_window());
+      parser_.set_inflater_source(&pipe_, pipe_.inflate_window());  // the thread's window, made once
     } catch (const std::bad_alloc&) {
       return 0;
     }
+    pipe_.agree_deflate(agreed, {.level = limits_.deflate.level, .mem_level = limits_.deflate.mem_level});
     return core::write_deflate_response(agreed, out, cap);
   }
 

@@ -38,7 +38,7 @@ void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
 #ifdef WSALLOC_GATE_INJECT_ALLOC_ZEROCOPY
   { void* volatile p = ::operator new(1); ::operator delete(p); }  // gate test: a deliberate regression
 #endif
-  if (deflate_ && compressible(op)) [[unlikely]] return send_compressed(op, payload);
+  if (terms_.agreed && compressible(op)) [[unlikely]] return send_compressed(op, payload);
   Cork& cork = loop_.cork;
   if (cork_is_foreign()) [[unlikely]] {
     uint8_t header[core::kMaxFrameHeader];
@@ -65,15 +65,16 @@ void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
   if (!stable) flush_early();
 }
 
-core::MessageInflater* ZeroCopyPipeline::enable_deflate(const core::DeflateAgreement& agreed,
-                                                        const core::DeflateSettings& settings) {
-  if (!deflate_) {
-    (void)loop_.inflate_window();  // may throw: before anything changes
-    std::pmr::memory_resource* pool = loop_.connection();
-    // Both lifetimes on the pool: a message's stream goes back to its class's free list at once.
-    deflate_ = new_connection_deflate(pool, agreed, settings, {.connection = pool, .message = pool});
-  }
-  return &deflate_->inflater;
+ConnectionDeflate* ZeroCopyPipeline::deflate_state() noexcept {
+  // Both lifetimes on the pool: a message's stream goes back to its class's free list at once.
+  std::pmr::memory_resource* pool = loop_.connection();
+  if (!deflate_) deflate_ = make_connection_deflate(pool, terms_, {.connection = pool, .message = pool});
+  return deflate_;
+}
+
+core::MessageInflater* ZeroCopyPipeline::get_inflater() noexcept {
+  ConnectionDeflate* d = deflate_state();
+  return d ? &d->inflater : nullptr;
 }
 
 // Compressed replies: straight into the cork when the bound fits it, else into the loop's scratch.
@@ -81,12 +82,12 @@ core::MessageInflater* ZeroCopyPipeline::enable_deflate(const core::DeflateAgree
 void ZeroCopyPipeline::send_compressed(core::Opcode op, std::span<const uint8_t> payload) {
   const size_t bound = core::MessageDeflater::bound(payload.size());
   const bool fits_cork = core::frame_header_size(bound, false) + bound <= Cork::kBytes;
-  const bool sent = fits_cork && !cork_is_foreign() ? compress_into_cork(op, payload)
-                                                    : compress_into_scratch(op, payload);
+  const bool sent = deflate_state() != nullptr && (fits_cork && !cork_is_foreign() ? compress_into_cork(op, payload)
+                                                                                 : compress_into_scratch(op, payload));
   if (sent) [[likely]] return;
-  ConnectionDeflate* d = std::exchange(deflate_, nullptr);
+  terms_.agreed = false;
   send(op, payload);
-  deflate_ = d;
+  terms_.agreed = true;
 }
 
 // Reserves header + bound at the cork's tail, deflates behind the header room, then moves the

@@ -53,7 +53,7 @@ class ZeroCopyLoop {
   Bytes deflate_scratch_{connection()};
 };
 
-class ZeroCopyPipeline final : public Replier {
+class ZeroCopyPipeline final : public Replier, public core::InflaterSource {
  public:
   using Plan = ZeroCopyLoop;
   // Payloads up to this size are copied into the cork: a copy is cheaper than an extra iovec.
@@ -103,13 +103,17 @@ class ZeroCopyPipeline final : public Replier {
     assembled_.shrink_to_fit();
   }
 
-  // permessage-deflate was agreed (see PmrPipeline::enable_deflate).
-  core::MessageInflater* enable_deflate(const core::DeflateAgreement& agreed, const core::DeflateSettings& settings);
+  // permessage-deflate was agreed (see PmrPipeline::agree_deflate).
+  void agree_deflate(const core::DeflateAgreement& agreed, const core::DeflateSettings& settings) noexcept {
+    terms_ = make_terms(agreed, settings);
+  }
+  core::MessageInflater* get_inflater() noexcept override;
   std::span<uint8_t> inflate_window() { return loop_.inflate_window(); }
   const ConnectionDeflate* deflate() const noexcept { return deflate_; }
 
  private:
   [[gnu::noinline]] void send_compressed(core::Opcode op, std::span<const uint8_t> payload);
+  ConnectionDeflate* deflate_state() noexcept;
   bool compress_into_cork(core::Opcode op, std::span<const uint8_t> payload);
   bool compress_into_scratch(core::Opcode op, std::span<const uint8_t> payload);
   [[gnu::noinline]] void flush_early();
@@ -121,7 +125,8 @@ class ZeroCopyPipeline final : public Replier {
   Writer& writer_;
   Bytes assembled_;
   Backlog backlog_;
-  ConnectionDeflate* deflate_ = nullptr;  // on the loop's pool; null: no extension
+  ConnectionDeflate* deflate_ = nullptr;  // on the loop's pool, from the first compressed message
+  DeflateTerms terms_;                    // agreed: compress replies
   std::span<const uint8_t> in_place_;  // the message being handled, when it is in the receive buffer
   core::Opcode op_ = core::Opcode::Binary;
   bool failed_ = false;

@@ -65,6 +65,18 @@ TYPED_TEST(SessionDeflate, offer_is_accepted_only_with_deflate_on) {
   EXPECT_EQ(open_offering(on, "permessage-deflate; client_max_window_bits"), "permessage-deflate");
 }
 
+TYPED_TEST(SessionDeflate, agreeing_allocates_nothing_until_the_first_compressed_message) {
+  // An idle connection that agreed costs what one without the extension costs: for the arena its
+  // connection area keeps its first block untouched until a message needs it.
+  SessionHarness<TypeParam> h(deflate_on());
+  ASSERT_EQ(open_offering(h, "permessage-deflate"), "permessage-deflate");
+  EXPECT_EQ(h.session.pipeline().deflate(), nullptr);
+  DeflatingClient c;
+  h.feed(c.message(Opcode::Text, "first"));
+  ASSERT_NE(h.session.pipeline().deflate(), nullptr);
+  EXPECT_EQ(h.session.pipeline().deflate()->inflater.messages(), 1u);
+}
+
 TYPED_TEST(SessionDeflate, rsv1_without_agreement_fails_with_1002) {
   SessionHarness<TypeParam> h(deflate_on());
   h.open();  // no offer: nothing agreed
