@@ -10,7 +10,7 @@ debian_packages=(
   cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config
   # libraries
   libboost1.81-dev libwebsocketpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libtomlplusplus-dev libssl-dev
+  libtomlplusplus-dev libssl-dev zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools python3-websockets
   # measuring

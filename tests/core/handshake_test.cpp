@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/deflate_negotiation.hpp"
+
 namespace wsalloc::core {
 namespace {
 
@@ -296,6 +298,48 @@ TEST(HandshakeResponse, too_small_buffer_yields_zero) {
   EXPECT_EQ(write_handshake_response(HandshakeStatus::Accepted, p.request(), out, full - 1), 0u);
   EXPECT_EQ(write_handshake_response(HandshakeStatus::Accepted, p.request(), out, full), full);
   EXPECT_EQ(write_handshake_response(HandshakeStatus::BadRequest, p.request(), out, 10), 0u);
+}
+
+TEST(Handshake, every_extensions_field_is_kept_in_order) {
+  HandshakeParser p;
+  const std::string req =
+      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Extensions: x-one\r\nsec-websocket-extensions:  permessage-deflate; client_max_window_bits \r\n\r\n";
+  ASSERT_EQ(p.feed(req), HandshakeStatus::Accepted);
+  const auto list = p.request().extension_list();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0], "x-one");
+  EXPECT_EQ(list[1], "permessage-deflate; client_max_window_bits");
+  EXPECT_EQ(p.request().extensions, "x-one");
+}
+
+TEST(Handshake, extensions_fields_beyond_the_kept_number_are_dropped_not_fatal) {
+  std::string req =
+      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+  for (size_t i = 0; i < HandshakeRequest::kMaxExtensionFields + 3; ++i) req += "Sec-WebSocket-Extensions: e" + std::to_string(i) + "\r\n";
+  req += "\r\n";
+  HandshakeParser p;
+  ASSERT_EQ(p.feed(req), HandshakeStatus::Accepted);
+  EXPECT_EQ(p.request().extension_list().size(), HandshakeRequest::kMaxExtensionFields);
+  EXPECT_EQ(p.request().extension_list().back(), "e" + std::to_string(HandshakeRequest::kMaxExtensionFields - 1));
+}
+
+TEST(Handshake, accepted_response_names_the_agreed_extension_and_still_fits_512_bytes) {
+  HandshakeParser p;
+  ASSERT_EQ(p.feed("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+            HandshakeStatus::Accepted);
+  char out[512];
+  const std::string ext(kMaxDeflateResponse, 'e');
+  const size_t n = write_handshake_response(HandshakeStatus::Accepted, p.request(), out, sizeof out, ext);
+  ASSERT_GT(n, 0u);
+  const std::string r(out, n);
+  EXPECT_NE(r.find("\r\nSec-WebSocket-Extensions: " + ext + "\r\n"), std::string::npos);
+  EXPECT_EQ(r.substr(r.size() - 4), "\r\n\r\n");
+  const size_t plain = write_handshake_response(HandshakeStatus::Accepted, p.request(), out, sizeof out);
+  EXPECT_EQ(std::string(out, plain).find("Extensions"), std::string::npos) << "none agreed: no header";
 }
 
 }  // namespace
