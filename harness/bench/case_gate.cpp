@@ -29,10 +29,11 @@ std::optional<Refusal> declared_skip(const Scenario& s, const Case& c, const Tar
 // What the case sends against what the target echoes ([capabilities] text, binary, fragments).
 std::optional<Refusal> capability_skip(const Scenario& s, const Case& c, const Target& t) {
   if (t.raw_tcp || s.kind == ScenarioKind::Idle) return std::nullopt;  // idle sends no messages
-  if (c.load.text && !t.echoes_text) {
+  const bool text = c.load.text || c.load.json_text;
+  if (text && !t.echoes_text) {
     return Refusal{RunStatus::Skipped, "echoes binary messages only (capabilities.text = false); this case sends text"};
   }
-  if (!c.load.text && !t.echoes_binary) {
+  if (!text && !t.echoes_binary) {
     return Refusal{RunStatus::Skipped, "echoes text messages only (capabilities.binary = false); this case sends binary"};
   }
   if (c.load.fragments > 1 && !t.reassembles_fragments) {
