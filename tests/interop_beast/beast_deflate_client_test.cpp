@@ -69,7 +69,9 @@ class BeastDeflateClient : public ::testing::Test {
     if (!server_.running()) return;
     auto stopped = server_.stop(5s);
     EXPECT_EQ(stopped, ServerProcess::StopResult::Exited) << to_string(stopped) << ": " << server_.error();
-    if (stopped == ServerProcess::StopResult::Exited) EXPECT_EQ(server_.exit_code(), 0);
+    if (stopped == ServerProcess::StopResult::Exited) {
+      EXPECT_EQ(server_.exit_code(), 0);
+    }
   }
 
   // Connects offering `pmd`; returns the 101's Sec-WebSocket-Extensions value.
