@@ -64,7 +64,8 @@ const server = Bun.serve({
     perMessageDeflate,
     idleTimeout: 0,
     sendPings: false,
-    message(ws, message) { ws.send(message); },
+    // Bun compresses a send only when asked (the second argument), even on a connection that agreed.
+    message(ws, message) { ws.send(message, opts.deflate); },
   },
 });
 
