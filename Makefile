@@ -92,9 +92,10 @@ bench: bench-build
 	@$(BUILD_DIR)/bin/wsbench report results/latest/results.json $(REPORT_FLAGS)
 	@echo "results: $$(readlink -f results/latest)/results.json"
 
-# permessage-deflate (scenarios/deflate-*.toml): a named set outside --quick, because its 10 cases
-# on 7 targets (variants and peers) with 3 repetitions and counting passes do not fit make bench's
-# 10 minutes. DEFLATE_ARGS=... passes more flags to `wsbench run`.
+# permessage-deflate (scenarios/deflate-*.toml): a named set outside --quick, because its 11 cases
+# on 7 targets (variants and peers) do not fit make bench's 10 minutes: one repetition took 10 min
+# 40 s here (144 runs, time and counting passes), three take about 20 minutes.
+# DEFLATE_ARGS=... passes more flags to `wsbench run` (e.g. --repetitions 1).
 DEFLATE_ARGS ?= --repetitions 3
 bench-deflate: bench-build
 	@$(BUILD_DIR)/bin/wsbench run --scenarios 'deflate-*' $(DEFLATE_ARGS)
