@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/extension_list.hpp"
+#include "core/http_text.hpp"
 
 namespace wsalloc::core {
 namespace {
@@ -14,14 +15,7 @@ constexpr std::string_view kClientNoContextTakeover = "client_no_context_takeove
 constexpr std::string_view kServerMaxWindowBits = "server_max_window_bits";
 constexpr std::string_view kClientMaxWindowBits = "client_max_window_bits";
 
-bool iequals(std::string_view a, std::string_view lower_lit) noexcept {
-  if (a.size() != lower_lit.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const char c = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-    if (c != lower_lit[i]) return false;
-  }
-  return true;
-}
+using http::iequals;
 
 // RFC 7692 7.1.2.1: 1*DIGIT of 8..15 with no leading zero ("08" and "+9" are invalid). 0 = invalid.
 uint8_t window_bits_value(std::string_view v) noexcept {
@@ -74,32 +68,7 @@ OfferCheck read_params(std::string_view params, bool response, DeflateOffer& out
   return reader.malformed() ? OfferCheck::Malformed : OfferCheck::Valid;
 }
 
-// Bounded appender (as the handshake response writer's).
-class Text {
- public:
-  Text(char* out, size_t cap) noexcept : out_(out), cap_(cap) {}
-  Text& operator<<(std::string_view s) noexcept {
-    if (ok_ && s.size() <= cap_ - len_) {
-      std::memcpy(out_ + len_, s.data(), s.size());
-      len_ += s.size();
-    } else {
-      ok_ = false;
-    }
-    return *this;
-  }
-  Text& operator<<(unsigned n) noexcept {
-    char d[4];
-    const auto r = std::to_chars(d, d + sizeof d, n);
-    return *this << std::string_view(d, static_cast<size_t>(r.ptr - d));
-  }
-  size_t size() const noexcept { return ok_ ? len_ : 0; }
-
- private:
-  char* out_;
-  size_t cap_;
-  size_t len_ = 0;
-  bool ok_ = true;
-};
+using Text = http::BoundedText;
 
 }  // namespace
 

@@ -1,25 +1,12 @@
 #include "core/extension_list.hpp"
 
+#include "core/http_text.hpp"
+
 namespace wsalloc::core {
 namespace {
 
-bool is_tchar(char c) noexcept {  // RFC 7230 3.2.6
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!is_tchar(c)) return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using http::is_token;
+using http::trim_ows;
 
 // Index of the first `sep` in s outside a quoted-string, or s.size(). `closed` is false when a
 // quoted-string runs to the end of s.
@@ -63,14 +50,14 @@ bool unquote(std::string_view q, char* out, size_t cap, std::string_view& value)
 
 // Reads one parameter's text; false when it breaks the grammar.
 bool read_param(std::string_view text, char* buf, size_t cap, ExtensionParam& out) noexcept {
-  text = trim(text);
+  text = trim_ows(text);
   const size_t eq = text.find('=');
-  out.name = trim(text.substr(0, eq));
+  out.name = trim_ows(text.substr(0, eq));
   out.has_value = eq != std::string_view::npos;
   out.value = {};
   if (!is_token(out.name)) return false;
   if (!out.has_value) return true;
-  std::string_view raw = trim(text.substr(eq + 1));
+  std::string_view raw = trim_ows(text.substr(eq + 1));
   if (!raw.empty() && raw.front() == '"') {
     // RFC 6455 9.1: the unescaped value must itself be a token.
     return unquote(raw, buf, cap, out.value) && is_token(out.value);
@@ -84,10 +71,10 @@ bool read_param(std::string_view text, char* buf, size_t cap, ExtensionParam& ou
 
 ExtensionElement parse_extension_element(std::string_view text) noexcept {
   ExtensionElement e;
-  text = trim(text);
+  text = trim_ows(text);
   bool closed = true;
   const size_t semi = find_outside_quotes(text, ';', closed);
-  e.name = trim(text.substr(0, semi));
+  e.name = trim_ows(text.substr(0, semi));
   e.params = semi < text.size() ? text.substr(semi + 1) : std::string_view{};
   if (!is_token(e.name)) return e;
   if (semi < text.size()) {  // a ';' promises a parameter: "name;" alone is malformed
@@ -119,7 +106,7 @@ bool ExtensionListReader::next(ExtensionElement& out) noexcept {
     const size_t comma = find_outside_quotes(rest, ',', closed);
     const std::string_view text = rest.substr(0, comma);
     pos_ += comma + 1;  // past the comma (or past the end: the field is done)
-    if (trim(text).empty()) continue;  // RFC 7230 7: empty list elements are skipped
+    if (trim_ows(text).empty()) continue;  // RFC 7230 7: empty list elements are skipped
     out = parse_extension_element(text);
     if (!closed) out.well_formed = false;  // an unterminated quoted-string swallowed the rest
     return true;

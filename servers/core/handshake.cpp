@@ -9,6 +9,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/http_text.hpp"
+
 namespace wsalloc::core {
 
 namespace {
@@ -17,34 +19,10 @@ constexpr std::string_view kCrlf = "\r\n";
 constexpr std::string_view kEndOfHead = "\r\n\r\n";
 constexpr std::string_view kWebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";  // RFC 6455 1.3
 
-constexpr char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-// `lit` must be lower case.
-bool iequals(std::string_view a, std::string_view lit) noexcept {
-  if (a.size() != lit.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lit[i]) return false;
-  return true;
-}
-
-// RFC 7230 3.2.6 tchar.
-bool is_tchar(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!is_tchar(c)) return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using http::iequals;
+using http::is_token;
+using http::trim_ows;
+using http::ascii_lower;
 
 // A field value may hold visible characters, obs-text, SP and HTAB; any other control byte
 // (including a bare CR or LF inside a line) makes the request malformed.
@@ -60,7 +38,7 @@ bool is_field_value(std::string_view s) noexcept {
 bool list_has_token(std::string_view list, std::string_view lit) noexcept {
   while (true) {
     const size_t comma = list.find(',');
-    if (iequals(trim(list.substr(0, comma)), lit)) return true;
+    if (iequals(trim_ows(list.substr(0, comma)), lit)) return true;
     if (comma == std::string_view::npos) return false;
     list.remove_prefix(comma + 1);
   }
@@ -149,9 +127,9 @@ HandshakeStatus HandshakeParser::parse(std::string_view head) noexcept {
     const std::string_view raw_value = line.substr(colon + 1);
     // Whitespace between name and colon is forbidden (RFC 7230 3.2.4): is_token rejects it.
     if (!is_token(name) || !is_field_value(raw_value)) return HandshakeStatus::BadRequest;
-    const std::string_view value = trim(raw_value);
+    const std::string_view value = trim_ows(raw_value);
 
-    switch (lower(name[0])) {  // dispatch on the first letter: one compare for unrelated headers
+    switch (ascii_lower(name[0])) {  // dispatch on the first letter: one compare for unrelated headers
       case 'h':
         if (iequals(name, "host")) {
           if (host_seen) return HandshakeStatus::BadRequest;  // RFC 7230 5.4
@@ -244,40 +222,9 @@ int http_status_code(HandshakeStatus status) noexcept {
   return 0;
 }
 
-namespace {
-
-// Bounded appender: once a write does not fit, every later one is refused and size() reports 0.
-class Writer {
- public:
-  Writer(char* out, size_t cap) noexcept : out_(out), cap_(cap) {}
-  Writer& operator<<(std::string_view s) noexcept {
-    if (ok_ && s.size() <= cap_ - len_) {
-      if (!s.empty()) std::memcpy(out_ + len_, s.data(), s.size());  // an empty view may hold nullptr
-      len_ += s.size();
-    } else {
-      ok_ = false;
-    }
-    return *this;
-  }
-  Writer& operator<<(size_t n) noexcept {
-    char digits[24];
-    const auto r = std::to_chars(digits, digits + sizeof digits, n);
-    return *this << std::string_view(digits, static_cast<size_t>(r.ptr - digits));
-  }
-  size_t size() const noexcept { return ok_ ? len_ : 0; }
-
- private:
-  char* out_;
-  size_t cap_;
-  size_t len_ = 0;
-  bool ok_ = true;
-};
-
-}  // namespace
-
 size_t write_handshake_response(HandshakeStatus status, const HandshakeRequest& req, char* out, size_t cap,
                                 std::string_view extensions) noexcept {
-  Writer w(out, cap);
+  http::BoundedText w(out, cap);
   std::string_view reason, body, extra;
   switch (status) {
     case HandshakeStatus::Incomplete:
