@@ -235,7 +235,8 @@ def utf8_seeds():
 
 def session_seeds():
     s = {}
-    STD, SLOW, RAW, MERGED = 1, 2, 4, 8
+    STD, SLOW, RAW, SPLIT = 1, 2, 4, 8
+    R = len(UPGRADE)
     MAX8, MAX300 = 0x20, 0x30
     B1, B7, B64 = 0x00, 0x40, 0x80
     s["echo_text"] = plan(frame(TEXT, b"hello"))
@@ -244,7 +245,8 @@ def session_seeds():
     s["ping_then_text"] = plan(frame(PING, b"are you there") + frame(TEXT, b"yes"))
     s["pong_ignored"] = plan(frame(PONG, b"x") + frame(TEXT, b"still here"))
     s["fragmented_with_ping_split"] = plan(frame(TEXT, b"hel", fin=False) + frame(PING, b"p") + frame(CONT, b"lo"), 0, (4, 12, 20))
-    s["fragmented_binary_merged_read"] = plan(frame(BINARY, b"a" * 30, fin=False) + frame(CONT, b"b" * 30), MERGED, (10, 40, 50))
+    s["fragmented_binary_merged_read"] = plan(frame(BINARY, b"a" * 30, fin=False) + frame(CONT, b"b" * 30), SPLIT,
+                                              (R + 10, R + 40, R + 50))
     s["large_2500_zerocopy_reference"] = plan(frame(BINARY, bytes(i % 256 for i in range(2500))))
     s["large_2500_split"] = plan(frame(TEXT, b"z" * 2500), 0, (1000, 1001, 2000))
     s["large_fragmented"] = plan(frame(BINARY, b"q" * 1500, fin=False) + frame(CONT, b"r" * 1500), STD, (700, 1600, 2900))
@@ -260,6 +262,17 @@ def session_seeds():
     s["slow_peer_budget_1"] = plan(frame(TEXT, b"one") + frame(PING, b"two") + frame(BINARY, b"three"), SLOW | B1, (3, 9, 20))
     s["slow_peer_budget_7_close"] = plan(frame(BINARY, b"x" * 100) + frame(CLOSE, close_payload(1000)), SLOW | B7)
     s["slow_peer_large"] = plan(frame(BINARY, b"L" * 2600) + frame(TEXT, b"after"), SLOW | B64 | STD, (50, 2000, 2620))
+    # Issue 13: a request split across reads, then a frame the zerocopy pipeline references in place
+    # (>= 2048 B) in the read that completes the request.
+    big = bytes(i * 7 % 256 for i in range(2500))
+    s["split_request_then_reference"] = plan(frame(BINARY, big), SPLIT, (40, 0, 0))
+    s["split_request_in_terminator_then_reference"] = plan(frame(BINARY, big), SPLIT, (R - 2, 0, 0))
+    s["split_request_then_text_2048"] = plan(frame(TEXT, b"t" * 2048) + frame(CLOSE, close_payload(1000)), SPLIT, (1, R, 0))
+    s["split_request_and_frame_65536"] = plan(frame(BINARY, bytes(65536)), SPLIT, (30, R + 10, R + 3000))
+    s["split_request_slow_peer_reference"] = plan(frame(BINARY, big) + frame(TEXT, b"after"), SPLIT | SLOW | B64,
+                                                  (100, R + 1, 0))
+    s["split_request_std_reference"] = plan(frame(BINARY, big), SPLIT | STD, (R - 20, 0, 0))
+    s["raw_split_request_then_reference"] = plan(UPGRADE + frame(BINARY, big), RAW, (50, 0, 0))
     s["raw_handshake_and_frames"] = plan(UPGRADE + frame(TEXT, b"early"), RAW)
     s["raw_handshake_split"] = plan(UPGRADE + frame(TEXT, b"early"), RAW, (10, 100, len(UPGRADE) + 3))
     s["raw_bad_request"] = plan(req(*without(b"Sec-WebSocket-Key")), RAW)

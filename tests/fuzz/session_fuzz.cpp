@@ -9,11 +9,16 @@
 //             1000); what it refuses waits in the backlog and is drained after the last read
 //   bit 2     raw: the body is the whole client stream, HTTP request included; otherwise the body
 //             is what follows the RFC sample upgrade request
-//   bit 3     (not raw) the upgrade request and the first read of the body arrive in one read
+//   bit 3     (not raw) split anywhere: the cuts fall in the whole stream, the upgrade request
+//             included (each raw cut value modulo the stream's size + 1), so the request may arrive
+//             in pieces and end in the same read as the frames behind it; clear, the request is a
+//             read of its own and the cuts split the body
 //   bits 4-5  max_message: 16 MiB default, 0 = unlimited, 8, 300
-// The cuts split the body into reads; each read lives in its own exact-size heap buffer that is
-// freed right after the flush that follows it, as a receive buffer is reused (so a pipeline that
-// keeps a view into it past the flush is an ASan use-after-free report).
+// Each read lives in its own exact-size heap buffer that is overwritten and freed right after the
+// flush that follows it, as a receive buffer is reused, and the regression runner's heap
+// overwrites what it frees (tests/replay/scribbling_delete.cpp): a pipeline that keeps a view into
+// a read, or into the session's own copy of a split request, past the flush answers with wrong
+// bytes in any build, and is an ASan use-after-free report in the sanitizer builds.
 // permessage-deflate is on (SessionLimits.deflate.enabled): a raw request that offers it gets the
 // agreement core::choose_deflate_offer makes, named in the 101; then the reference reader inflates
 // the client's RSV1 messages with its own zlib inflater, and every RSV1 reply is inflated the same
@@ -28,6 +33,7 @@
 // that ended, sent a close last, with a code valid on the wire, and a code other than the peer's
 // echo is 1002, 1007 or 1009; Next::Close from then on; flush() never fails and leaves nothing
 // unsent once the peer reads.
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -240,6 +246,8 @@ class Harness {
       FUZZ_CHECK(session_->unsent_bytes() == 0, "flush said Flushed with {} bytes unsent", session_->unsent_bytes());
     }
     plan_->after_iteration();
+    std::memset(buf.get(), 0xA5, bytes.size());  // the receive buffer's next read
+    asm volatile("" : : "r"(buf.get()) : "memory");  // keep the store: the buffer is freed next
     return next;
   }
 
@@ -273,11 +281,16 @@ void fuzz_session(const FuzzPlan& plan) {
   std::string stream(prefix);
   stream.append(reinterpret_cast<const char*>(plan.body.data()), plan.body.size());
 
-  // Reads over the stream: the body's planned cuts, shifted behind the request; the request is its
-  // own read unless bit 3 merges it with the first one. Empty reads are dropped (0 bytes is EOF).
+  // Reads over the stream: with bit 3 (or raw) the planned cuts anywhere in it; else the request
+  // as its own read and the body's cuts behind it. Empty reads are dropped (0 bytes is EOF).
   std::vector<size_t> cuts;
-  if (!raw && !(plan.flags & 8)) cuts.push_back(prefix.size());
-  for (size_t c : plan.cuts) cuts.push_back(prefix.size() + c);
+  if (raw || (plan.flags & 8)) {
+    for (uint16_t c : plan.raw_cuts) cuts.push_back(c % (stream.size() + 1));
+    std::sort(cuts.begin(), cuts.end());
+  } else {
+    cuts.push_back(prefix.size());
+    for (size_t c : plan.cuts) cuts.push_back(prefix.size() + c);
+  }
   cuts.push_back(stream.size());
 
   Harness<W> h(plan.flags);
