@@ -34,6 +34,9 @@ class PmrPipeline final : public Replier, public core::InflaterSource {
   PmrPipeline(const PmrPipeline&) = delete;
   PmrPipeline& operator=(const PmrPipeline&) = delete;
 
+  // Every reply is copied into a send-queue node: nothing outlives an event by reference.
+  void begin_event(std::span<const uint8_t>) noexcept {}
+
   // Called by the session for every data chunk the parser delivers (already unmasked, validated).
   template <class App>
   void on_data(App& app, core::Opcode op, std::span<uint8_t> chunk, bool begin, bool end) {

@@ -5,6 +5,7 @@
 // through the pipeline to a Writer. The transport (connection.hpp) only reads, calls on_bytes(),
 // flushes and acts on the returned Next. Because nothing here touches a socket, the same code runs
 // on the in-memory transport for exact allocation counts and fuzzing.
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <new>
@@ -57,7 +58,10 @@ class Session {
 
   // The per-message path: parse, handle, queue replies. `bytes` is consumed entirely and may be
   // modified (frames are unmasked in place).
+  // REQUIRES: `bytes` stays valid and unchanged until the flush() that ends this event: the
+  // zerocopy pipeline may reply with views into it (a receive buffer is reused only after that).
   Next on_bytes(std::span<uint8_t> bytes) {
+    pipe_.begin_event(bytes);
     if (phase_ == SessionPhase::Open) [[likely]] {
       parser_.feed(bytes);
     } else if (phase_ == SessionPhase::Handshaking) {
@@ -109,7 +113,9 @@ class Session {
     }
   };
 
-  struct PendingHandshake {  // only for a request that arrives in more than one read
+  // Only for a request that arrives in more than one read: the bytes so far, up to the header
+  // limit (the parser decides within it: a longer request is a 431, so more is never kept).
+  struct PendingHandshake {
     explicit PendingHandshake(const core::HandshakeParser& p) : parser(p) {}
     core::HandshakeParser parser;
     std::string bytes;
@@ -126,8 +132,9 @@ class Session {
     core::HandshakeParser direct(limits_.handshake);
     core::HandshakeParser* parser = &direct;
     std::span<uint8_t> request = bytes;
+    const size_t earlier = pending_ ? pending_->bytes.size() : 0;  // request bytes of earlier reads
     if (pending_) {
-      pending_->bytes.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      pending_->bytes.append(reinterpret_cast<const char*>(bytes.data()), kept_of(bytes.size(), earlier));
       parser = &pending_->parser;
       request = {reinterpret_cast<uint8_t*>(pending_->bytes.data()), pending_->bytes.size()};
     }
@@ -135,7 +142,7 @@ class Session {
     if (status == core::HandshakeStatus::Incomplete) {
       if (!pending_) {
         pending_ = std::make_unique<PendingHandshake>(direct);
-        pending_->bytes.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        pending_->bytes.assign(reinterpret_cast<const char*>(bytes.data()), kept_of(bytes.size(), 0));
       }
       return;
     }
@@ -158,10 +165,21 @@ class Session {
     }
     phase_ = SessionPhase::Open;
     app_.on_open(app_state_, req.target);
-    // Frames the client sent right behind its request, in the same read.
-    std::span<uint8_t> rest = request.subspan(req.header_bytes);
-    if (!rest.empty()) parser_.feed(rest);
+    const size_t header_bytes = req.header_bytes;  // `req` lives in pending_ when it was split
+    // Frames the client sent right behind its request are fed from `bytes`, this event's read,
+    // never from the pending copy: a pipeline may reply with views into what the parser hands it
+    // until the event's flush (zerocopy references payloads in place), and the copy dies here.
+    // All of them are in `bytes`: the earlier reads held no end of the request (else the parser
+    // would have answered then), so it ends in this read, at header_bytes - earlier.
     pending_.reset();
+    std::span<uint8_t> rest = bytes.subspan(header_bytes - earlier);
+    if (!rest.empty()) parser_.feed(rest);
+  }
+
+  // How many of a read's n bytes a split request keeps, `have` being kept already.
+  size_t kept_of(size_t n, size_t have) const noexcept {
+    const size_t limit = limits_.handshake.max_header_bytes;
+    return have >= limit ? 0 : std::min(n, limit - have);
   }
 
   // permessage-deflate: accepts the first offer within our limits, sets the pipeline and the parser

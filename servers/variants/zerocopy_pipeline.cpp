@@ -58,11 +58,9 @@ void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
     return;
   }
   cork.reference(payload.data(), payload.size());
-  // Only the receive buffer outlives this call until the event's flush; anything else (the
-  // assembled buffer, a handler's temporary) goes out now.
-  const bool stable = !in_place_.empty() && payload.data() >= in_place_.data() &&
-                      payload.data() + payload.size() <= in_place_.data() + in_place_.size();
-  if (!stable) flush_early();
+  // Only the event's input outlives this call until the flush (file comment of the header);
+  // anything else (the assembled buffer, a handler's temporary) goes out now.
+  if (!outlives_flush(payload)) flush_early();
 }
 
 ConnectionDeflate* ZeroCopyPipeline::deflate_state() noexcept {
@@ -161,10 +159,16 @@ void ZeroCopyPipeline::send_direct(std::span<const iovec> frame) {
 }
 
 void ZeroCopyPipeline::flush_early() {
-  if (flush() == WriteOutcome::Failed) failed_ = true;
+  if (write_cork() == WriteOutcome::Failed) failed_ = true;
 }
 
 WriteOutcome ZeroCopyPipeline::flush() {
+  const WriteOutcome outcome = write_cork();
+  input_ = {};  // the event is over: its read may be overwritten from now on
+  return outcome;
+}
+
+WriteOutcome ZeroCopyPipeline::write_cork() {
   Cork& cork = loop_.cork;
   if (cork_is_foreign()) [[unlikely]] {  // ours went out directly; only the backlog may be left
     if (failed_) return WriteOutcome::Failed;

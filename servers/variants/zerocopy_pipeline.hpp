@@ -11,6 +11,17 @@
 // message that inflates to at most its 64 KiB reaches the handler from there, uncopied; replies
 // are deflated straight into the cork when their bound fits it, else into the loop's deflate
 // scratch, referenced and flushed at once. zlib's state comes from the loop's size-class pool.
+//
+// What the cork may reference past send() (Cork::reference), until the flush that ends the event:
+// only the event's input, the span the session was handed by on_bytes() (begin_event() records it)
+// -- the poller's receive buffer, lent to this connection until that flush: the transport reads,
+// calls on_bytes(), then flush(), and no other read lands in the buffer in between. Nothing else
+// lives that long for sure: the assembled buffer is reused by the next message, the session's
+// copy of a request split across reads is freed inside on_bytes() (issue 13: frames behind such a
+// request were once fed from that copy and echoed from freed memory), a handler's payload may be a
+// temporary, an executor's completion owns its bytes only during the call. A payload anywhere else
+// is written out (or copied into the backlog) before send() returns. flush() forgets the input,
+// so a send outside an event (send_later, server-initiated close) never references anything.
 #include <span>
 #include <string>
 
@@ -73,12 +84,13 @@ class ZeroCopyPipeline final : public Replier, public core::InflaterSource {
   ZeroCopyPipeline(const ZeroCopyPipeline&) = delete;
   ZeroCopyPipeline& operator=(const ZeroCopyPipeline&) = delete;
 
+  // The session's read for this event (see the file comment); valid until flush().
+  void begin_event(std::span<const uint8_t> input) noexcept { input_ = input; }
+
   template <class App>
   void on_data(App& app, core::Opcode op, std::span<uint8_t> chunk, bool begin, bool end) {
-    if (begin && end) {  // the fast path: the whole message is in the receive buffer
-      in_place_ = chunk;
+    if (begin && end) {  // the fast path: the whole message is where the parser found it
       app.on_message(*this, op, chunk);
-      in_place_ = {};
       return;
     }
     if (begin) {
@@ -117,6 +129,8 @@ class ZeroCopyPipeline final : public Replier, public core::InflaterSource {
   bool compress_into_cork(core::Opcode op, std::span<const uint8_t> payload);
   bool compress_into_scratch(core::Opcode op, std::span<const uint8_t> payload);
   [[gnu::noinline]] void flush_early();
+  // The backlog, then the cork; the event goes on (flush() also ends it).
+  WriteOutcome write_cork();
   // The cork holds another connection's replies: this one writes (or queues) its own directly.
   bool cork_is_foreign() const noexcept { return !loop_.cork.empty() && loop_.cork_owner != this; }
   [[gnu::noinline]] void send_direct(std::span<const iovec> frame);
@@ -127,7 +141,13 @@ class ZeroCopyPipeline final : public Replier, public core::InflaterSource {
   Backlog backlog_;
   ConnectionDeflate* deflate_ = nullptr;  // on the loop's pool, from the first compressed message
   DeflateTerms terms_;                    // agreed: compress replies
-  std::span<const uint8_t> in_place_;  // the message being handled, when it is in the receive buffer
+  // True when `bytes` lies in the event's input, which outlives the cork's next flush.
+  bool outlives_flush(std::span<const uint8_t> bytes) const noexcept {
+    return !input_.empty() && bytes.data() >= input_.data() &&
+           bytes.data() + bytes.size() <= input_.data() + input_.size();
+  }
+
+  std::span<const uint8_t> input_;  // this event's read (begin_event); empty outside an event
   core::Opcode op_ = core::Opcode::Binary;
   bool failed_ = false;
 };
