@@ -46,11 +46,13 @@ void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
     const iovec frame[2] = {{header, n}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
     return send_direct(frame);
   }
-  loop_.cork_owner = this;
   const size_t header = core::frame_header_size(payload.size(), false);
   const bool reference = payload.size() >= kReferenceFrom || payload.size() > Cork::kBytes - header;
   const size_t copy_bytes = header + (reference ? 0 : payload.size());
   if (cork.room() < copy_bytes || !cork.has_segments_for(2)) flush_early();
+  // Claimed after the early flush, which gives the cork up: claimed before, this reply would sit
+  // in a cork nobody owns, never flushed (and every later reply would bypass it).
+  loop_.cork_owner = this;
 
   core::write_frame_header(cork.reserve(header), op, true, payload.size());
   if (!reference) {
@@ -144,8 +146,8 @@ void ZeroCopyPipeline::send_raw(std::span<const uint8_t> bytes) {
     const iovec raw[1] = {{const_cast<uint8_t*>(bytes.data()), bytes.size()}};
     return send_direct(raw);
   }
-  loop_.cork_owner = this;
   if (cork.room() < bytes.size() || !cork.has_segments_for(1)) flush_early();
+  loop_.cork_owner = this;  // after the early flush, as in send()
   if (bytes.size() > cork.room()) {  // larger than the whole cork: send it from where it is, now
     cork.reference(bytes.data(), bytes.size());
     flush_early();

@@ -132,6 +132,25 @@ TYPED_TEST(SessionTest, stream_split_at_every_byte_gives_same_echoes) {
   }
 }
 
+// Regression (found by the boundary replay, issue 13): when one read's replies overflowed the
+// zerocopy cork (64 KiB copied, or 64 segments of references), the early flush gave the cork up
+// and the reply being framed was left in it, unowned: lost, and every later reply of the worker
+// took the slow path around a cork nobody would flush again.
+TYPED_TEST(SessionTest, replies_overflowing_the_cork_all_arrive_in_order) {
+  for (size_t size : {size_t{2047}, size_t{2048}}) {  // copied into the cork / referenced by it
+    SessionHarness<TypeParam> h;
+    h.open();
+    std::string batch;
+    for (int i = 0; i < 40; ++i) batch += client_frame(Opcode::Binary, std::string(size, char('a' + i % 26)));
+    h.feed(batch);
+    h.feed(client_frame(Opcode::Text, "after"));
+    auto d = h.decode();
+    ASSERT_EQ(d.replies.size(), 41u) << size << " B replies";
+    for (int i = 0; i < 40; ++i) EXPECT_EQ(d.replies[i].payload, std::string(size, char('a' + i % 26))) << i;
+    EXPECT_EQ(d.replies[40].payload, "after");
+  }
+}
+
 TYPED_TEST(SessionTest, ping_between_fragments_is_answered_first) {
   SessionHarness<TypeParam> h;
   h.open();
