@@ -144,6 +144,7 @@ class Connection final : public net::IoHandler, public Writer {
       abort();
       return false;
     }
+    worker_.count_received(static_cast<size_t>(n));
     if (link_ == LinkState::Draining) return true;  // discard: the close handshake is done
     since_ = Clock::now();
     Next next = session_.on_bytes(buf.first(static_cast<size_t>(n)));

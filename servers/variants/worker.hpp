@@ -10,7 +10,10 @@
 #include <fcntl.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -23,6 +26,7 @@
 #include "net/socket.hpp"
 #include "variants/connection.hpp"
 #include "variants/connection_budget.hpp"
+#include "variants/rate_limited_log.hpp"
 #include "net/executor.hpp"
 #include "variants/busy_work.hpp"
 #include "variants/server_app.hpp"
@@ -87,6 +91,9 @@ class Worker {
   App& app() noexcept { return app_; }
   const ServerOptions& options() const noexcept { return options_; }
   const StatsSource* stats_source() const noexcept { return &stats_; }
+  // Bytes read from connections (before parsing): tests poll /stats for it to know the server
+  // has read what they sent, instead of sleeping and hoping.
+  void count_received(size_t n) noexcept { received_bytes_ += n; }
   void bury(Conn* c) {
     leave_route(c->session().app_state());
     // Swap-remove from the table now; free after the iteration (pending events may name it).
@@ -104,7 +111,9 @@ class Worker {
     return "{\"worker\":" + std::to_string(index_) + ",\"variant\":\"" + std::string(Variant::kName) +
            "\",\"connections\":" + std::to_string(conns_.size()) +
            ",\"accepted\":" + std::to_string(accepted_) + ",\"closed\":" + std::to_string(closed_) +
-           ",\"refused\":" + std::to_string(refused_) + ",\"connection_objects\":" +
+           ",\"refused\":" + std::to_string(refused_) + ",\"admit_failures\":" + std::to_string(admit_failures_) +
+           ",\"accept_errors\":" + std::to_string(accept_errors_) +
+           ",\"received_bytes\":" + std::to_string(received_bytes_) + ",\"connection_objects\":" +
            (conn_pool_ ? memory::stats_json(*conn_pool_).dump() : std::string("\"new_delete\"")) +
            ",\"memory\":" + plan_->stats_json() + "}";
   }
@@ -185,38 +194,88 @@ class Worker {
     for (int i = 0; i < 64; ++i) {
       int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno == EMFILE || errno == ENFILE) refuse_with_spare_fd();
-        return;  // EAGAIN, or out of descriptors
+        const int err = errno;
+        if (err == EINTR || err == ECONNABORTED) continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) return;
+        if ((err == EMFILE || err == ENFILE) && refuse_with_spare_fd()) return;
+        return accept_failed(err);
       }
       if (!budget_.try_take()) {
         refuse(fd);
         continue;
       }
       try {
-        net::set_nodelay(fd);
-      } catch (const std::system_error&) {
-        // not TCP (cannot happen on our listener) or already reset: serve it anyway
+        admit(fd);
+      } catch (const std::exception& e) {
+        // This connection only: it is refused, its descriptor and budget slot go back, and the
+        // others are served on. Escaping, the exception would end the poller and every connection.
+        log_.write("wsalloc-server: worker {}: refused a connection: {}", index_, e.what());
+        budget_.give_back();
+        refuse(fd);
+        ++admit_failures_;
       }
-      Conn* c = conn_pool_ ? conn_pool_->create(*this, fd) : new Conn(*this, fd);
-      c->index() = conns_.size();
-      conns_.push_back(c);
-      // Every connection may close in one iteration: keep room for all of them in the graveyard
-      // now, so a burst of closes never allocates (bury() runs inside callbacks).
-      if (graveyard_.capacity() < conns_.capacity()) graveyard_.reserve(conns_.capacity());
-      poller_.watch(fd, c, net::kReadable);
-      ++accepted_;
     }
+  }
+
+  // Sets up an accepted socket. Strong guarantee: when it throws (std::bad_alloc; watch() failing
+  // with ENOSPC once epoll's max_user_watches is reached), nothing of the connection is left, and
+  // the descriptor and the budget slot are still the caller's.
+  void admit(int fd) {
+    try {
+      net::set_nodelay(fd);
+    } catch (const std::system_error&) {
+      // not TCP (cannot happen on our listener) or already reset: serve it anyway
+    }
+    // Room first, so nothing can throw once the connection is in the table. Every connection may
+    // close in one iteration: the graveyard keeps room for all of them, so a burst of closes never
+    // allocates (bury() runs inside callbacks).
+    if (conns_.size() == conns_.capacity()) conns_.reserve(std::max<size_t>(16, 2 * conns_.capacity()));
+    if (graveyard_.capacity() < conns_.capacity()) graveyard_.reserve(conns_.capacity());
+    Conn* c = conn_pool_ ? conn_pool_->create(*this, fd) : new Conn(*this, fd);
+    try {
+      poller_.watch(fd, c, net::kReadable);
+    } catch (...) {
+      destroy(c);
+      throw;
+    }
+    c->index() = conns_.size();
+    conns_.push_back(c);
+    ++accepted_;
+  }
+
+  // accept4 failed for a reason that leaves the connection queued (ENOBUFS, ENOMEM, EPERM, out of
+  // descriptors without a spare): the level-triggered listener would fire again at once and spin.
+  // Say so (rate-limited) and stop listening for a moment.
+  [[gnu::noinline]] void accept_failed(int err) {
+    ++accept_errors_;
+    log_.write("wsalloc-server: worker {}: accept4(listen fd {}): {} (errno {}); not accepting for {} ms",
+               index_, listen_fd_, std::strerror(err), err, kAcceptBackoff.count());
+    if (listener_paused_) return;
+    try {
+      poller_.rewatch(listen_fd_, &listener_, 0);
+      poller_.after(kAcceptBackoff, [this] { resume_listener(); });
+      listener_paused_ = true;
+    } catch (const std::exception& e) {
+      log_.write("wsalloc-server: worker {}: cannot pause the listener: {}", index_, e.what());
+    }
+  }
+
+  void resume_listener() {
+    if (!listener_paused_ || listen_fd_ < 0) return;  // shutting down: the listener is gone
+    poller_.rewatch(listen_fd_, &listener_, net::kReadable);
+    listener_paused_ = false;
   }
 
   // Out of file descriptors: accept with the spare fd and refuse at once, so the client gets an
   // answer instead of hanging in the backlog, while existing connections keep working.
-  [[gnu::noinline]] void refuse_with_spare_fd() {
-    if (spare_fd_ < 0) return;
+  // Returns false when there was no spare descriptor to do it with.
+  [[gnu::noinline]] bool refuse_with_spare_fd() {
+    if (spare_fd_ < 0) return false;
     ::close(spare_fd_);
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) refuse(fd);
     spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return true;
   }
 
   // Over capacity: a 503 the client can act on (Retry-After), then close. Best effort and
@@ -312,6 +371,13 @@ class Worker {
   ConnectionBudget& budget_;
   net::Executor* work_executor_;
   uint64_t accepted_ = 0, closed_ = 0, refused_ = 0;
+  uint64_t admit_failures_ = 0;  // accepted, then refused: setting the connection up threw
+  uint64_t accept_errors_ = 0;   // accept4 failures that paused the listener
+  uint64_t received_bytes_ = 0;
+  // How long the listener rests after an accept error that would otherwise repeat at once.
+  static constexpr std::chrono::milliseconds kAcceptBackoff{100};
+  bool listener_paused_ = false;
+  RateLimitedLog log_;
   bool shutting_down_ = false;
   typename Conn::Clock::time_point shutdown_deadline_{};
 };

@@ -68,8 +68,10 @@ def kill_all_started() -> None:
 
 
 class ServerProcess:
-    def __init__(self, argv: list[str], host: str = "127.0.0.1"):
+    def __init__(self, argv: list[str], host: str = "127.0.0.1", env: dict | None = None, stderr=None):
         self.argv = list(argv) + ["--host", host, "--port", "0"]
+        self.env = env        # None: this process's environment
+        self.stderr = stderr  # a file for the server's stderr; None: this process's
         self.host = host
         self.port = None
         self.proc = None
@@ -80,7 +82,8 @@ class ServerProcess:
         return cls(server_argv_from_env() + list(extra_args))
 
     def start(self) -> "ServerProcess":
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=self.env,
+                                     stderr=self.stderr)
         _live[self.proc.pid] = self.proc
         deadline = time.monotonic() + START_TIMEOUT
         buf = b""
