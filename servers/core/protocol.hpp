@@ -12,6 +12,7 @@
 // message (UTF-8 checked on the inflated text, max_message on the inflated size as it grows).
 #pragma once
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -62,7 +63,9 @@ enum class ParserState : uint8_t {
 //   void on_ping(std::span<const uint8_t> payload);          // complete payload (<=125)
 //   void on_pong(std::span<const uint8_t> payload);
 //   void on_close(uint16_t code, std::string_view reason);   // code 1005 when the payload was empty
-//   void on_protocol_error(CloseCode code, std::string_view why);  // `why` is a static string
+//   void on_protocol_error(CloseCode code, std::string_view why);  // `why` is valid during the call;
+//        where a limit was broken it names the value and the limit ("message 70000 B > max_message
+//        65536"), fitting a close frame's reason (<= kMaxCloseReason bytes)
 // With an inflater set, the chunks of a compressed message point into the inflate window instead
 // (valid until the callback returns), and a failure to inflate is reported as 1007 (bad data), 1009
 // (inflated size over max_message) or 1011 (no memory for the decompressor).
@@ -118,6 +121,12 @@ class ProtocolParser {
     win_have_ = 0;
     return fail(code, why);
   }
+  // Inflating stops one byte past the limit, so the message's size is not known: only the limit.
+  [[gnu::noinline]] bool fail_inflated_over(uint64_t max) noexcept {
+    char why[64] = "inflated message passed max_message ";
+    const auto end = std::to_chars(why + 36, why + sizeof why, max).ptr;
+    return fail_inflating(CloseCode::MessageTooBig, {why, static_cast<size_t>(end - why)});
+  }
   void deliver_control(std::span<uint8_t> payload) noexcept;
   void deliver_close(std::span<const uint8_t> payload) noexcept;
   bool fail(CloseCode code, std::string_view why) noexcept {
@@ -125,6 +134,10 @@ class ProtocolParser {
     sink_.on_protocol_error(code, why);
     return false;
   }
+  // fail() with "<what> <value><unit> > <limit>", e.g. "message 70000 B > max_message 65536",
+  // built on the stack: the parser allocates nothing.
+  bool fail_over(CloseCode code, std::string_view what, uint64_t value, std::string_view unit_and_limit,
+                 uint64_t limit) noexcept;
 
   Sink& sink_;
   ProtocolLimits limits_;
@@ -226,6 +239,27 @@ void ProtocolParser<R, Sink>::reset() noexcept {
   inflated_ = 0;
 }
 
+template <Role R, class Sink>
+bool ProtocolParser<R, Sink>::fail_over(CloseCode code, std::string_view what, uint64_t value,
+                                        std::string_view unit_and_limit, uint64_t limit) noexcept {
+  // what (<= 16) + 2 numbers (<= 20 each) + unit_and_limit (<= 16) + 2 spaces: fits 123 bytes.
+  char why[kMaxCloseReason];
+  char* p = why;
+  char* const end = why + sizeof why;
+  auto put = [&](std::string_view s) {
+    const size_t n = s.size() < static_cast<size_t>(end - p) ? s.size() : static_cast<size_t>(end - p);
+    std::memcpy(p, s.data(), n);
+    p += n;
+  };
+  put(what);
+  put(" ");
+  p = std::to_chars(p, end, value).ptr;
+  put(unit_and_limit);
+  put(" ");
+  p = std::to_chars(p, end, limit).ptr;
+  return fail(code, {why, static_cast<size_t>(p - why)});
+}
+
 // ------------------------------------------------------------------------------ frame header
 
 // Completes a header split across feeds. Returns false when all input went into the stash.
@@ -260,7 +294,8 @@ bool ProtocolParser<R, Sink>::begin_frame(const FrameHeader& h) noexcept {
   if (h.payload_len >> 63) return fail(CloseCode::ProtocolError, "64-bit payload length with the top bit set");
   if (opcode_is_control(h.opcode)) {
     if (!h.fin) return fail(CloseCode::ProtocolError, "fragmented control frame");
-    if (h.payload_len > kMaxControlPayload) return fail(CloseCode::ProtocolError, "control frame payload over 125 bytes");
+    if (h.payload_len > kMaxControlPayload)
+      return fail_over(CloseCode::ProtocolError, "control frame", h.payload_len, " B >", kMaxControlPayload);
   } else {
     const bool continuation = h.opcode == 0;
     if (continuation && !msg_open_) return fail(CloseCode::ProtocolError, "continuation frame without an open message");
@@ -273,7 +308,10 @@ bool ProtocolParser<R, Sink>::begin_frame(const FrameHeader& h) noexcept {
     // Refused here, before any payload is delivered or buffered. Written as a subtraction because
     // msg_len_ <= limit always holds, while the sum could overflow.
     if (limit != 0 && h.payload_len > limit - msg_len_) {
-      return fail(CloseCode::MessageTooBig, "message length over max_message");
+      return compressed ? fail_over(CloseCode::MessageTooBig, "compressed message", msg_len_ + h.payload_len,
+                                    " B > its wire limit", limit)
+                        : fail_over(CloseCode::MessageTooBig, "message", msg_len_ + h.payload_len, " B > max_message",
+                                    limit);
     }
     if (!continuation) {
       msg_op_ = static_cast<Opcode>(h.opcode);
@@ -389,7 +427,7 @@ bool ProtocolParser<R, Sink>::inflate_chunk(std::span<const uint8_t> in, bool ta
         utf8_.feed(window_.subspan(win_have_, within)) == Utf8Validator::Result::Invalid) {
       return fail_inflating(CloseCode::InvalidPayload, "invalid UTF-8 in text message");
     }
-    if (produced > left) return fail_inflating(CloseCode::MessageTooBig, "inflated message over max_message");
+    if (produced > left) [[unlikely]] return fail_inflated_over(max);
     inflated_ += produced;
     win_have_ += produced;
     switch (st) {
@@ -448,7 +486,11 @@ void ProtocolParser<R, Sink>::deliver_close(std::span<const uint8_t> payload) no
   }
   const uint16_t code = static_cast<uint16_t>((payload[0] << 8) | payload[1]);
   if (!close_code_valid_on_wire(code)) {
-    fail(CloseCode::ProtocolError, "close code not allowed on the wire");
+    char why[48] = "close code ";
+    const auto end = std::to_chars(why + 11, why + sizeof why, code).ptr;
+    const std::string_view tail = " not allowed on the wire";
+    std::memcpy(end, tail.data(), tail.size());
+    fail(CloseCode::ProtocolError, {why, static_cast<size_t>(end - why) + tail.size()});
     return;
   }
   const auto reason = payload.subspan(2);

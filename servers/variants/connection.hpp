@@ -15,6 +15,9 @@
 #include <chrono>
 #include <cstdint>
 
+#include <fmt/format.h>
+
+#include "core/close.hpp"
 #include "net/io_handler.hpp"
 #include "net/poller.hpp"
 #include "variants/server_options.hpp"
@@ -177,14 +180,19 @@ class Connection final : public net::IoHandler, public Writer {
     since_ = Clock::now();
   }
 
+  [[gnu::noinline]] void close_slow_consumer(size_t unsent) {
+    char why[core::kMaxCloseReason];
+    const auto r = fmt::format_to_n(why, sizeof why, "slow consumer: unsent {} B > max_backlog {}", unsent,
+                                    worker_.options().max_backlog);
+    close(core::CloseCode::PolicyViolation, {why, r.size < sizeof why ? r.size : sizeof why});
+  }
+
   void update_interest() {
     uint32_t want = 0;
     const size_t unsent = session_.unsent_bytes();
     switch (link_) {
       case LinkState::Live:
-        if (unsent > worker_.options().max_backlog) [[unlikely]] {
-          return close(core::CloseCode::PolicyViolation, "slow consumer: unsent bytes over max backlog");
-        }
+        if (unsent > worker_.options().max_backlog) [[unlikely]] return close_slow_consumer(unsent);
         // Backpressure with hysteresis: stop reading above high water, resume below low water.
         if (reading_ && unsent > worker_.options().high_water) reading_ = false;
         if (!reading_ && unsent < worker_.options().low_water) reading_ = true;

@@ -305,7 +305,7 @@ class Worker {
           } else if (c->send_stalled(now, o.send_timeout)) {
             c->abort(/*reset=*/true);  // a close frame would only queue behind what it never takes
           } else if (o.idle_timeout.count() > 0 && quiet > o.idle_timeout) {
-            c->close(core::CloseCode::GoingAway, "idle timeout");
+            close_idle(c, quiet);
           }
           break;
         case LinkState::Flushing:  // our last bytes are not taken: the peer stopped reading
@@ -321,6 +321,15 @@ class Worker {
       for (size_t i = conns_.size(); i-- > 0;) conns_[i]->abort();
       poller_.stop();
     }
+  }
+
+  [[gnu::noinline]] void close_idle(Conn* c, typename Conn::Clock::duration quiet) {
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    char why[core::kMaxCloseReason];
+    const auto r = fmt::format_to_n(why, sizeof why, "idle {} ms > idle_timeout {} ms",
+                                    duration_cast<milliseconds>(quiet).count(), options_.idle_timeout.count());
+    c->close(core::CloseCode::GoingAway, {why, r.size < sizeof why ? r.size : sizeof why});
   }
 
   void begin_shutdown() {

@@ -490,6 +490,24 @@ TEST(ProtocolRules, oversize_frame_is_refused_at_the_header_before_any_payload) 
   EXPECT_EQ(sink.events.size(), 1u);
 }
 
+// Errors carry the offending value and the limit (issue 13): the reason goes out in the close frame.
+TEST(ProtocolRules, limit_errors_name_the_value_and_the_limit) {
+  EXPECT_EQ(run_whole(header_only(0x2, 70000), {.max_message = 65536}).events.back().why,
+            "message 70000 B > max_message 65536");
+  // Fragments: the message's declared total so far.
+  EXPECT_EQ(run_whole(cat({binary(repeat(60, 'a'), false), cont(repeat(41, 'b'))}), {.max_message = 100})
+                .events.back().why,
+            "message 101 B > max_message 100");
+  EXPECT_EQ(run_whole(header_only(0x2, (16u << 20) + 1)).events.back().why, "message 16777217 B > max_message 16777216");
+  EXPECT_EQ(run_whole(header_only(0x9, 126)).events.back().why, "control frame 126 B > 125");
+  EXPECT_EQ(run_whole(frame(0x8, std::string_view("\x03\xed", 2))).events.back().why, "close code 1005 not allowed on the wire");
+  // The largest values still fit a close frame's reason.
+  const std::string longest = run_whole(header_only(0x2, (uint64_t{1} << 63) - 1), {.max_message = (uint64_t{1} << 63) - 2})
+                                   .events.back().why;
+  EXPECT_EQ(longest, "message 9223372036854775807 B > max_message 9223372036854775806");
+  EXPECT_LE(longest.size(), kMaxCloseReason);
+}
+
 TEST(ProtocolRules, oversize_continuation_is_refused_before_its_payload) {
   const FeedResult r = run_whole(cat({binary(repeat(60, 'a'), false), cont(repeat(41, 'b'))}), {.max_message = 100});
   ASSERT_EQ(r.events.size(), 2u);

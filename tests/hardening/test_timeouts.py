@@ -172,6 +172,8 @@ class IdleTimeout(unittest.TestCase):
         conn.sock.settimeout(IDLE_TIMEOUT + SWEEP + LATE)
         frame = conn.recv_frame("the idle close")
         self.assertEqual((frame.opcode, frame.close_code), (wsproto.OP_CLOSE, 1001))
+        # The reason names the value and the limit (issue 13).
+        self.assertRegex(frame.close_reason, rb"^idle \d+ ms > idle_timeout %d ms$" % int(IDLE_TIMEOUT * 1000))
         deadline = time.monotonic() + 2.0 + SWEEP + LATE
         while open_connections(self.server) and time.monotonic() < deadline:
             time.sleep(0.1)

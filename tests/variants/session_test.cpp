@@ -224,6 +224,7 @@ TYPED_TEST(SessionTest, oversize_message_refused_at_header_with_1009) {
   EXPECT_EQ(h.feed(frame.substr(0, 8)), Next::Close);  // header only: the payload never came
   auto d = h.decode();
   EXPECT_EQ(d.close_code, 1009);
+  EXPECT_EQ(d.close_reason, "message 1001 B > max_message 1000");  // value and limit (issue 13)
 }
 
 TYPED_TEST(SessionTest, blocked_peer_keeps_order_and_gets_everything_later) {

@@ -78,6 +78,7 @@ class ReplyDecoder {
  public:
   std::vector<Reply> replies;
   uint16_t close_code = 0;
+  std::string close_reason;
   bool closed = false;
   bool failed = false;
 
@@ -100,9 +101,10 @@ class ReplyDecoder {
   }
   void on_ping(std::span<const uint8_t> p) { replies.push_back({core::Opcode::Ping, str(p)}); }
   void on_pong(std::span<const uint8_t> p) { replies.push_back({core::Opcode::Pong, str(p)}); }
-  void on_close(uint16_t code, std::string_view) {
+  void on_close(uint16_t code, std::string_view reason) {
     closed = true;
     close_code = code;
+    close_reason = reason;
   }
   void on_protocol_error(core::CloseCode, std::string_view) { failed = true; }
 
