@@ -53,7 +53,7 @@ from wsproto import OP_BINARY, OP_CLOSE, OP_TEXT  # noqa: E402
 
 SERVER = []  # filled from argv
 SEED = int(os.environ.get("WSALLOC_HOSTILE_SEED", time.time_ns() % 1_000_000))
-WATCHDOG_SECONDS = 150   # the whole file; a healthy run takes well under a minute
+WATCHDOG_SECONDS = int(os.environ.get("WSALLOC_HARDENING_WATCHDOG", "150"))  # the whole file; natively well under a minute
 EXIT_WATCHDOG = 124
 
 HANDSHAKE_TIMEOUT_MS = 1000  # passed to the server, so silent half-handshakes end within a case
