@@ -54,16 +54,32 @@ std::pmr::memory_resource* ArenaPlan::acquire_connection() {
     area = new_connection_area();
     ++connection_areas_created_;
   }
-  live_.push_back(area);
+  try {
+    add_live(area);
+  } catch (...) {
+    delete area;
+    throw;
+  }
   return area;
+}
+
+void ArenaPlan::add_live(ConnectionArea* area) {
+  live_.push_back(area);
+  area->live_index = live_.size() - 1;
+}
+
+void ArenaPlan::remove_live(ConnectionArea* area) noexcept {
+  const size_t i = area->live_index;
+  if (i >= live_.size() || live_[i] != area) return;  // not live (cannot happen: acquired here)
+  live_[i] = live_.back();
+  live_[i]->live_index = i;
+  live_.pop_back();
+  area->live_index = ConnectionArea::kNotLive;
 }
 
 void ArenaPlan::release_connection(std::pmr::memory_resource* r) noexcept {
   auto* area = static_cast<ConnectionArea*>(r);
-  if (auto it = std::find(live_.begin(), live_.end(), area); it != live_.end()) {
-    *it = live_.back();
-    live_.pop_back();
-  }
+  remove_live(area);
   // A connection that outgrew its area (large messages) hands the next one an area whose one
   // block holds what it needed, so a reconnecting client of the same workload allocates nothing;
   // unless idle areas already keep their budget of grown blocks.
