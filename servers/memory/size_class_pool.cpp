@@ -1,6 +1,7 @@
 // size_class_pool.cpp — construction, large requests, totals. The routing is in the header.
 #include "memory/size_class_pool.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace wsalloc::memory {
@@ -75,6 +76,19 @@ void SizeClassPool::deallocate_large(void* p, std::size_t bytes, std::size_t ali
 void SizeClassPool::reserve(std::size_t bytes, std::size_t chunks, std::size_t align) {
   const std::size_t i = class_index(bytes, align);
   if (i != kNoClass) classes_[i].reserve(chunks);
+}
+
+std::size_t SizeClassPool::release_idle_pages(std::size_t keep_bytes, std::size_t from_class_bytes) noexcept {
+  std::size_t advised = 0;
+  for (std::size_t i = 0; i < classes_.size(); ++i) {
+    const std::size_t chunk = class_bytes(i);
+    if (chunk < from_class_bytes) continue;
+    const std::size_t keep = keep_bytes / chunk;
+    const SlabFreeList::Released r = classes_[i].release_idle_pages(keep);
+    keep_bytes -= std::min(r.free_slots, keep) * chunk;
+    advised += r.bytes;
+  }
+  return advised;
 }
 
 SizeClassPoolTotals SizeClassPool::totals() const noexcept {

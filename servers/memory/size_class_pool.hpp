@@ -91,6 +91,13 @@ class SizeClassPool final : public std::pmr::memory_resource {
   const SlotStats& class_stats(std::size_t index) const noexcept { return classes_[index].stats(); }
   SizeClassPoolTotals totals() const noexcept;
 
+  // Idle memory back to the kernel, for a periodic trim: free chunks of the classes of at least
+  // `from_class_bytes` give their pages back (SlabFreeList::release_idle_pages), except as many as
+  // fit in `keep_bytes`, taken from the smaller classes first (the ones reused most). Chunks stay
+  // in the pool: nothing is allocated when they are handed out again, their pages are faulted in.
+  // Returns the bytes advised. O(free chunks of those classes).
+  std::size_t release_idle_pages(std::size_t keep_bytes, std::size_t from_class_bytes = 256 * 1024) noexcept;
+
   // Warm-up: the class serving (bytes, align) can hand out `chunks` more without upstream.
   // No effect for large requests. Strong guarantee on std::bad_alloc.
   void reserve(std::size_t bytes, std::size_t chunks, std::size_t align = alignof(std::max_align_t));

@@ -1,6 +1,9 @@
 // slab_free_list.cpp — slab allocation, warm-up and checks. pop()/push() are in the header.
 #include "memory/slab_free_list.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -123,6 +126,25 @@ void SlabFreeList::reserve(std::size_t n) {
   }
   tail_ = reinterpret_cast<std::byte*>(s) - s->slots * slot_bytes_;
   tail_end_ = reinterpret_cast<std::byte*>(s);
+}
+
+SlabFreeList::Released SlabFreeList::release_idle_pages(std::size_t keep) noexcept {
+  static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  Released r;
+  const bool can = slot_bytes_ >= 2 * page && slot_align_ % page == 0;
+  for (FreeSlot* s = free_; s != nullptr;) {
+    hooks::asan_unpoison(s, sizeof(FreeSlot));
+    FreeSlot* next = s->next;
+    hooks::asan_poison(s, sizeof(FreeSlot));
+    if (can && r.free_slots >= keep) {
+      // Repeated on a slot already given back, this only walks its (empty) page tables.
+      if (::madvise(reinterpret_cast<std::byte*>(s) + page, slot_bytes_ - page, MADV_DONTNEED) == 0)
+        r.bytes += slot_bytes_ - page;
+    }
+    ++r.free_slots;
+    s = next;
+  }
+  return r;
 }
 
 // ---- checks ------------------------------------------------------------------------------------

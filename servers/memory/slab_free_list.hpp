@@ -81,6 +81,19 @@ class SlabFreeList {
   const SlotStats& stats() const noexcept { return stats_; }
   std::size_t slot_bytes() const noexcept { return slot_bytes_; }
   std::size_t slot_align() const noexcept { return slot_align_; }
+  // Gives the pages of idle slots back to the kernel (madvise MADV_DONTNEED) but the first page of
+  // each, which holds the free-list link: the slots stay on the free list, and their pages come
+  // back zero-filled when a popped slot is written again, with no upstream call (a pool stays
+  // allocation-free). The first `keep` free slots, which pop() hands out next (LIFO), are left
+  // alone. Only for slots page-aligned and of at least two pages (others have nothing to give).
+  // O(free slots): meant for a periodic trim, not the hot path. Returns {free slots seen, bytes
+  // advised}.
+  struct Released {
+    std::size_t free_slots = 0;
+    std::size_t bytes = 0;
+  };
+  Released release_idle_pages(std::size_t keep) noexcept;
+
   // Whether p is the start of a slot of this list (live or not). O(slabs); for checks and tests.
   bool owns(const void* p) const noexcept;
 

@@ -1,10 +1,13 @@
 #pragma once
 // backlog.hpp: a connection's unsent bytes, kept across events.
 //
-// Owner: one connection. Memory: a Bytes on the connection's resource; clear() keeps the capacity,
-// so a connection that was blocked once does not allocate again when it is blocked again (steady
-// state stays allocation-free). release() gives the capacity back (used when a connection goes idle
-// or closes). Invalidation: append() and consume() invalidate spans from front().
+// Owner: one connection. Memory: a Bytes on the connection's resource; draining keeps the
+// capacity, so a connection that is blocked again and again does not allocate per episode (steady
+// state stays allocation-free). trim_if_idle(), called periodically (the worker's sweep), gives
+// the capacity back once the backlog has drained and stayed small for a whole period: without it
+// a connection that was slow once kept its grown buffer (in the pool variant up to a 32 MiB
+// chunk) until it closed. release() gives it back at once.
+// Invalidation: append(), consume(), trim_if_idle() and release() invalidate spans from front().
 #include <cstring>
 #include <span>
 
@@ -31,6 +34,7 @@ class Backlog {
     const auto* p = static_cast<const uint8_t*>(data);
     grow_pow2(bytes_, n);
     bytes_.insert(bytes_.end(), p, p + n);
+    if (size() > peak_) peak_ = size();
   }
 
   void consume(size_t n) noexcept {
@@ -47,9 +51,27 @@ class Backlog {
     head_ = 0;
   }
 
+  // Capacity up to this is kept whatever happens: too little to matter, and regrowing it would
+  // cost allocations for nothing.
+  static constexpr size_t kKeepBytes = 64 * 1024;
+
+  // Hysteresis: releases the capacity when the backlog is empty now, holds more than kKeepBytes,
+  // and used at most a quarter of it since the previous call. So a connection blocked in every
+  // period keeps its buffer, and one that recovered gives it back within two periods. Returns the
+  // bytes released (0: kept).
+  size_t trim_if_idle() {
+    const size_t peak = peak_;
+    peak_ = size();
+    const size_t capacity = bytes_.capacity();
+    if (!empty() || capacity <= kKeepBytes || peak > capacity / 4) return 0;
+    release();
+    return capacity;
+  }
+
  private:
   Bytes bytes_;
   size_t head_ = 0;
+  size_t peak_ = 0;  // the largest size() since the last trim_if_idle()
 };
 
 }  // namespace wsalloc::variants

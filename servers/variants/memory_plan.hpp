@@ -10,6 +10,7 @@
 //   connection    one resource per connection (frame vector, backlog, node list): acquired at
 //                 open, released at close.
 // The malloc plan answers new_delete_resource() everywhere: the honest baseline.
+#include <cstddef>
 #include <memory_resource>
 #include <span>
 #include <string>
@@ -18,6 +19,12 @@
 #include "variants/connection_deflate.hpp"
 
 namespace wsalloc::variants {
+
+// Idle memory a pool keeps ready per poller thread after a periodic trim (free chunks of 256 KiB
+// and more whose pages stay resident), as the arena's idle areas keep 4 MiB of grown blocks:
+// enough for a reconnecting client of a large-message workload, not for one-off peaks (slow
+// consumers' backlogs: MiBs each) to stay resident.
+inline constexpr size_t kIdlePoolKeepBytes = size_t{4} << 20;
 
 enum class Allocator : uint8_t {
   Variant,   // the variant's own memory strategy
@@ -35,6 +42,11 @@ class MemoryPlan {
 
   virtual void after_message() noexcept {}
   virtual void after_iteration() noexcept {}
+  // Called periodically (the worker's sweep, every 250 ms): a chance to give idle memory back.
+  virtual void trim_idle() noexcept {}
+  // Whether deallocating from a connection resource gives the memory back (heap, pool), rather than
+  // only at the resource's reset (an area): if not, trimming a buffer only wastes the area.
+  virtual bool gives_back_connection_memory() const noexcept { return true; }
 
   // Statistics as a JSON object text (areas' high-water marks, pools' hit rates): for /stats and
   // the report printed on exit.

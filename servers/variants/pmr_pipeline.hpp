@@ -63,8 +63,9 @@ class PmrPipeline final : public Replier, public core::InflaterSource {
   // Writes already-framed bytes now, outside this connection's event (fan-out).
   WriteOutcome send_now(std::span<const iovec> frame) { return write_or_spill(writer_, backlog_, frame); }
   size_t unsent_bytes() const noexcept { return backlog_.size() + queued_; }
-  // Gives back buffer capacity an idle connection does not need.
-  void trim() { backlog_.release(); }
+  // Periodic (the worker's sweep): gives back backlog capacity the connection no longer needs,
+  // where its resource takes memory back singly (not an area: freed there only at its reset).
+  size_t trim_idle() { return plan_.gives_back_connection_memory() ? backlog_.trim_if_idle() : 0; }
 
   // permessage-deflate was agreed: from now on data replies are compressed, and the parser gets
   // its decompressor from get_inflater(). Allocates nothing (connection_deflate.hpp).

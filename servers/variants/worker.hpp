@@ -113,7 +113,8 @@ class Worker {
            ",\"accepted\":" + std::to_string(accepted_) + ",\"closed\":" + std::to_string(closed_) +
            ",\"refused\":" + std::to_string(refused_) + ",\"admit_failures\":" + std::to_string(admit_failures_) +
            ",\"accept_errors\":" + std::to_string(accept_errors_) +
-           ",\"received_bytes\":" + std::to_string(received_bytes_) + ",\"connection_objects\":" +
+           ",\"received_bytes\":" + std::to_string(received_bytes_) +
+           ",\"backlog_trimmed_bytes\":" + std::to_string(backlog_trimmed_bytes_) + ",\"connection_objects\":" +
            (conn_pool_ ? memory::stats_json(*conn_pool_).dump() : std::string("\"new_delete\"")) +
            ",\"memory\":" + plan_->stats_json() + "}";
   }
@@ -317,6 +318,10 @@ class Worker {
         case LinkState::Dead: break;
       }
     }
+    // Memory a burst needed and a recovered connection no longer does: backlogs (hysteresis in
+    // Backlog::trim_if_idle), then the plan's idle chunks.
+    for (Conn* c : conns_) backlog_trimmed_bytes_ += c->session().pipeline().trim_idle();
+    plan_->trim_idle();
     if (shutting_down_ && Conn::Clock::now() > shutdown_deadline_) {
       for (size_t i = conns_.size(); i-- > 0;) conns_[i]->abort();
       poller_.stop();
@@ -383,6 +388,7 @@ class Worker {
   uint64_t admit_failures_ = 0;  // accepted, then refused: setting the connection up threw
   uint64_t accept_errors_ = 0;   // accept4 failures that paused the listener
   uint64_t received_bytes_ = 0;
+  uint64_t backlog_trimmed_bytes_ = 0;  // capacity idle backlogs gave back (Backlog::trim_if_idle)
   // How long the listener rests after an accept error that would otherwise repeat at once.
   static constexpr std::chrono::milliseconds kAcceptBackoff{100};
   bool listener_paused_ = false;

@@ -6,6 +6,7 @@
 
 #include "memory/stats_json.hpp"
 #include "variants/flush.hpp"
+#include "variants/memory_plan.hpp"
 
 namespace wsalloc::variants {
 
@@ -20,6 +21,10 @@ ZeroCopyLoop::~ZeroCopyLoop() = default;
 
 std::pmr::memory_resource* ZeroCopyLoop::connection() noexcept {
   return pool_ ? static_cast<std::pmr::memory_resource*>(pool_.get()) : std::pmr::new_delete_resource();
+}
+
+void ZeroCopyLoop::trim_idle() noexcept {
+  if (pool_) pool_->release_idle_pages(kIdlePoolKeepBytes);
 }
 
 std::string ZeroCopyLoop::stats_json() const {

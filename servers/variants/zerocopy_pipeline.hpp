@@ -51,6 +51,8 @@ class ZeroCopyLoop {
   const void* cork_owner = nullptr;
   std::pmr::memory_resource* connection() noexcept;
   void after_iteration() noexcept {}
+  // Periodic (the worker's sweep): the pool's idle chunks beyond a budget give their pages back.
+  void trim_idle() noexcept;
   std::string stats_json() const;
 
   // permessage-deflate: the thread's inflate window, and where a reply too large for the cork is
@@ -109,11 +111,8 @@ class ZeroCopyPipeline final : public Replier, public core::InflaterSource {
   // Writes already-framed bytes now, outside this connection's event (fan-out); never the cork.
   WriteOutcome send_now(std::span<const iovec> frame) { return write_or_spill(writer_, backlog_, frame); }
   size_t unsent_bytes() const noexcept { return backlog_.size(); }
-  void trim() {
-    backlog_.release();
-    assembled_.clear();
-    assembled_.shrink_to_fit();
-  }
+  // Periodic (the worker's sweep): gives back backlog capacity the connection no longer needs.
+  size_t trim_idle() { return backlog_.trim_if_idle(); }
 
   // permessage-deflate was agreed (see PmrPipeline::agree_deflate).
   void agree_deflate(const core::DeflateAgreement& agreed, const core::DeflateSettings& settings) noexcept {

@@ -1,6 +1,8 @@
 #include "memory/size_class_pool.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
@@ -65,6 +67,50 @@ TEST(SizeClassPool, deallocated_chunk_is_recycled_not_freed) {
   EXPECT_EQ(pool.class_stats(pool.class_index(200, 8)).hits, 1u);
   r.deallocate(b, 256, 8);
   EXPECT_EQ(up.deallocations, 0u);
+}
+
+// How many of [p, p + n) pages are resident (mincore).
+std::size_t resident_pages(void* p, std::size_t n) {
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> v((n + page - 1) / page);
+  if (::mincore(p, n, v.data()) != 0) return SIZE_MAX;
+  std::size_t r = 0;
+  for (unsigned char c : v) r += c & 1;
+  return r;
+}
+
+// Issue 13: a recovered slow consumer's backlog chunk (up to 32 MiB) stayed resident for good.
+TEST(SizeClassPool, idle_large_chunks_beyond_the_budget_give_their_pages_back) {
+  CountingResource upstream;
+  SizeClassPool pool("p", {.max_class_bytes = 4 * kMiB}, &upstream);
+  std::vector<void*> chunks;
+  for (int i = 0; i < 3; ++i) {
+    void* p = pool.allocate(kMiB);
+    std::memset(p, 0xAB, kMiB);  // resident
+    chunks.push_back(p);
+  }
+  const std::uint64_t upstream_calls = upstream.allocations;
+  for (void* p : chunks) pool.deallocate(p, kMiB);
+  // One 1 MiB chunk fits the 1.5 MiB budget and stays resident; the other two give back all but
+  // their first page (the free-list link).
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  EXPECT_EQ(pool.release_idle_pages(kMiB + kMiB / 2), 2 * (kMiB - page));
+  EXPECT_EQ(resident_pages(chunks[2], kMiB), kMiB / page) << "the next chunk handed out was given back";
+  EXPECT_EQ(resident_pages(chunks[0], kMiB), 1u);
+  EXPECT_EQ(resident_pages(chunks[1], kMiB), 1u);
+  // Handed out again: no upstream call, the pages come back zero-filled, all usable.
+  for (int i = 0; i < 3; ++i) {
+    auto* p = static_cast<unsigned char*>(pool.allocate(kMiB));
+    std::memset(p, 0xCD, kMiB);
+    EXPECT_EQ(p[kMiB - 1], 0xCD);
+    chunks[static_cast<std::size_t>(i)] = p;
+  }
+  EXPECT_EQ(upstream.allocations, upstream_calls);
+  for (void* p : chunks) pool.deallocate(p, kMiB);
+  // Classes below the threshold are left alone; a zero budget releases every large chunk.
+  void* small = pool.allocate(64 * 1024);
+  pool.deallocate(small, 64 * 1024);
+  EXPECT_EQ(pool.release_idle_pages(0), 3 * (kMiB - page));
 }
 
 TEST(SizeClassPool, large_requests_go_upstream_and_are_counted) {

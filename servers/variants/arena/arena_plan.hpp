@@ -55,6 +55,9 @@ class ArenaPlan final : public MemoryPlan {
   void release_connection(std::pmr::memory_resource* r) noexcept override;
   void after_message() noexcept override;
   void after_iteration() noexcept override;
+  // A connection area frees nothing singly: a backlog's capacity comes back when the connection
+  // closes (the area is reset), within the idle budget above.
+  bool gives_back_connection_memory() const noexcept override { return false; }
   std::string stats_json() const override;
 
  private:

@@ -20,6 +20,7 @@ class PoolPlan final : public MemoryPlan {
   std::pmr::memory_resource* send() noexcept override { return &pool_; }
   std::pmr::memory_resource* acquire_connection() override { return &pool_; }
   void release_connection(std::pmr::memory_resource*) noexcept override {}
+  void trim_idle() noexcept override;
   std::string stats_json() const override;
 
  private:
