@@ -3,7 +3,8 @@
 #   conformance.<NAME>.<group>      e.g. conformance.malloc.utf8
 #
 #   wsalloc_add_conformance(NAME <name> COMMAND <server argv...>
-#                           [GROUPS <group>...] [TIMEOUT <seconds per group>] [LABELS <label>...])
+#                           [GROUPS <group>...] [TIMEOUT <seconds per group>] [LABELS <label>...]
+#                           [ENVIRONMENT <VAR=value>...])
 #
 # The server must follow the wsalloc-server contract: accept `--host H --port 0` (appended by
 # the suite), print one line `listening on H:P`, echo text and binary messages, exit 0 on
@@ -27,7 +28,7 @@ if(NOT WSALLOC_PYTHON)
 endif()
 
 function(wsalloc_add_conformance)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT" "COMMAND;GROUPS;LABELS")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT" "COMMAND;GROUPS;LABELS;ENVIRONMENT")
   if(NOT arg_NAME OR NOT arg_COMMAND)
     message(FATAL_ERROR "wsalloc_add_conformance: NAME and COMMAND are required (got NAME='${arg_NAME}')")
   endif()
@@ -55,6 +56,6 @@ function(wsalloc_add_conformance)
     set_tests_properties(${test} PROPERTIES
       TIMEOUT ${ctest_timeout}
       LABELS "conformance;${arg_NAME};${arg_LABELS}"
-      ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+      ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;${arg_ENVIRONMENT}")
   endforeach()
 endfunction()

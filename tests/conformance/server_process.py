@@ -17,8 +17,12 @@ import threading
 import time
 
 SERVER_CMD_ENV = "WSALLOC_SERVER_CMD"
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 5.0
+# WSALLOC_SLOW_SERVER_FACTOR: how many times slower than native the server runs (e.g. under
+# valgrind memcheck, tests/memcheck); every wait of the suites that use this module is that much
+# longer. Default 1.
+SLOW = float(os.environ.get("WSALLOC_SLOW_SERVER_FACTOR", "1"))
+START_TIMEOUT = 10.0 * SLOW
+STOP_TIMEOUT = 5.0 * SLOW
 _LISTENING = re.compile(rb"^listening on (\S+):(\d+)\s*$")
 
 # Every server this process started and has not reaped; the watchdog kills them by PID.

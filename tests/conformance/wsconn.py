@@ -10,10 +10,11 @@ import threading
 import time
 
 import wsproto
+from server_process import SLOW
 from wsproto import Frame, FrameDecoder, OP_CLOSE, OP_CONT, OP_PING, OP_PONG
 
-RECV_TIMEOUT = 5.0       # one recv; also "promptly" for every expected reaction
-OP_DEADLINE = 20.0       # one multi-recv operation (a 1 MiB echo is many recvs)
+RECV_TIMEOUT = 5.0 * SLOW       # one recv; also "promptly" for every expected reaction
+OP_DEADLINE = 20.0 * SLOW       # one multi-recv operation (a 1 MiB echo is many recvs)
 THREADED_SEND_BYTES = 256 * 1024  # above this, send from a thread so a streaming echo cannot deadlock
 
 # A peer that closed (or reset) is what the close cases expect; these are the errno values

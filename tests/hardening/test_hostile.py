@@ -58,9 +58,9 @@ EXIT_WATCHDOG = 124
 
 HANDSHAKE_TIMEOUT_MS = 1000  # passed to the server, so silent half-handshakes end within a case
 SWEEP = 0.25                 # the server checks its timers every 250 ms
-SETTLE = 10.0                # how long a hostile connection may take to disappear from /stats
+SETTLE = 10.0 * server_process.SLOW  # how long a hostile connection may take to leave /stats
 CLOSE_LINGER = 2.0           # the server's default wait for a peer to take its last bytes
-LATE = 3.0                   # scheduling noise on a loaded 2-core machine
+LATE = 3.0 * server_process.SLOW  # scheduling noise on a loaded 2-core machine
 
 # The good client's payloads: empty, the 7/16/64-bit length boundaries, a few larger ones. Kept
 # under 256 KiB so one sendall() cannot deadlock against the echo (the server buffers up to its
@@ -244,7 +244,7 @@ class GoodClient:
         self._thread = threading.Thread(target=run, name=self.name, daemon=True)
         self._thread.start()
 
-    def wait_for_echoes(self, more: int, limit: float = 10.0) -> None:
+    def wait_for_echoes(self, more: int, limit: float = 10.0 * server_process.SLOW) -> None:
         """Blocks until the loop has done `more` further echoes; fails if it stalls or failed."""
         target = self.echoes + more
         deadline = time.monotonic() + limit
@@ -695,8 +695,8 @@ class RandomBytesAfterHandshake(HostileCase):
 # ---- 5. reset while replies are queued ---------------------------------------------------------------
 FLOOD_FRAME_BYTES = 1 << 20
 FLOOD_LIMIT_BYTES = 256 << 20   # far past any kernel buffers plus the server's 2 MiB high water
-FLOOD_STALL = 1.0               # unwritable this long: the server stopped reading us
-FLOOD_DEADLINE = 25.0
+FLOOD_STALL = 1.0 * server_process.SLOW      # unwritable this long: the server stopped reading us
+FLOOD_DEADLINE = 25.0 * server_process.SLOW
 
 
 def flood_until_stalled(sock: socket.socket, frame: bytes, once: bool = False) -> int:
