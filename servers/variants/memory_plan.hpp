@@ -11,6 +11,7 @@
 //                 open, released at close.
 // The malloc plan answers new_delete_resource() everywhere: the honest baseline.
 #include <cstddef>
+#include <cstdint>
 #include <memory_resource>
 #include <span>
 #include <string>
@@ -47,6 +48,10 @@ class MemoryPlan {
   // Whether deallocating from a connection resource gives the memory back (heap, pool), rather than
   // only at the resource's reset (an area): if not, trimming a buffer only wastes the area.
   virtual bool gives_back_connection_memory() const noexcept { return true; }
+
+  // Page mappings this plan made itself (no malloc counter sees them; the zero-allocation proofs
+  // add them): cumulative. 0 for plans that map nothing themselves.
+  virtual uint64_t page_maps() const noexcept { return 0; }
 
   // Statistics as a JSON object text (areas' high-water marks, pools' hit rates): for /stats and
   // the report printed on exit.

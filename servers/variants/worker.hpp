@@ -114,7 +114,9 @@ class Worker {
            ",\"refused\":" + std::to_string(refused_) + ",\"admit_failures\":" + std::to_string(admit_failures_) +
            ",\"accept_errors\":" + std::to_string(accept_errors_) +
            ",\"received_bytes\":" + std::to_string(received_bytes_) +
-           ",\"backlog_trimmed_bytes\":" + std::to_string(backlog_trimmed_bytes_) + ",\"connection_objects\":" +
+           ",\"backlog_trimmed_bytes\":" + std::to_string(backlog_trimmed_bytes_) +
+           ",\"broadcast_members\":" + std::to_string(broadcast_.size()) + ",\"sweeps\":" + std::to_string(sweeps_) +
+           ",\"connection_objects\":" +
            (conn_pool_ ? memory::stats_json(*conn_pool_).dump() : std::string("\"new_delete\"")) +
            ",\"memory\":" + plan_->stats_json() + "}";
   }
@@ -293,6 +295,7 @@ class Worker {
   }
 
   void sweep() {
+    ++sweeps_;
     const auto now = Conn::Clock::now();
     const auto& o = options_;
     // Iterate backwards: abort() swap-removes the current entry.
@@ -389,6 +392,7 @@ class Worker {
   uint64_t accept_errors_ = 0;   // accept4 failures that paused the listener
   uint64_t received_bytes_ = 0;
   uint64_t backlog_trimmed_bytes_ = 0;  // capacity idle backlogs gave back (Backlog::trim_if_idle)
+  uint64_t sweeps_ = 0;                 // timer sweeps run: tests wait for the first (it sizes a queue)
   // How long the listener rests after an accept error that would otherwise repeat at once.
   static constexpr std::chrono::milliseconds kAcceptBackoff{100};
   bool listener_paused_ = false;

@@ -38,8 +38,18 @@ TEST(ChildProcess, terminate_ends_a_child_that_ignores_nothing) {
 }
 
 TEST(ChildProcess, terminate_escalates_to_sigkill_after_the_grace) {
-  ChildProcess c = ChildProcess::spawn(argv_only({"sh", "-c", "trap '' TERM; sleep 30"}));
-  std::this_thread::sleep_for(100ms);  // let the trap be installed
+  // The child says when its trap is installed; a SIGTERM before that would end it at once and
+  // the test would pass without the escalation it is about.
+  SpawnSpec s;
+  s.argv = {"sh", "-c", "trap '' TERM; echo trapped >&2; exec sleep 30"};
+  s.stderr_pipe = true;
+  ChildProcess c = ChildProcess::spawn(s);
+  std::string err;
+  for (int i = 0; i < 1000 && err.find("trapped\n") == std::string::npos; ++i) {
+    c.drain_stderr(err);
+    std::this_thread::sleep_for(5ms);  // polling the marker, bounded at 5 s
+  }
+  ASSERT_EQ(err, "trapped\n");
   ExitStatus st = c.terminate(300ms);
   EXPECT_EQ(st.how, ExitStatus::How::Signalled);
   EXPECT_EQ(st.code, SIGKILL);

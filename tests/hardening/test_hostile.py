@@ -48,6 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 import server_process  # noqa: E402
 import wsproto  # noqa: E402
+from tcp_queues import wait_server_read_all  # noqa: E402
 from wsconn import Connection, build_request  # noqa: E402
 from wsproto import OP_BINARY, OP_CLOSE, OP_TEXT  # noqa: E402
 
@@ -357,7 +358,7 @@ class HostileCase(unittest.TestCase):
 def half_frame(port: int, cut: bytes, how: str) -> None:
     conn = upgraded(port)
     send_ignoring_close(conn.sock, cut)
-    time.sleep(0.02)  # let the server read the partial frame before the disconnect
+    wait_server_read_all(conn.sock, port, SETTLE)  # the partial frame is read before the disconnect
     end(conn.sock, how)
 
 
@@ -424,7 +425,7 @@ class DisconnectMidHandshake(HostileCase):
                 with self.subTest(bytes_sent=n, end=how):
                     s = connect(self.server.port)
                     s.sendall(self.REQUEST[:n])
-                    time.sleep(0.02)
+                    wait_server_read_all(s, self.server.port, SETTLE)
                     end(s, how)
         self.survive(action)
 
@@ -762,7 +763,7 @@ class ResetWithRepliesQueued(HostileCase):
                     # data in our send buffer, and closing with replies unread makes the kernel
                     # send a reset anyway (RFC 2525 2.17); the server must cope with either.
                     s.shutdown(socket.SHUT_WR)
-                    time.sleep(0.2)
+                    time.sleep(0.2)  # not a wait for the server (it reads nothing now): the client's own pause
                     s.close()
         self.survive(action)
         sys.stderr.write(f"  {how} x{flooders}: {[f'{n / 2**20:.1f} MiB' for n in sent]} "
@@ -894,7 +895,7 @@ class ManyHostileAtOnce(HostileCase):
         def partial_request(n: int) -> socket.socket:
             s = connect(port)
             s.sendall(request[:n])
-            time.sleep(0.02)
+            wait_server_read_all(s, port, SETTLE)
             return s
 
         def silent_half_handshake(rng):
@@ -923,7 +924,7 @@ class ManyHostileAtOnce(HostileCase):
         def random_after_handshake(rng):
             conn = upgraded(port)
             send_ignoring_close(conn.sock, rng.randbytes(5000))
-            time.sleep(0.05)
+            wait_server_read_all(conn.sock, port, SETTLE)
             end(conn.sock, rng.choice(("fin", "reset")))
 
         def flood_and_reset(rng):

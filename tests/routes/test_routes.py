@@ -37,6 +37,15 @@ class Server(server_process.ServerProcess):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=5) as r:
             return json.loads(r.read())
 
+    async def wait_members(self, n, limit=10.0):
+        """Polls /stats until the /broadcast group has n members (not a sleep: a member that joins
+        late would miss messages and the test would check something else)."""
+        deadline = time.monotonic() + limit
+        while (got := await asyncio.to_thread(lambda: self.stats()["broadcast_members"])) != n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"/broadcast has {got} members after {limit} s, expected {n}")
+            await asyncio.sleep(0.01)
+
 
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 30))
@@ -51,7 +60,7 @@ class BroadcastTest(unittest.TestCase):
                 subs = [await websockets.connect(url) for _ in range(8)]
                 pub = await websockets.connect(url)
                 echo = await websockets.connect(f"ws://127.0.0.1:{srv.port}/echo")
-                await asyncio.sleep(0.1)  # every member has joined (the 101 came first)
+                await srv.wait_members(9)
                 for i in range(20):
                     await pub.send(f"news {i}" if i % 2 else f"news {i}".encode())
                 for s in subs:
@@ -88,7 +97,7 @@ class BroadcastTest(unittest.TestCase):
                 url = f"ws://127.0.0.1:{srv.port}/broadcast"
                 fast = await websockets.connect(url, max_size=None)
                 pub = await websockets.connect(url)
-                await asyncio.sleep(0.1)
+                await srv.wait_members(3)  # slow, fast, pub
                 payload = b"z" * 65536
                 # 20 MiB: past what the kernel buffers for the slow member (tcp_wmem's maximum is 4 MiB
                 # by default; loopback auto-tunes up to it) plus the 256 KiB backlog cap.

@@ -46,17 +46,28 @@ def page_maps(port):
     return sum(w.get("memory", {}).get("pages", {}).get("maps", 0) for w in workers)
 
 
-def settle(port, started, timeout=10.0):
-    """Waits until the server holds no connection but the /stats request asking, and has been up
-    for more than one timer sweep (its first tick sizes the timer queue once: warm-up too)."""
-    time.sleep(max(0.0, started + 0.6 - time.monotonic()))
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def settle(port, pid, idle_fds, timeout=10.0):
+    """Waits (polling, never sleeping blind) until the server has run a timer sweep (its first tick
+    sizes the timer queue once: warm-up too), holds no connection but the /stats request asking,
+    and has closed that one too: its descriptors are back to idle_fds."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as r:
-            if json.loads(r.read())["connections"] <= 1:
-                break
+            stats = json.loads(r.read())
+        if stats["sweeps"] >= 1 and stats["connections"] <= 1:
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"server did not settle within {timeout} s: {stats['connections']} connections, "
+                             f"{stats['sweeps']} sweeps")
         time.sleep(0.05)
-    time.sleep(0.1)  # let the /stats connection itself finish closing
+    while open_fds(pid) > idle_fds:  # the /stats connection itself, closed by the server
+        if time.monotonic() > deadline:
+            raise SystemExit(f"server holds {open_fds(pid)} descriptors after {timeout} s, {idle_fds} when idle")
+        time.sleep(0.01)
 
 
 def main():
@@ -76,7 +87,7 @@ def main():
             print(f"server did not start: {line!r}")
             return 1
         port = line.rsplit(":", 1)[1].strip()
-        started = time.monotonic()
+        idle_fds = open_fds(server.pid)  # listening, before any connection
         for name, extra in WORKLOADS:
             cmd = [args.wsload, "--port", port, "--json", "-q", "-d", "0", "--hard-timeout", "60"] + extra
             # The warm-up must see the workload's peak: with a size mix, how many large messages are
@@ -88,7 +99,7 @@ def main():
             # reader leaves in a backlog, and so which pool classes it touches, varies with
             # scheduling; steady state is where that has been seen.
             for _ in range(1 if args.variant == "malloc" else 4):  # malloc never gets quiet
-                settle(port, started)
+                settle(port, server.pid, idle_fds)
                 maps_before = page_maps(port)  # GET /stats allocates: asked outside the counted span
                 w_before = read(args.reader, counter)["allocations"]
                 warm = subprocess.run(warm_cmd, capture_output=True, text=True, timeout=90)
@@ -100,7 +111,7 @@ def main():
                 continue
             # The warm-up's connections must be gone before the window opens: if they were still
             # closing, the window's connections would come on top and grow the tables once.
-            settle(port, started)
+            settle(port, server.pid, idle_fds)
             maps_before = page_maps(port)
             before = read(args.reader, counter)
             run = subprocess.run(cmd, capture_output=True, text=True, timeout=90)

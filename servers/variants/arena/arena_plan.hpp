@@ -59,6 +59,8 @@ class ArenaPlan final : public MemoryPlan {
   // closes (the area is reset), within the idle budget above.
   bool gives_back_connection_memory() const noexcept override { return false; }
   std::string stats_json() const override;
+  // The page mappings behind every area (blocks and overflows of 128 KiB and more).
+  uint64_t page_maps() const noexcept override { return pages_.stats().maps; }
 
  private:
   template <class AreaT>
