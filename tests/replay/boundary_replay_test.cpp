@@ -122,7 +122,7 @@ template <class Variant>
 Tally replay(const std::vector<ReplayStream>& streams, variants::Allocator allocator = variants::Allocator::Variant) {
   Tally t;
   for (const ReplayStream& s : streams) {
-    ReplayRig<Variant> rig(s.max_message, allocator);
+    ReplayRig<Variant> rig(s.limits, allocator);
     const ReplayResult want = rig.run(s.bytes, {});
     const std::vector<Cuts> plan = split_plan(s);
     int reports = 0;
@@ -190,10 +190,10 @@ TEST(BoundaryReplayVariants, every_variant_answers_every_stream_like_malloc) {
     all.insert(all.end(), more.begin(), more.end());
   }
   for (const ReplayStream& s : all) {
-    const ReplayResult want = ReplayRig<variants::MallocVariant>(s.max_message).run(s.bytes, {});
-    const ReplayResult arena = ReplayRig<variants::ArenaVariant>(s.max_message).run(s.bytes, {});
-    const ReplayResult pool = ReplayRig<variants::PoolVariant>(s.max_message).run(s.bytes, {});
-    const ReplayResult zerocopy = ReplayRig<variants::ZeroCopyVariant>(s.max_message).run(s.bytes, {});
+    const ReplayResult want = ReplayRig<variants::MallocVariant>(s.limits).run(s.bytes, {});
+    const ReplayResult arena = ReplayRig<variants::ArenaVariant>(s.limits).run(s.bytes, {});
+    const ReplayResult pool = ReplayRig<variants::PoolVariant>(s.limits).run(s.bytes, {});
+    const ReplayResult zerocopy = ReplayRig<variants::ZeroCopyVariant>(s.limits).run(s.bytes, {});
     EXPECT_TRUE(arena == want) << "arena, " << s.name << ": " << first_difference(want, arena);
     EXPECT_TRUE(pool == want) << "pool, " << s.name << ": " << first_difference(want, pool);
     EXPECT_TRUE(zerocopy == want) << "zerocopy, " << s.name << ": " << first_difference(want, zerocopy);

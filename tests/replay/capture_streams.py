@@ -15,7 +15,8 @@ Streams are kept up to the first frame boundary past 2 MiB (MAX_STREAM below).
 
 Recipe format (`.stream`): text lines, each either a directive or a block header followed by
 its bytes:
-    max_message N          the --max-message the suite gave the server (0: the default)
+    server_args A B ...    the server options that shape a session's answers, as the suite gave
+                           them (--max-message N, --deflate and its --deflate-* options)
     raw N                  N bytes copied verbatim follow, then a newline
     binary N KEY           N payload bytes of a binary frame: generated, masked with KEY (8 hex)
     text N KEY             N payload bytes of a text frame: generated UTF-8, masked with KEY
@@ -47,6 +48,11 @@ KEEP_VERBATIM = 64  # payloads up to this size are kept byte for byte
 # hold every kind of frame they send, and replaying the rest would only repeat them.
 MAX_STREAM = 2 * 1024 * 1024
 NON_UPGRADE_KEEP = 16 * 1024  # twice the 8 KiB header limit: the server decides within it, reads no further
+# Compressed payloads cannot be generated, so a recipe with large compressed messages is as large
+# as its stream. Beyond this size only the first recipe of a suite and tag is kept: the deflate
+# suites send the same large messages in many cases (differently masked), which adds replay time
+# but no new boundary.
+LARGE_RECIPE = 192 * 1024
 
 
 def run(cmd, env=None, timeout=900):
@@ -74,6 +80,9 @@ def capture_all(args, raw):
         recorder(os.path.join(raw, "routes"), "routes", [args.server, "--variant", "malloc"]), env)
     run([PY, os.path.join(TESTS, "interop", "run_interop.py"), "--"] +
         recorder(os.path.join(raw, "interop"), "websockets", [args.server, "--variant", "malloc"]), env)
+    run([PY, os.path.join(TESTS, "interop", "run_interop.py"), "--module", "test_websockets_deflate", "--"] +
+        recorder(os.path.join(raw, "interop"), "websockets_deflate", [args.server, "--variant", "malloc", "--deflate"]),
+        env)
     if args.beast:
         run([args.beast, "--"] + recorder(os.path.join(raw, "interop"), "beast", [args.server, "--variant", "malloc"]),
             env)
@@ -82,8 +91,8 @@ def capture_all(args, raw):
 # ---- recipes -----------------------------------------------------------------------------------
 
 class Recipe:
-    def __init__(self, max_message):
-        self.parts = [f"max_message {max_message}\n".encode()]
+    def __init__(self, server_args):
+        self.parts = [("server_args " + " ".join(server_args)).rstrip().encode() + b"\n"]
         self.pending = bytearray()
 
     def raw(self, b):
@@ -128,16 +137,16 @@ def is_upgrade(head):
     return text.startswith("get ") and "upgrade:" in text and "websocket" in text
 
 
-def recipe_for(stream, max_message):
+def recipe_for(stream, server_args):
     """The stream as a recipe: request and headers verbatim, large payloads generated."""
-    r = Recipe(max_message)
+    r = Recipe(server_args)
     end = stream.find(b"\r\n\r\n", 0, 64 * 1024)
     if end < 0 or not is_upgrade(stream[:end]):
         r.raw(stream[:NON_UPGRADE_KEEP])
         return r.bytes()
     pos = end + 4
     r.raw(stream[:pos])
-    message_op = 0
+    message_op, message_compressed = 0, False
     previous, repeats = None, 0  # the last frame kept verbatim, and how often it came again since
     view = memoryview(stream)
     while pos < min(len(stream), MAX_STREAM):
@@ -152,11 +161,12 @@ def recipe_for(stream, max_message):
             break
         n = len7 if ext == 0 else struct.unpack(">H" if ext == 2 else ">Q", b[2:2 + ext])[0]
         key = bytes(b[2 + ext:head_len]) if masked else b""
-        valid = masked and (b0 & 0x70) == 0 and op in (0, 1, 2, 8, 9, 10)
+        valid = masked and (b0 & 0x30) == 0 and op in (0, 1, 2, 8, 9, 10)
         if not valid:
             break  # the server fails the connection here: what follows is kept verbatim below
         if op in (1, 2):
             message_op = op
+            message_compressed = (b0 & 0x40) != 0  # RSV1: permessage-deflate's compressed bit
         body = bytes(b[head_len:head_len + n])
         whole = bytes(b[:head_len]) + body
         pos += len(whole)
@@ -168,7 +178,7 @@ def recipe_for(stream, max_message):
             repeats = 0
         previous = None
         plain = unmask(body, key)
-        data = op in (0, 1, 2)
+        data = op in (0, 1, 2) and not message_compressed  # compressed bytes are kept as they are
         text = (op == 1) or (op == 0 and message_op == 1)
         if data and len(body) > KEEP_VERBATIM and (not text or utf8_on_its_own(plain)):
             r.raw(whole[:head_len])
@@ -187,20 +197,26 @@ def write_recipes(raw, out):
     if os.path.isdir(out):
         shutil.rmtree(out)
     seen = set()
+    large = set()  # (suite, tag) that has a recipe over LARGE_RECIPE already
     count = {}
     for suite in sorted(os.listdir(raw)):
         for name in sorted(os.listdir(os.path.join(raw, suite))):
-            tag, rest = name.split("-", 1)
-            max_message = int(name.rsplit(".m", 1)[1][:-len(".bin")])
+            if not name.endswith(".bin"):
+                continue
+            tag = name.split("-", 1)[0]
             with open(os.path.join(raw, suite, name), "rb") as f:
                 stream = f.read()
             if not stream:
                 continue
-            recipe = recipe_for(stream, max_message)
+            with open(os.path.join(raw, suite, name[:-len(".bin")] + ".args")) as f:
+                server_args = f.read().split()
+            recipe = recipe_for(stream, server_args)
             digest = hashlib.sha256(recipe).hexdigest()
-            if digest in seen:
+            if digest in seen or (len(recipe) > LARGE_RECIPE and (suite, tag) in large):
                 continue
             seen.add(digest)
+            if len(recipe) > LARGE_RECIPE:
+                large.add((suite, tag))
             n = count[(suite, tag)] = count.get((suite, tag), 0) + 1
             os.makedirs(os.path.join(out, suite), exist_ok=True)
             with open(os.path.join(out, suite, f"{tag}-{n:03d}.stream"), "wb") as f:

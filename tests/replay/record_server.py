@@ -11,9 +11,10 @@ on. It does not buffer beyond the socket buffers (one blocking thread per direct
 that stops reading still stalls the server. SIGTERM is passed to the server; the proxy exits
 with the server's exit code.
 
-Every client-to-server byte stream is written to DIR/TAG-<pid>-<n>.m<max_message>.bin as it
-arrives (max_message: the server's --max-message, 0 when it was not given: the server's
-default). Segment boundaries are not kept: the replay test (boundary_replay_test.cpp) tries them. Used only by capture_streams.py, never by the suites in ctest.
+Every client-to-server byte stream is written to DIR/TAG-<pid>-<n>.bin as it arrives, and the
+server options that shape a session's answers (--max-message, --deflate...) to
+DIR/TAG-<pid>-<n>.args, one per line. Segment boundaries are not kept: the replay test
+(boundary_replay_test.cpp) tries them. Used only by capture_streams.py, never by the suites in ctest.
 """
 import os
 import re
@@ -28,6 +29,21 @@ _LISTENING = re.compile(rb"^listening on (\S+):(\d+)\s*$")
 
 def option(argv, name, default):
     return argv[argv.index(name) + 1] if name in argv[:-1] else default
+
+
+def session_options(argv):
+    """The server options that change what a session answers: --max-message and --deflate*."""
+    out, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--max-message" or a.startswith("--deflate-") and a.endswith("-bits"):
+            out += [a, argv[i + 1]]
+            i += 2
+            continue
+        if a.startswith("--deflate"):
+            out.append(a)
+        i += 1
+    return out
 
 
 def pump(src, dst, record):
@@ -89,7 +105,7 @@ def main(argv):
     os.makedirs(out, exist_ok=True)
     host = option(server_argv, "--host", "127.0.0.1")
     port = int(option(server_argv, "--port", "0"))
-    max_message = option(server_argv, "--max-message", "0")
+    session_args = session_options(server_argv)
     real_argv = list(server_argv)
     if "--port" in real_argv[:-1]:
         real_argv[real_argv.index("--port") + 1] = "0"
@@ -128,7 +144,9 @@ def main(argv):
         except OSError:
             break
         n += 1
-        path = os.path.join(out, f"{tag}-{os.getpid()}-{n:04d}.m{max_message}.bin")
+        path = os.path.join(out, f"{tag}-{os.getpid()}-{n:04d}.bin")
+        with open(path[:-len(".bin")] + ".args", "w") as f:
+            f.write("".join(a + "\n" for a in session_args))
         threading.Thread(target=serve_one, args=(client, backend, path), daemon=True).start()
     code = real.wait()
     return code

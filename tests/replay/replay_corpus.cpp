@@ -50,7 +50,7 @@ ReplayStream load_recipe(const std::filesystem::path& file, const std::string& n
   std::ifstream in(file, std::ios::binary);
   if (!in) bad(file, 0, "cannot open");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  ReplayStream s{name, {}, 0, {}};
+  ReplayStream s{name, {}, {}, {}};
   size_t pos = 0, line = 0;
   while (pos < text.size()) {
     ++line;
@@ -62,9 +62,19 @@ ReplayStream load_recipe(const std::filesystem::path& file, const std::string& n
     const std::string word = directive.substr(0, sp);
     const std::string args = sp == std::string::npos ? "" : directive.substr(sp + 1);
     size_t used = 0;
-    const size_t n = args.empty() ? 0 : std::stoull(args, &used);
-    if (word == "max_message") {
-      s.max_message = n;
+    const size_t n = args.empty() || word == "server_args" ? 0 : std::stoull(args, &used);
+    if (word == "server_args") {
+      std::vector<std::string> words;
+      for (size_t at = 0; at < args.size();) {
+        const size_t next = std::min(args.find(' ', at), args.size());
+        if (next > at) words.push_back(args.substr(at, next - at));
+        at = next + 1;
+      }
+      try {
+        s.limits = limits_from_args(words);
+      } catch (const std::exception& e) {
+        bad(file, line, e.what());
+      }
     } else if (word == "raw") {
       if (text.size() - pos < n + 1 || text[pos + n] != '\n')
         bad(file, line, "raw block of " + std::to_string(n) + " B runs past the end or lacks its newline");
@@ -82,11 +92,39 @@ ReplayStream load_recipe(const std::filesystem::path& file, const std::string& n
       const std::string unit = s.bytes.substr(s.bytes.size() - length);
       for (size_t i = 0; i < n; ++i) s.bytes += unit;
     } else {
-      bad(file, line, "unknown directive '" + word + "' (expected max_message, raw, binary, text or repeat)");
+      bad(file, line, "unknown directive '" + word + "' (expected server_args, raw, binary, text or repeat)");
     }
   }
   s.landmarks = structure_offsets(s.bytes);
   return s;
+}
+
+variants::SessionLimits limits_from_args(const std::vector<std::string>& args) {
+  variants::SessionLimits limits;
+  auto value = [&](size_t& i) {
+    if (i + 1 >= args.size()) throw std::invalid_argument("server option " + args[i] + " without its value");
+    return std::stoull(args[++i]);
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    core::DeflateConfig& d = limits.deflate;
+    if (a == "--max-message") {
+      limits.protocol.max_message = value(i);
+    } else if (a == "--deflate") {
+      d.enabled = true;
+    } else if (a == "--deflate-server-max-window-bits") {
+      d.server_max_window_bits = static_cast<uint8_t>(value(i));
+    } else if (a == "--deflate-client-max-window-bits") {
+      d.client_max_window_bits = static_cast<uint8_t>(value(i));
+    } else if (a == "--deflate-server-no-context-takeover") {
+      d.server_no_context_takeover = true;
+    } else if (a == "--deflate-client-no-context-takeover") {
+      d.client_no_context_takeover = true;
+    } else {
+      throw std::invalid_argument("server option '" + a + "' unknown to the replay (limits_from_args)");
+    }
+  }
+  return limits;
 }
 
 std::vector<ReplayStream> load_suite(const std::filesystem::path& dir, const std::string& suite) {

@@ -7,15 +7,23 @@
 #include <string>
 #include <vector>
 
+#include "variants/session.hpp"
+
 namespace wsalloc::testing {
 
 struct ReplayStream {
   std::string name;              // e.g. "conformance/framing-003" or "thresholds/binary_2048"
   std::string bytes;             // what the client sends, HTTP request first
-  uint64_t max_message = 0;      // the server's --max-message; 0 = the default (16 MiB)
+  variants::SessionLimits limits;  // what the suite's server options made them (--max-message,
+                                   // --deflate...); the defaults otherwise
   std::vector<size_t> landmarks; // offsets where the stream's structure changes (request end,
                                  // frame header and payload edges): cut points worth trying
 };
+
+// The session limits a server command line sets: --max-message N, --deflate and its
+// --deflate-server/client-max-window-bits N and --deflate-server/client-no-context-takeover.
+// Throws std::invalid_argument naming an option it does not know (a new one must be taught here).
+variants::SessionLimits limits_from_args(const std::vector<std::string>& args);
 
 // Expands one recipe (format: capture_streams.py). Throws std::runtime_error naming the file,
 // the line and what was wrong with it.

@@ -31,10 +31,10 @@ class ReplayRig {
   using Pipeline = typename Variant::Pipeline;
   using SessionT = variants::Session<Pipeline, variants::EchoApp>;
 
-  // max_message: the server's --max-message (0 = its default).
-  explicit ReplayRig(uint64_t max_message, variants::Allocator allocator = variants::Allocator::Variant) {
+  explicit ReplayRig(const variants::SessionLimits& limits, variants::Allocator allocator = variants::Allocator::Variant)
+      : limits_(limits) {
     options_.allocator = allocator;
-    if (max_message != 0) limits_.protocol.max_message = max_message;
+    options_.limits = limits;
     plan_ = Variant::make_plan(options_);
   }
 

@@ -25,7 +25,7 @@ uint32_t key_for(size_t i) { return 0x5a17c0deu + static_cast<uint32_t>(i) * 0x0
 struct Builder {
   std::string name;
   std::string bytes = kUpgradeRequest;
-  uint64_t max_message = 0;
+  variants::SessionLimits limits{};
   size_t frames = 0;
 
   Builder& data(Opcode op, size_t n, bool fin = true) {
@@ -40,7 +40,7 @@ struct Builder {
     return *this;
   }
   Builder& close() { return control(Opcode::Close, std::string_view("\x03\xe8", 2)); }
-  ReplayStream done() { return {"thresholds/" + name, bytes, max_message, structure_offsets(bytes)}; }
+  ReplayStream done() { return {"thresholds/" + name, bytes, limits, structure_offsets(bytes)}; }
 
   bool text_open = false;
 };
@@ -100,7 +100,7 @@ std::vector<ReplayStream> threshold_streams() {
                                      std::tuple{"max64k_over", size_t{65537}, size_t{0}},
                                      std::tuple{"max64k_fragments_over", size_t{32768}, size_t{32769}}}) {
     Builder b{name};
-    b.max_message = 65536;
+    b.limits.protocol.max_message = 65536;
     if (second == 0) {
       b.data(Opcode::Binary, first);
     } else {
