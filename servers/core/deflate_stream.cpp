@@ -90,7 +90,9 @@ InflateStatus MessageInflater::begin(bool whole) noexcept {
 InflateStatus MessageInflater::step(std::span<const uint8_t>& in, std::span<uint8_t> out, size_t& produced,
                                     bool appended_tail) noexcept {
   produced = 0;
-  if (ended_) return in.empty() ? InflateStatus::StreamEnd : InflateStatus::BadData;  // data after BFINAL
+  // Still the end when payload follows BFINAL: the caller names that error, whichever read the
+  // bytes came in (BadData here named it "invalid compressed data" when they came in a later one).
+  if (ended_) return InflateStatus::StreamEnd;
   s_.next_in = const_cast<Bytef*>(in.data());
   s_.avail_in = clamp_uint(in.size());
   s_.next_out = out.data();

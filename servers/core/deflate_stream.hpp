@@ -87,7 +87,8 @@ class MessageInflater {
   // within this call (message lifetime, without context takeover). NoMemory on failure.
   InflateStatus begin(bool whole) noexcept;
   // Inflates from `in` (advanced past what was consumed) into `out`; `produced` bytes written.
-  // Returns with `out` full, with `in` used up, or at the end of the DEFLATE stream.
+  // Returns with `out` full, with `in` used up, or at the end of the DEFLATE stream (StreamEnd,
+  // also on every call after it: bytes left in `in` then are payload after BFINAL, the caller's error).
   // `appended_tail`: `in` is the 00 00 ff ff the receiver appends, not counted in bytes_in().
   InflateStatus step(std::span<const uint8_t>& in, std::span<uint8_t> out, size_t& produced,
                      bool appended_tail = false) noexcept;

@@ -101,8 +101,8 @@ bool ZeroCopyPipeline::compress_into_cork(core::Opcode op, std::span<const uint8
   Cork& cork = loop_.cork;
   const size_t bound = core::MessageDeflater::bound(payload.size());
   const size_t room = core::frame_header_size(bound, false);
-  loop_.cork_owner = this;
   if (cork.room() < room + bound || !cork.has_segments_for(1)) flush_early();
+  loop_.cork_owner = this;  // after the early flush, which gives the cork up (see send())
   uint8_t* base = cork.reserve(room + bound);
   size_t produced = 0;
   if (deflate_->deflater.compress(payload, {base + room, bound}, produced) != core::DeflateStatus::Ok) {

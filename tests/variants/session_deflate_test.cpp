@@ -212,5 +212,38 @@ TYPED_TEST(SessionDeflate, bad_compressed_data_is_1007_and_rsv1_on_a_continuatio
   }
 }
 
+// Regression (found by the boundary replay with --deflate, issue 13): when compressed replies
+// overflowed the zerocopy cork, compress_into_cork claimed the cork before the early flush that
+// gives it up, so the reply was framed into a cork nobody owned: lost, and every later reply took
+// the path around a cork nobody would flush again.
+TYPED_TEST(SessionDeflate, compressed_replies_overflowing_the_cork_all_arrive_in_order) {
+  SessionHarness<TypeParam> h(deflate_on());
+  open_offering(h, "permessage-deflate");
+  DeflatingClient c;
+  ReplyDecoder d;
+  d.enable_deflate({});
+  std::vector<std::pair<Opcode, std::string>> msgs;  // noise: the compressed replies stay ~2 KiB
+  for (uint32_t i = 0; i < 40; ++i) msgs.push_back({Opcode::Binary, noise(2000, i)});
+  expect_echoes(h, c, d, msgs);
+  expect_echoes(h, c, d, {{Opcode::Text, "after"}});
+}
+
+// Payload after a final (BFINAL) block is 1007 "data after the final deflate block", wherever the
+// reads split it (the replay found "invalid compressed data" when the extra bytes came later).
+TYPED_TEST(SessionDeflate, data_after_the_final_block_is_named_alike_at_every_split) {
+  const std::string hello_final("\xf3\x48\xcd\xc9\xc9\x07\x00", 7);  // "Hello", BFINAL=1
+  std::string f = client_frame(Opcode::Text, hello_final + std::string(2, '\0'));
+  f[0] = static_cast<char>(f[0] | core::kRsv1);
+  for (size_t cut = 0; cut <= f.size(); ++cut) {
+    SessionHarness<TypeParam> h(deflate_on());
+    open_offering(h, "permessage-deflate");
+    if (cut > 0) h.feed(f.substr(0, cut));
+    if (cut < f.size()) h.feed(f.substr(cut));
+    const auto d = h.decode();
+    EXPECT_EQ(d.close_code, 1007) << "split at " << cut;
+    EXPECT_EQ(d.close_reason, "data after the final deflate block") << "split at " << cut;
+  }
+}
+
 }  // namespace
 }  // namespace wsalloc::testing
