@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "memory/tool_hooks.hpp"  // WSALLOC_ASAN
 #include "replay_corpus.hpp"
 #include "replay_rig.hpp"
 #include "threshold_streams.hpp"
@@ -36,7 +37,14 @@ constexpr size_t kExhaustiveUpTo = 4096;
 // payload; (3) cuts within kEdgeReach of each structural edge (frame header start and end,
 // payload end), the first kFirstEdges edges first, then a seeded sample of the rest; (4) seeded
 // random 2- and 3-way splits, kRandomSplits of each.
-constexpr size_t kFeedBytes = 24u << 20;    // per stream and variant: bounds the time of large ones
+// Per stream and variant: bounds the time of large ones. Under ASan (make test-sanitizers, several
+// times slower) a quarter: the priority order above keeps the request and edge cuts, which are what
+// a use after free needs; the random tail is what goes.
+#ifdef WSALLOC_ASAN
+constexpr size_t kFeedBytes = 6u << 20;
+#else
+constexpr size_t kFeedBytes = 24u << 20;
+#endif
 constexpr size_t kMinFeeds = 3;
 constexpr size_t kEdgeReach = 3;
 constexpr size_t kFirstEdges = 16;
@@ -160,8 +168,19 @@ TYPED_TEST_SUITE(BoundaryReplay, Variants, VariantName);
 TYPED_TEST(BoundaryReplay, threshold_streams_answer_alike_at_every_split) {
   EXPECT_GT(replay<TypeParam>(threshold_streams()).feeds, 0u);
 }
+// The conformance streams in two tests: the deflate group costs as much as all the others (zlib on
+// every feed; the malloc variant makes a compressor per message without context takeover), and one
+// test of both went past ctest's 600 s timeout on a loaded machine.
+bool is_deflate(const ReplayStream& s) { return s.name.starts_with("conformance/deflate"); }
 TYPED_TEST(BoundaryReplay, conformance_streams_answer_alike_at_every_split) {
-  EXPECT_GT(replay<TypeParam>(load_suite(kStreams, "conformance")).feeds, 0u);
+  auto streams = load_suite(kStreams, "conformance");
+  std::erase_if(streams, is_deflate);
+  EXPECT_GT(replay<TypeParam>(streams).feeds, 0u);
+}
+TYPED_TEST(BoundaryReplay, conformance_deflate_streams_answer_alike_at_every_split) {
+  auto streams = load_suite(kStreams, "conformance");
+  std::erase_if(streams, [](const ReplayStream& s) { return !is_deflate(s); });
+  EXPECT_GT(replay<TypeParam>(streams).feeds, 0u);
 }
 TYPED_TEST(BoundaryReplay, hardening_streams_answer_alike_at_every_split) {
   EXPECT_GT(replay<TypeParam>(load_suite(kStreams, "hardening")).feeds, 0u);
