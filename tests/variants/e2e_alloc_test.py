@@ -6,8 +6,10 @@ For each workload: a warm-up run of wsload (new connections, every message size 
 workload), then the counters are read, the SAME run is repeated (new connections again: a
 connection's whole life is inside the window), and the counters are read again (plus the arena's
 page mappings, which bypass malloc: GET /stats memory.pages.maps). The arena, pool
-and zerocopy variants must show exactly 0 allocations in that window; the malloc variant's
-allocations per message are printed, not asserted.
+and zerocopy variants must show exactly 0 allocations in that window; a window that allocates is
+repeated (at most WINDOWS in all) and the last must show 0: growth to a peak the warm-up missed
+happens once, an allocation per message in every window. The malloc variant's allocations per
+message are printed, not asserted.
 
   e2e_alloc_test.py --server BIN --wsload BIN --preload LIB --reader BIN --variant V
 """
@@ -70,6 +72,40 @@ def settle(port, pid, idle_fds, timeout=10.0):
         time.sleep(0.01)
 
 
+WINDOWS = 3  # counted windows per workload at most, the last of which must allocate nothing
+
+
+def measure_window(args, counter, port, pid, idle_fds, name, cmd, window):
+    """One counted run of the workload; returns what is wrong with it, or None."""
+    # The previous run's connections must be gone before the window opens: if they were still
+    # closing, the window's connections would come on top and grow the tables once.
+    settle(port, pid, idle_fds)
+    maps_before = page_maps(port)
+    before = read(args.reader, counter)
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+    after = read(args.reader, counter)
+    maps_after = page_maps(port)
+    if run.returncode != 0:
+        return f"wsload exited {run.returncode}: {run.stderr.strip()[:300]}"
+    result = json.loads(run.stdout)
+    messages = result["messages"]
+    maps = maps_after - maps_before
+    allocations = after["allocations"] - before["allocations"] + maps
+    per_message = allocations / messages if messages else float("nan")
+    print(f"{args.variant:9} {name:28} window {window}  messages {messages:6}  allocations {allocations:7}  "
+          f"per message {per_message:.3f}  errors {result['errors']['total']}")
+    if messages == 0:
+        return "no message was echoed"
+    if result["errors"]["total"] != 0:
+        return f"wsload counted errors {result['errors']}"
+    if args.variant != "malloc" and allocations != 0:
+        grew = {k: after["families"][k]["bytes"] - before["families"][k]["bytes"]
+                for k in after["families"] if after["families"][k]["calls"] != before["families"][k]["calls"]}
+        return (f"{allocations} allocations in steady state (expected 0) in window {window}, {maps} of them page "
+                f"mappings; bytes by call: {grew}")
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("server", "wsload", "preload", "reader", "variant"):
@@ -109,33 +145,17 @@ def main():
             if warm.returncode != 0:
                 failures.append(f"{name}: warm-up wsload exited {warm.returncode}: {warm.stderr.strip()[:300]}")
                 continue
-            # The warm-up's connections must be gone before the window opens: if they were still
-            # closing, the window's connections would come on top and grow the tables once.
-            settle(port, server.pid, idle_fds)
-            maps_before = page_maps(port)
-            before = read(args.reader, counter)
-            run = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
-            after = read(args.reader, counter)
-            maps_after = page_maps(port)
-            if run.returncode != 0:
-                failures.append(f"{name}: wsload exited {run.returncode}: {run.stderr.strip()[:300]}")
-                continue
-            result = json.loads(run.stdout)
-            messages = result["messages"]
-            maps = maps_after - maps_before
-            allocations = after["allocations"] - before["allocations"] + maps
-            per_message = allocations / messages if messages else float("nan")
-            print(f"{args.variant:9} {name:28} messages {messages:6}  allocations {allocations:7}  "
-                  f"per message {per_message:.3f}  errors {result['errors']['total']}")
-            if result["errors"]["total"] != 0:
-                failures.append(f"{name}: wsload counted errors {result['errors']}")
-            if messages == 0:
-                failures.append(f"{name}: no message was echoed")
-            if args.variant != "malloc" and allocations != 0:
-                grew = {k: after["families"][k]["bytes"] - before["families"][k]["bytes"]
-                        for k in after["families"] if after["families"][k]["calls"] != before["families"][k]["calls"]}
-                failures.append(f"{name}: {allocations} allocations in steady state (expected 0), {maps} of them "
-                                f"page mappings; bytes by call: {grew}")
+            # A window that allocates is measured again, up to WINDOWS times in all: the last must
+            # show 0. A per-message allocation shows in every window (each has hundreds of
+            # messages); a peak the warm-up happened not to reach (a loaded machine leaves a larger
+            # reply in a backlog once, and an area or pool grows to it) shows in one, and the next
+            # window, with that peak now seen, is steady state. Every window is printed.
+            for window in range(1, (1 if args.variant == "malloc" else WINDOWS) + 1):
+                problem = measure_window(args, counter, port, server.pid, idle_fds, name, cmd, window)
+                if problem is None or problem.startswith("wsload") or problem.startswith("no message"):
+                    break
+            if problem is not None:
+                failures.append(f"{name}: {problem}")
     finally:
         server.send_signal(signal.SIGTERM)
         try:
