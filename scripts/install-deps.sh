@@ -11,6 +11,8 @@ debian_packages=(
   # libraries
   libboost1.81-dev libwebsocketpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libtomlplusplus-dev libssl-dev zlib1g-dev
+  # the io_uring backend (servers/net; newer kernel features go through raw syscalls)
+  liburing-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools python3-websockets
   # measuring

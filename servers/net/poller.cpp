@@ -41,6 +41,7 @@ static_assert(std::atomic<bool>::is_always_lock_free,
 
 Poller::Poller(Options o)
     : backend_(validated(o).max_events),
+      uring_(o.io == IoBackend::Uring ? std::make_unique<UringBackend>(o.uring) : nullptr),
       inbox_(std::make_shared<CompletionInbox>()),
       buf_(std::make_unique_for_overwrite<uint8_t[]>(o.recv_headroom + o.recv_buffer_bytes +
                                                      o.recv_tailroom)),
@@ -66,6 +67,7 @@ void Poller::WakeHandler::on_io(uint32_t) {
 // ---- fd interest -----------------------------------------------------------------------------
 
 void Poller::watch(int fd, IoHandler* h, uint32_t interest) {
+  if (uring_) return uring_->watch(fd, h, interest);
   if (fd < 0 || h == nullptr)
     throw std::invalid_argument("Poller::watch(fd=" + std::to_string(fd) +
                                 "): needs fd >= 0 and a handler");
@@ -82,6 +84,7 @@ void Poller::watch(int fd, IoHandler* h, uint32_t interest) {
 }
 
 void Poller::rewatch(int fd, IoHandler* h, uint32_t interest) {
+  if (uring_) return uring_->rewatch(fd, h, interest);
   if (h == nullptr)
     throw std::invalid_argument("Poller::rewatch(fd=" + std::to_string(fd) + "): null handler");
   if (fd < 0 || static_cast<size_t>(fd) >= slots_.size() || slots_[fd].handler == nullptr)
@@ -96,6 +99,7 @@ void Poller::rewatch(int fd, IoHandler* h, uint32_t interest) {
 }
 
 void Poller::unwatch(int fd) noexcept {
+  if (uring_) return uring_->unwatch(fd);
   if (fd < 0 || static_cast<size_t>(fd) >= slots_.size() || slots_[fd].handler == nullptr) return;
   Slot& s = slots_[fd];
   s.handler = nullptr;
@@ -109,8 +113,11 @@ void Poller::unwatch(int fd) noexcept {
 
 void Poller::run() {
   while (!stopping()) {
-    std::span<const EpollBackend::Ready> ready = backend_.wait(next_timeout_ms());
-    dispatch(ready);
+    if (uring_) {
+      uring_->run_once(next_timeout_ms());  // submit, wait and dispatch: one io_uring_enter
+    } else {
+      dispatch(backend_.wait(next_timeout_ms()));
+    }
     run_inline_tasks();
     run_completions();
     timers_.run_due(Timers::Clock::now());

@@ -40,8 +40,10 @@
 #include <vector>
 
 #include "net/epoll_backend.hpp"
+#include "net/io_backend.hpp"
 #include "net/io_handler.hpp"
 #include "net/timers.hpp"
+#include "net/uring_backend.hpp"
 
 namespace wsalloc::net {
 
@@ -55,6 +57,12 @@ struct PollerOptions {
   size_t recv_headroom = 16;              // in front: a split frame header (<= 14 B) is copied here
   size_t recv_tailroom = 16;              // behind: word-wide unmasking may read/write past the end
   size_t max_events = 1024;               // ready fds taken per epoll_wait; must be > 0
+  // What the loop waits on. Uring: watch/rewatch/unwatch keep their (level-triggered) meaning,
+  // and uring() offers completion-based streams and listeners (uring_backend.hpp); the receive
+  // buffer above is then unused by connections. Throws std::system_error when io_uring cannot
+  // be set up (check probe_uring() first).
+  IoBackend io = IoBackend::Epoll;
+  UringOptions uring{};
 };
 
 class Poller {
@@ -115,8 +123,14 @@ class Poller {
   // Thread-safe: hand `fn` to this poller's thread (phase 4) and wake it.
   void post_completion(std::function<void()> fn);
 
+  IoBackend io() const noexcept { return uring_ ? IoBackend::Uring : IoBackend::Epoll; }
+  // The io_uring engine when io() == Uring, else null. REQUIRES on uring: run() is always called
+  // from the same thread (the ring is bound to the first thread that runs it).
+  UringBackend* uring() noexcept { return uring_.get(); }
+  const UringBackend* uring() const noexcept { return uring_.get(); }
+
   // Introspection for tests and stats.
-  size_t watched() const noexcept { return watched_; }
+  size_t watched() const noexcept { return uring_ ? uring_->watched() : watched_; }
   size_t pending_tasks() const noexcept { return inline_queue_.size(); }
   const Timers& timers() const noexcept { return timers_; }
 
@@ -150,6 +164,7 @@ class Poller {
   void run_iteration_end_hooks();
 
   EpollBackend backend_;
+  std::unique_ptr<UringBackend> uring_;  // set when options.io == Uring; then backend_ is idle
   std::shared_ptr<CompletionInbox> inbox_;
   WakeHandler wake_;
   std::atomic<bool> stop_requested_{false};

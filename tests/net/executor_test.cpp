@@ -32,7 +32,7 @@ class ThreadPerTask final : public Executor {
 };
 
 TEST(Executor, custom_executor_runs_work_elsewhere_and_done_on_the_poller_thread) {
-  Poller p;
+  Poller p(test::options());
   ThreadPerTask ex;
   std::thread::id loop = std::this_thread::get_id(), work_thread, done_thread;
   p.task([&] { work_thread = std::this_thread::get_id(); },
@@ -47,7 +47,7 @@ TEST(Executor, custom_executor_runs_work_elsewhere_and_done_on_the_poller_thread
 }
 
 TEST(Executor, default_executor_is_used_when_none_is_given_and_nullptr_restores_inline) {
-  Poller p;
+  Poller p(test::options());
   ThreadPerTask ex;
   p.set_default_executor(&ex);
   std::thread::id loop = std::this_thread::get_id(), via_default, via_inline;

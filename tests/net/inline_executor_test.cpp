@@ -15,7 +15,7 @@ using test::run_bounded;
 using test::RunOutcome;
 
 TEST(InlineExecutor, explicit_inline_and_default_tasks_share_one_posting_order) {
-  Poller p;
+  Poller p(test::options());
   InlineExecutor inl;
   std::vector<int> order;
   for (int i = 0; i < 100; ++i)
@@ -42,7 +42,7 @@ TEST(InlineExecutor, one_instance_serves_two_pollers_each_on_its_own_queue) {
 }
 
 TEST(InlineExecutor, work_and_done_run_on_the_poller_thread) {
-  Poller p;
+  Poller p(test::options());
   InlineExecutor inl;
   std::thread::id loop = std::this_thread::get_id(), w, d;
   p.task([&] { w = std::this_thread::get_id(); },

@@ -21,7 +21,7 @@ using test::RunOutcome;
 using test::SocketPair;
 
 TEST(PollerTasks, inline_tasks_run_after_the_whole_event_batch) {
-  Poller p;
+  Poller p(test::options());
   SocketPair s1, s2;
   std::vector<std::string> log;
   auto on_ready = [&](int fd) {
@@ -42,7 +42,7 @@ TEST(PollerTasks, inline_tasks_run_after_the_whole_event_batch) {
 }
 
 TEST(PollerTasks, thousand_inline_tasks_run_once_each_in_posting_order_on_the_poller_thread) {
-  Poller p;
+  Poller p(test::options());
   std::vector<int> work_order, done_order;
   bool all_on_loop_thread = true;
   std::thread::id loop_thread;
@@ -70,7 +70,7 @@ TEST(PollerTasks, thousand_inline_tasks_run_once_each_in_posting_order_on_the_po
 }
 
 TEST(PollerTasks, done_runs_right_after_its_own_work) {
-  Poller p;
+  Poller p(test::options());
   std::vector<std::string> log;
   p.task([&] { log.push_back("w1"); }, [&] { log.push_back("d1"); });
   p.task([&] { log.push_back("w2"); }, [&] { log.push_back("d2"); });
@@ -80,7 +80,7 @@ TEST(PollerTasks, done_runs_right_after_its_own_work) {
 }
 
 TEST(PollerTasks, task_posted_from_a_task_runs_later_never_recursively) {
-  Poller p;
+  Poller p(test::options());
   bool inside_outer = false, inner_ran_inside_outer = false;
   int inner_runs = 0;
   p.task([&] {
@@ -98,7 +98,7 @@ TEST(PollerTasks, task_posted_from_a_task_runs_later_never_recursively) {
 }
 
 TEST(PollerTasks, self_reposting_task_does_not_starve_timers_or_hooks) {
-  Poller p;
+  Poller p(test::options());
   int reposts = 0;
   std::function<void()> again = [&] {
     ++reposts;
@@ -116,13 +116,13 @@ TEST(PollerTasks, self_reposting_task_does_not_starve_timers_or_hooks) {
 }
 
 TEST(PollerTasks, empty_work_is_rejected) {
-  Poller p;
+  Poller p(test::options());
   EXPECT_THROW(p.task({}), std::invalid_argument);
   EXPECT_EQ(p.pending_tasks(), 0u);
 }
 
 TEST(PollerTasks, throwing_task_leaves_run_and_the_rest_of_its_batch_is_dropped_not_rerun) {
-  Poller p;
+  Poller p(test::options());
   int ran = 0;
   p.task([&] { ++ran; });
   p.task([] { throw std::runtime_error("boom"); });
@@ -139,7 +139,7 @@ TEST(PollerTasks, pending_inline_tasks_are_destroyed_unrun_with_the_poller) {
   auto token = std::make_shared<int>(0);
   bool ran = false;
   {
-    Poller p;
+    Poller p(test::options());
     p.task([token, &ran] { ran = true; }, [token] {});
     EXPECT_EQ(token.use_count(), 3);
   }

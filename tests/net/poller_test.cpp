@@ -31,7 +31,7 @@ using test::SocketPair;
 // ---- fd dispatch ----------------------------------------------------------------------------
 
 TEST(Poller, socketpair_readable_fires_handler) {
-  Poller p;
+  Poller p(test::options());
   SocketPair sp;
   uint32_t seen = 0;
   LambdaHandler h([&](uint32_t ev) {
@@ -47,7 +47,7 @@ TEST(Poller, socketpair_readable_fires_handler) {
 }
 
 TEST(Poller, unwatch_inside_another_handler_of_the_same_batch_prevents_its_dispatch) {
-  Poller p;
+  Poller p(test::options());
   SocketPair s1, s2;
   int calls1 = 0, calls2 = 0;
   // Symmetric, because the kernel's order within a batch is not ours to choose: whichever runs
@@ -72,7 +72,7 @@ TEST(Poller, unwatch_inside_another_handler_of_the_same_batch_prevents_its_dispa
 }
 
 TEST(Poller, stale_event_does_not_reach_a_new_watch_of_a_reused_fd_number) {
-  Poller p;
+  Poller p(test::options());
   SocketPair s1, s2;
   int calls_first = 0, calls_new = 0, spare_peer = -1;
   LambdaHandler h_new([&](uint32_t) { ++calls_new; });
@@ -110,7 +110,7 @@ TEST(Poller, stale_event_does_not_reach_a_new_watch_of_a_reused_fd_number) {
 }
 
 TEST(Poller, handler_may_unwatch_and_close_its_own_fd) {
-  Poller p;
+  Poller p(test::options());
   SocketPair sp;
   int calls = 0;
   LambdaHandler h([&](uint32_t) {
@@ -132,7 +132,7 @@ TEST(Poller, handler_may_unwatch_and_close_its_own_fd) {
 }
 
 TEST(Poller, interest_decides_which_events_arrive) {
-  Poller p;
+  Poller p(test::options());
   SocketPair sp;
   std::vector<uint32_t> seen;
   struct H final : IoHandler {
@@ -162,7 +162,7 @@ TEST(Poller, interest_decides_which_events_arrive) {
 }
 
 TEST(Poller, events_taken_before_a_rewatch_in_the_same_batch_are_masked_by_the_new_interest) {
-  Poller p;
+  Poller p(test::options());
   SocketPair s1, s2;
   int calls1 = 0, calls2 = 0;
   uint32_t second_events = 0;
@@ -197,7 +197,7 @@ TEST(Poller, events_taken_before_a_rewatch_in_the_same_batch_are_masked_by_the_n
 }
 
 TEST(Poller, watch_errors_name_the_fd_and_leave_state_unchanged) {
-  Poller p;
+  Poller p(test::options());
   SocketPair sp;
   LambdaHandler h([](uint32_t) {});
   EXPECT_THROW(p.watch(-1, &h, kReadable), std::invalid_argument);
@@ -220,7 +220,7 @@ TEST(Poller, watch_errors_name_the_fd_and_leave_state_unchanged) {
 }
 
 TEST(Poller, watch_of_a_high_fd_number_grows_the_table) {
-  Poller p;
+  Poller p(test::options());
   SocketPair sp;
   int high = ::fcntl(sp.a, F_DUPFD_CLOEXEC, 5000);
   if (high < 0) GTEST_SKIP() << "RLIMIT_NOFILE too low for fd 5000";
@@ -240,7 +240,7 @@ TEST(Poller, watch_of_a_high_fd_number_grows_the_table) {
 // ---- stop -----------------------------------------------------------------------------------
 
 TEST(Poller, stop_from_another_thread_ends_run) {
-  Poller p;
+  Poller p(test::options());
   std::thread stopper([&] {
     std::this_thread::sleep_for(30ms);
     p.stop();
@@ -252,7 +252,7 @@ TEST(Poller, stop_from_another_thread_ends_run) {
 }
 
 TEST(Poller, stop_before_run_is_sticky_and_run_returns_at_once) {
-  Poller p;
+  Poller p(test::options());
   p.stop();
   int iterations = 0;
   p.on_iteration_end([&] { ++iterations; });
@@ -264,7 +264,7 @@ Poller* g_signal_poller = nullptr;
 extern "C" void stop_on_signal(int) { g_signal_poller->stop(); }
 
 TEST(Poller, stop_from_a_signal_handler_ends_run_and_eintr_is_tolerated) {
-  Poller p;
+  Poller p(test::options());
   g_signal_poller = &p;
   struct sigaction sa {}, old {};
   sa.sa_handler = stop_on_signal;
@@ -286,7 +286,7 @@ TEST(Poller, stop_from_a_signal_handler_ends_run_and_eintr_is_tolerated) {
 // ---- timers ---------------------------------------------------------------------------------
 
 TEST(Poller, after_timer_fires_within_a_bounded_wait_and_not_early) {
-  Poller p;
+  Poller p(test::options());
   auto start = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point fired_at{};
   p.after(20ms, [&] {
@@ -298,7 +298,7 @@ TEST(Poller, after_timer_fires_within_a_bounded_wait_and_not_early) {
 }
 
 TEST(Poller, cancelled_timer_never_fires) {
-  Poller p;
+  Poller p(test::options());
   bool fired = false;
   auto id = p.after(20ms, [&] { fired = true; });
   p.cancel(id);
@@ -308,7 +308,7 @@ TEST(Poller, cancelled_timer_never_fires) {
 }
 
 TEST(Poller, every_timer_repeats_until_cancelled) {
-  Poller p;
+  Poller p(test::options());
   int count = 0;
   Poller::TimerId id = 0;
   id = p.every(5ms, [&] {
@@ -322,7 +322,7 @@ TEST(Poller, every_timer_repeats_until_cancelled) {
 }
 
 TEST(Poller, timer_callback_may_cancel_a_timer_due_in_the_same_iteration) {
-  Poller p;
+  Poller p(test::options());
   bool second_fired = false;
   Poller::TimerId second = 0;
   p.after(5ms, [&] { p.cancel(second); });
@@ -335,7 +335,7 @@ TEST(Poller, timer_callback_may_cancel_a_timer_due_in_the_same_iteration) {
 // ---- hooks and buffer -----------------------------------------------------------------------
 
 TEST(Poller, iteration_end_hooks_run_in_order_after_tasks_and_timers) {
-  Poller p;
+  Poller p(test::options());
   std::vector<std::string> log;
   p.task([&] { log.push_back("task"); });
   p.after(0ms, [&] { log.push_back("timer"); });
@@ -353,7 +353,7 @@ TEST(Poller, iteration_end_hooks_run_in_order_after_tasks_and_timers) {
 }
 
 TEST(Poller, hook_registered_from_a_hook_runs_at_the_end_of_the_same_iteration) {
-  Poller p;
+  Poller p(test::options());
   int late = 0;
   bool added = false;
   p.on_iteration_end([&] {
@@ -371,7 +371,7 @@ TEST(Poller, hook_registered_from_a_hook_runs_at_the_end_of_the_same_iteration) 
 }
 
 TEST(Poller, recv_buffer_has_the_requested_size_and_never_moves) {
-  Poller p(Poller::Options{.recv_buffer_bytes = 4096, .recv_headroom = 14, .recv_tailroom = 8});
+  Poller p(test::options(Poller::Options{.recv_buffer_bytes = 4096, .recv_headroom = 14, .recv_tailroom = 8}));
   std::span<uint8_t> a = p.recv_buffer();
   EXPECT_EQ(a.size(), 4096u);
   EXPECT_EQ(p.recv_headroom(), 14u);
@@ -383,7 +383,7 @@ TEST(Poller, recv_buffer_has_the_requested_size_and_never_moves) {
 }
 
 TEST(Poller, default_options_give_a_512k_buffer) {
-  Poller p;
+  Poller p(test::options());
   EXPECT_EQ(p.recv_buffer().size(), 512u * 1024);
   EXPECT_EQ(p.recv_headroom(), 16u);
 }
@@ -396,7 +396,7 @@ TEST(Poller, zero_sized_buffer_or_event_array_is_rejected) {
 // ---- allocation -----------------------------------------------------------------------------
 
 TEST(Poller, dispatch_path_does_not_allocate_in_steady_state) {
-  Poller p;
+  Poller p(test::options());
   SocketPair sp;
   int echoes = 0;
   // A ping-pong over one socketpair: every iteration is wait -> dispatch -> empty phases.

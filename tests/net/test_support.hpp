@@ -13,6 +13,19 @@
 
 namespace wsalloc::net::test {
 
+// The backend a test's Poller runs on: epoll in net_tests; io_uring in net_uring_tests, which
+// compiles the poller and executor tests again with WSALLOC_TEST_URING (one behaviour, two
+// backends).
+#ifdef WSALLOC_TEST_URING
+inline constexpr IoBackend kTestIo = IoBackend::Uring;
+#else
+inline constexpr IoBackend kTestIo = IoBackend::Epoll;
+#endif
+inline PollerOptions options(PollerOptions o = {}) {
+  o.io = kTestIo;
+  return o;
+}
+
 enum class RunOutcome { Stopped, TimedOut };
 
 // Every run in a test is bounded: a guard timer stops the loop after `limit`.

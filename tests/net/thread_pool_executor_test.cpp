@@ -54,7 +54,7 @@ struct Gate {
 };
 
 TEST(ThreadPoolExecutor, thousand_tasks_each_done_runs_exactly_once_on_the_poller_thread) {
-  Poller p;
+  Poller p(test::options());
   ThreadPoolExecutor pool(4);
   constexpr int kTasks = 1000;
   std::vector<int> done_count(kTasks, 0);  // touched only on the poller thread
@@ -77,7 +77,7 @@ TEST(ThreadPoolExecutor, thousand_tasks_each_done_runs_exactly_once_on_the_polle
 }
 
 TEST(ThreadPoolExecutor, done_sees_the_result_of_its_work) {
-  Poller p;
+  Poller p(test::options());
   ThreadPoolExecutor pool(2);
   auto result = std::make_shared<int>(0);
   int seen = -1;
@@ -92,7 +92,7 @@ TEST(ThreadPoolExecutor, done_sees_the_result_of_its_work) {
 }
 
 TEST(ThreadPoolExecutor, one_thread_pool_completes_in_posting_order) {
-  Poller p;
+  Poller p(test::options());
   ThreadPoolExecutor pool(1);
   std::vector<int> order;
   for (int i = 0; i < 200; ++i)
@@ -107,7 +107,7 @@ TEST(ThreadPoolExecutor, one_thread_pool_completes_in_posting_order) {
 }
 
 TEST(ThreadPoolExecutor, task_without_done_posts_nothing_back) {
-  Poller p;
+  Poller p(test::options());
   ThreadPoolExecutor pool(1);
   std::atomic<bool> ran{false};
   p.task([&] { ran = true; }, {}, &pool);
@@ -120,7 +120,7 @@ TEST(ThreadPoolExecutor, task_without_done_posts_nothing_back) {
 }
 
 TEST(ThreadPoolExecutor, shutdown_destroys_queued_tasks_without_running_them) {
-  Poller p;
+  Poller p(test::options());
   ThreadPoolExecutor pool(1);
   Gate gate;
   std::atomic<int> live{0}, ran{0}, blocker_finished{0};
@@ -143,7 +143,7 @@ TEST(ThreadPoolExecutor, shutdown_destroys_queued_tasks_without_running_them) {
 }
 
 TEST(ThreadPoolExecutor, execute_after_shutdown_throws_and_shutdown_is_idempotent) {
-  Poller p;
+  Poller p(test::options());
   ThreadPoolExecutor pool(2);
   pool.shutdown();
   pool.shutdown();
@@ -178,7 +178,7 @@ TEST(ThreadPoolExecutor, poller_stopped_with_completions_pending_drops_them_clea
   std::atomic<int> done_ran{0};
   Tracked tracked(&live);
   {
-    Poller p;
+    Poller p(test::options());
     ThreadPoolExecutor pool(2);
     for (int i = 0; i < 300; ++i)
       p.task([] {}, [&, tracked] {
@@ -198,7 +198,7 @@ TEST(ThreadPoolExecutor, task_finishing_after_its_poller_is_gone_drops_done_safe
   ThreadPoolExecutor pool(1);
   Gate gate;
   {
-    Poller p;
+    Poller p(test::options());
     p.task([&] { gate.block(); }, [token, &done_ran] { done_ran = true; }, &pool);
     ASSERT_TRUE(eventually([&] { return gate.entered.load(); }));
   }  // poller destroyed while its task is still running
@@ -209,7 +209,7 @@ TEST(ThreadPoolExecutor, task_finishing_after_its_poller_is_gone_drops_done_safe
 }
 
 TEST(ThreadPoolExecutor, default_executor_routes_plain_tasks_to_the_pool) {
-  Poller p;
+  Poller p(test::options());
   ThreadPoolExecutor pool(2);
   p.set_default_executor(&pool);
   std::thread::id loop = std::this_thread::get_id(), w, d;
