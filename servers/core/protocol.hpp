@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -92,6 +93,13 @@ class ProtocolParser {
   // A data message has begun (its first frame header was accepted) and its message_end chunk has not
   // been delivered yet: a fragmented message between frames, or one frame split across reads.
   bool message_open() const noexcept { return msg_open_; }
+  // Where the next frame header starts, counted from the next byte fed: 0 at a frame boundary,
+  // the current frame's unread payload otherwise. nullopt while a split header is stashed (its
+  // length is unknown) or once the parser stopped. For transports that plan receives by frame.
+  std::optional<uint64_t> bytes_to_next_header() const noexcept {
+    if (state_ != ParserState::Open || hdr_have_ != 0) return std::nullopt;
+    return in_payload_ ? frame_left_ : 0;
+  }
   void reset() noexcept;  // back to a fresh connection (no inflater: nothing negotiated)
 
   // permessage-deflate was agreed: from now on RSV1 on a message's first frame means compressed.

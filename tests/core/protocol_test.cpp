@@ -345,6 +345,23 @@ TEST(ProtocolParser, message_open_tracks_a_message_between_fragments) {
   EXPECT_FALSE(parser.message_open());
 }
 
+TEST(ProtocolParser, bytes_to_next_header_follows_frames_split_across_feeds) {
+  RecordingSink sink;
+  ProtocolParser<Role::Server, RecordingSink> parser(sink);
+  EXPECT_EQ(parser.bytes_to_next_header(), uint64_t{0});
+  Bytes f = text("0123456789");  // 6-byte header (2 + mask key), 10 payload bytes
+  Bytes head(f.begin(), f.begin() + 3), mid(f.begin() + 3, f.begin() + 9), tail(f.begin() + 9, f.end());
+  parser.feed(head);
+  EXPECT_EQ(parser.bytes_to_next_header(), std::nullopt) << "a split header: its length is not known yet";
+  parser.feed(mid);
+  EXPECT_EQ(parser.bytes_to_next_header(), uint64_t{7});
+  parser.feed(tail);
+  EXPECT_EQ(parser.bytes_to_next_header(), uint64_t{0});
+  Bytes bad = {0x83, 0x80, 0, 0, 0, 0};  // reserved opcode: the parser stops
+  parser.feed(bad);
+  EXPECT_EQ(parser.bytes_to_next_header(), std::nullopt);
+}
+
 TEST(ProtocolParser, reset_returns_a_failed_parser_to_a_fresh_connection) {
   RecordingSink sink;
   ProtocolParser<Role::Server, RecordingSink> parser(sink);
