@@ -1,6 +1,6 @@
 // wsalloc-server: the RFC 6455 echo server in four memory variants.
 //
-//   wsalloc-server --variant {malloc,arena,pool,zerocopy} --host H --port P [--threads N]
+//   wsalloc-server --variant {malloc,arena,pool,zerocopy} --host H --port P [--threads N] [--io epoll|uring]
 //
 // Prints one line "listening on H:P" when ready; exits 0 on SIGINT/SIGTERM after closing
 // connections; a bad flag or value is a usage error (exit 2). Paths: /broadcast fans every
@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "net/io_backend.hpp"
 #include "variants/server.hpp"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,10 @@ int main(int argc, char** argv) {
   app.add_option("--host", o.host, "address to listen on (IPv4/IPv6 literal or localhost)");
   app.add_option("--port", o.port, "port; 0 picks a free one");
   app.add_option("--threads", o.threads, "poller threads (SO_REUSEPORT)")->check(CLI::Range(1u, 256u));
+  std::string io = "epoll";
+  app.add_option("--io", io, "I/O backend: 'epoll' (readiness) or 'uring' (io_uring completions; exits 2 where "
+                             "io_uring is unavailable)")
+      ->check(CLI::IsMember({"epoll", "uring"}));
   app.add_option("--max-connections", o.max_connections,
                  "open connections, all threads together; beyond, 503 and close (0 = fd limit)");
   std::string allocator = "variant";
@@ -74,6 +79,7 @@ int main(int argc, char** argv) {
   o.allocator = allocator == "std" ? Allocator::Standard : Allocator::Variant;
   d.server_max_window_bits = static_cast<uint8_t>(server_bits);
   d.client_max_window_bits = static_cast<uint8_t>(client_bits);
+  o.io = *wsalloc::net::parse_io_backend(io);  // IsMember above admits only known names
   // Every connection is a descriptor: take the hard limit, not the default soft 1024.
   if (rlimit nofile; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
     nofile.rlim_cur = nofile.rlim_max;

@@ -12,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include "net/io_backend.hpp"
 #include "net/socket.hpp"
 #include "net/thread_pool_executor.hpp"
 #include "variants/arena/arena_variant.hpp"
@@ -23,7 +24,7 @@
 namespace wsalloc::variants {
 namespace {
 
-template <class Variant>
+template <class Variant, net::IoBackend kIo>
 int serve(const ServerOptions& o) {
   // Signals are taken by sigwait on the main thread only; workers never see them.
   sigset_t stop_signals;
@@ -50,9 +51,9 @@ int serve(const ServerOptions& o) {
   std::unique_ptr<net::ThreadPoolExecutor> pool;
   if (o.work_on_pool) pool = std::make_unique<net::ThreadPoolExecutor>(o.work_threads);
   ConnectionBudget budget(o.max_connections);
-  std::vector<std::unique_ptr<Worker<Variant>>> workers;
+  std::vector<std::unique_ptr<Worker<Variant, kIo>>> workers;
   for (unsigned i = 0; i < o.threads; ++i)
-    workers.push_back(std::make_unique<Worker<Variant>>(o, listeners[i], i, budget, pool.get()));
+    workers.push_back(std::make_unique<Worker<Variant, kIo>>(o, listeners[i], i, budget, pool.get()));
   std::vector<std::thread> threads;
   for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
 
@@ -65,12 +66,19 @@ int serve(const ServerOptions& o) {
   for (auto& t : threads) t.join();
   if (pool) pool->shutdown();
 
-  std::string stats = "{\"variant\":\"" + std::string(Variant::kName) + "\",\"workers\":[";
+  std::string stats = "{\"variant\":\"" + std::string(Variant::kName) + "\",\"io\":\"" + net::to_string(kIo) +
+                      "\",\"workers\":[";
   for (size_t i = 0; i < workers.size(); ++i) stats += (i ? "," : "") + workers[i]->stats_json();
   stats += "]}";
   fmt::print(stderr, "{}\n", stats);
   if (!o.stats_out.empty()) std::ofstream(o.stats_out) << stats << '\n';
   return kExitOk;
+}
+
+template <class Variant>
+int serve_on(const ServerOptions& o) {
+  if (o.io == net::IoBackend::Uring) return serve<Variant, net::IoBackend::Uring>(o);
+  return serve<Variant, net::IoBackend::Epoll>(o);
 }
 
 }  // namespace
@@ -81,10 +89,16 @@ bool variant_known(std::string_view name) {
 }
 
 int run_server(const ServerOptions& o) {
-  if (o.variant == MallocVariant::kName) return serve<MallocVariant>(o);
-  if (o.variant == ArenaVariant::kName) return serve<ArenaVariant>(o);
-  if (o.variant == PoolVariant::kName) return serve<PoolVariant>(o);
-  if (o.variant == ZeroCopyVariant::kName) return serve<ZeroCopyVariant>(o);
+  if (o.io == net::IoBackend::Uring) {
+    if (const net::UringSupport& u = net::probe_uring(); !u.available) {
+      fmt::print(stderr, "wsalloc-server: --io uring: io_uring is not available here: {}; use --io epoll\n", u.reason);
+      return kExitUsage;
+    }
+  }
+  if (o.variant == MallocVariant::kName) return serve_on<MallocVariant>(o);
+  if (o.variant == ArenaVariant::kName) return serve_on<ArenaVariant>(o);
+  if (o.variant == PoolVariant::kName) return serve_on<PoolVariant>(o);
+  if (o.variant == ZeroCopyVariant::kName) return serve_on<ZeroCopyVariant>(o);
   fmt::print(stderr, "wsalloc-server: unknown variant '{}'\n", o.variant);
   return kExitUsage;
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "net/io_backend.hpp"
 #include "variants/memory_plan.hpp"
 #include "variants/session.hpp"
 
@@ -14,6 +15,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 9001;                 // 0 = the kernel picks a free port
   unsigned threads = 1;                 // pollers, each with its own SO_REUSEPORT listener
+  net::IoBackend io = net::IoBackend::Epoll;  // --io; uring needs probe_uring().available
   // Open connections, all threads together; one more is answered 503 and closed. 0 = as many as
   // file descriptors allow (beyond that, the same polite refusal).
   size_t max_connections = 0;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <new>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -73,6 +74,11 @@ class Session {
   WriteOutcome flush() { return pipe_.flush(); }
   size_t unsent_bytes() const noexcept { return pipe_.unsent_bytes(); }
   SessionPhase phase() const noexcept { return phase_; }
+  // Open phase only (see ProtocolParser::bytes_to_next_header); nullopt otherwise.
+  std::optional<uint64_t> bytes_to_next_header() const noexcept {
+    return phase_ == SessionPhase::Open ? parser_.bytes_to_next_header() : std::nullopt;
+  }
+  bool message_open() const noexcept { return parser_.message_open(); }
   Pipeline& pipeline() noexcept { return pipe_; }
   typename App::ConnState& app_state() noexcept { return app_state_; }
 

@@ -4,6 +4,9 @@
 // Nothing is shared between workers on the hot path: each has its own SO_REUSEPORT listener,
 // receive buffer, memory plan and connection table. The main thread talks to a worker only
 // through request_shutdown() (thread-safe).
+//
+// kIo: the poller's backend. Epoll: readiness, accept4 in a loop, Connection. Uring: a multishot
+// accept, UringConnection (uring_connection.hpp). Everything else is the same code.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +21,7 @@
 #include <memory>
 #include <unordered_map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "memory/object_pool.hpp"
@@ -27,6 +31,7 @@
 #include "variants/connection.hpp"
 #include "variants/connection_budget.hpp"
 #include "variants/rate_limited_log.hpp"
+#include "variants/uring_connection.hpp"
 #include "net/executor.hpp"
 #include "variants/busy_work.hpp"
 #include "variants/server_app.hpp"
@@ -35,14 +40,15 @@
 
 namespace wsalloc::variants {
 
-template <class Variant>
+template <class Variant, net::IoBackend kIo = net::IoBackend::Epoll>
 class Worker {
  public:
   using Pipeline = typename Variant::Pipeline;
   using Plan = typename Pipeline::Plan;
   using App = ServerApp<Worker>;
   using SessionT = Session<Pipeline, App>;
-  using Conn = Connection<Worker>;
+  static constexpr bool kUring = kIo == net::IoBackend::Uring;
+  using Conn = std::conditional_t<kUring, UringConnection<Worker>, Connection<Worker>>;
 
   // budget: the server-wide connection cap, shared with the other workers.
   // work_executor: where /work handlers run (null = inline on this poller thread).
@@ -58,7 +64,11 @@ class Worker {
   }
   ~Worker() {
     for (Conn* c : conns_) {
-      ::close(c->fd());
+      if constexpr (kUring) {
+        c->close_at_exit();  // the backend owns the descriptor; it closes it when torn down
+      } else {
+        ::close(c->fd());
+      }
       destroy(c);
       budget_.give_back();
     }
@@ -71,7 +81,11 @@ class Worker {
 
   // Runs the loop on the calling thread until shutdown completes.
   void run() {
-    poller_.watch(listen_fd_, &listener_, net::kReadable);
+    if constexpr (kUring) {
+      accepting_ = poller_.uring()->accept(listen_fd_, &listener_);
+    } else {
+      poller_.watch(listen_fd_, &listener_, net::kReadable);
+    }
     poller_.on_iteration_end([this] {
       free_graveyard();
       plan_->after_iteration();
@@ -118,7 +132,8 @@ class Worker {
            ",\"broadcast_members\":" + std::to_string(broadcast_.size()) + ",\"sweeps\":" + std::to_string(sweeps_) +
            ",\"connection_objects\":" +
            (conn_pool_ ? memory::stats_json(*conn_pool_).dump() : std::string("\"new_delete\"")) +
-           ",\"memory\":" + plan_->stats_json() + "}";
+           ",\"memory\":" + plan_->stats_json() + ",\"io\":" +
+           (kUring ? poller_.uring()->stats_json() : std::string(R"({"backend":"epoll"})")) + "}";
   }
 
   // ---- for ServerApp ----
@@ -187,9 +202,11 @@ class Worker {
     st.route = Route::Echo;
   }
 
-  struct Listener final : net::IoHandler {
+  struct Listener final : net::IoHandler, net::AcceptHandler {
     Worker* worker = nullptr;
-    void on_io(uint32_t) override { worker->accept_ready(); }
+    void on_io(uint32_t) override { worker->accept_ready(); }               // epoll
+    void on_accepted(int fd) override { worker->adopt(fd); }                // uring
+    void on_accept_failed(int err) override { worker->accept_ended(err); }   // uring
   };
 
   void accept_ready() {
@@ -203,20 +220,22 @@ class Worker {
         if ((err == EMFILE || err == ENFILE) && refuse_with_spare_fd()) return;
         return accept_failed(err);
       }
-      if (!budget_.try_take()) {
-        refuse(fd);
-        continue;
-      }
-      try {
-        admit(fd);
-      } catch (const std::exception& e) {
-        // This connection only: it is refused, its descriptor and budget slot go back, and the
-        // others are served on. Escaping, the exception would end the poller and every connection.
-        log_.write("wsalloc-server: worker {}: refused a connection: {}", index_, e.what());
-        budget_.give_back();
-        refuse(fd);
-        ++admit_failures_;
-      }
+      adopt(fd);
+    }
+  }
+
+  // A new connection from either backend's accept.
+  void adopt(int fd) {
+    if (!budget_.try_take()) return refuse(fd);
+    try {
+      admit(fd);
+    } catch (const std::exception& e) {
+      // This connection only: it is refused, its descriptor and budget slot go back, and the
+      // others are served on. Escaping, the exception would end the poller and every connection.
+      log_.write("wsalloc-server: worker {}: refused a connection: {}", index_, e.what());
+      budget_.give_back();
+      refuse(fd);
+      ++admit_failures_;
     }
   }
 
@@ -236,7 +255,11 @@ class Worker {
     if (graveyard_.capacity() < conns_.capacity()) graveyard_.reserve(conns_.capacity());
     Conn* c = conn_pool_ ? conn_pool_->create(*this, fd) : new Conn(*this, fd);
     try {
-      poller_.watch(fd, c, net::kReadable);
+      if constexpr (kUring) {
+        c->start();
+      } else {
+        poller_.watch(fd, c, net::kReadable);
+      }
     } catch (...) {
       destroy(c);
       throw;
@@ -246,16 +269,28 @@ class Worker {
     ++accepted_;
   }
 
-  // accept4 failed for a reason that leaves the connection queued (ENOBUFS, ENOMEM, EPERM, out of
-  // descriptors without a spare): the level-triggered listener would fire again at once and spin.
-  // Say so (rate-limited) and stop listening for a moment.
+  // uring: the multishot accept ended with this error (the backend has re-armed it already).
+  void accept_ended(int err) {
+    if (err == EINTR || err == ECONNABORTED) return;
+    if ((err == EMFILE || err == ENFILE) && refuse_with_spare_fd()) return;
+    accept_failed(err);
+  }
+
+  // accept failed for a reason that leaves the connection queued (ENOBUFS, ENOMEM, EPERM, out of
+  // descriptors without a spare): the level-triggered listener (epoll) or the re-armed multishot
+  // accept (uring) would fire again at once and spin. Say so (rate-limited) and stop listening for
+  // a moment.
   [[gnu::noinline]] void accept_failed(int err) {
     ++accept_errors_;
     log_.write("wsalloc-server: worker {}: accept4(listen fd {}): {} (errno {}); not accepting for {} ms",
                index_, listen_fd_, std::strerror(err), err, kAcceptBackoff.count());
     if (listener_paused_) return;
     try {
-      poller_.rewatch(listen_fd_, &listener_, 0);
+      if constexpr (kUring) {
+        poller_.uring()->stop_accepting(accepting_);
+      } else {
+        poller_.rewatch(listen_fd_, &listener_, 0);
+      }
       poller_.after(kAcceptBackoff, [this] { resume_listener(); });
       listener_paused_ = true;
     } catch (const std::exception& e) {
@@ -265,7 +300,11 @@ class Worker {
 
   void resume_listener() {
     if (!listener_paused_ || listen_fd_ < 0) return;  // shutting down: the listener is gone
-    poller_.rewatch(listen_fd_, &listener_, net::kReadable);
+    if constexpr (kUring) {
+      accepting_ = poller_.uring()->accept(listen_fd_, &listener_);
+    } else {
+      poller_.rewatch(listen_fd_, &listener_, net::kReadable);
+    }
     listener_paused_ = false;
   }
 
@@ -344,7 +383,11 @@ class Worker {
     if (shutting_down_) return;
     shutting_down_ = true;
     shutdown_deadline_ = Conn::Clock::now() + options_.shutdown_grace;
-    poller_.unwatch(listen_fd_);
+    if constexpr (kUring) {
+      poller_.uring()->stop_accepting(accepting_);
+    } else {
+      poller_.unwatch(listen_fd_);
+    }
     ::close(listen_fd_);
     listen_fd_ = -1;
     for (size_t i = conns_.size(); i-- > 0;) conns_[i]->close(core::CloseCode::GoingAway, "server shutting down");
@@ -365,7 +408,8 @@ class Worker {
   }
 
   const ServerOptions& options_;
-  net::Poller poller_;
+  net::Poller poller_{net::PollerOptions{.io = kIo}};
+  net::UringBackend::Ref accepting_ = 0;  // uring: the listener's multishot accept
   std::unique_ptr<Plan> plan_;
   std::unique_ptr<memory::ObjectPool<Conn>> conn_pool_;  // null: connections from new/delete
   App app_;

@@ -11,7 +11,7 @@ repeated (at most WINDOWS in all) and the last must show 0: growth to a peak the
 happens once, an allocation per message in every window. The malloc variant's allocations per
 message are printed, not asserted.
 
-  e2e_alloc_test.py --server BIN --wsload BIN --preload LIB --reader BIN --variant V
+  e2e_alloc_test.py --server BIN --wsload BIN --preload LIB --reader BIN --variant V [--io epoll|uring]
 """
 import argparse
 import json
@@ -110,11 +110,12 @@ def main():
     ap = argparse.ArgumentParser()
     for a in ("server", "wsload", "preload", "reader", "variant"):
         ap.add_argument("--" + a, required=True)
+    ap.add_argument("--io", default="epoll", choices=["epoll", "uring"])
     args = ap.parse_args()
 
     counter = tempfile.NamedTemporaryFile(prefix="wsalloc-e2e-", dir="/dev/shm", delete=False).name
     env = dict(os.environ, LD_PRELOAD=args.preload, WSALLOC_MALLOCCOUNT_FILE=counter)
-    server = subprocess.Popen([args.server, "--variant", args.variant, "--host", "127.0.0.1", "--port", "0"],
+    server = subprocess.Popen([args.server, "--variant", args.variant, "--io", args.io, "--host", "127.0.0.1", "--port", "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     failures = []
     try:

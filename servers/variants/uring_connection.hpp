@@ -1,0 +1,274 @@
+#pragma once
+// uring_connection.hpp: a Session on an io_uring stream: the completion-side twin of
+// connection.hpp (same lifecycle, same limits, same public face for the Worker; keep the two in
+// step; the conformance, interop, hardening, route and soak suites run against both).
+//
+// What differs from epoll:
+//   receiving  bytes arrive in the poller thread's provided buffers (net/provided_buffers.hpp)
+//              and are handed to the session where they lie: parsed and unmasked in place, as
+//              epoll's loop buffer is. Backpressure pauses the multishot receive instead of
+//              changing epoll interest.
+//   sending    write() gives the session's output to the stream's one send (net/uring_backend.hpp),
+//              which either references it (bytes in a provided buffer or in this connection's
+//              loan: zerocopy's in-place payloads) and pins that memory until the send completes,
+//              or copies it into the thread's send slab (the cork, send-queue nodes, backlogs:
+//              memory that is reused as soon as flush() returns). While that send is in flight
+//              write() takes nothing and the pipeline keeps the rest in its backlog, as it does
+//              when epoll's writev meets a full socket; on_sent() flushes it.
+//   large frames  a binary frame of kGatherFrom bytes or more that starts a message and that a
+//              receive delivers only in part is not parsed piecewise (worth_gathering() says which): the connection borrows a buffer the frame's size (a loan),
+//              copies in the part it has, and receives the rest straight into it (one
+//              MSG_WAITALL receive). The whole frame is then parsed in place and zerocopy's echo
+//              sent from the loan, so a 64 KiB or 1 MiB echo is copied no more than on epoll.
+//              Up to LoanPool::kMaxBytes; larger frames (and any when the pool's cap is reached)
+//              take the piecewise path, where the pipelines assemble messages as they do on epoll.
+//   closing    the backend owns the descriptor once the stream is open and closes it when the
+//              kernel has finished every operation on it.
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "core/frame_scan.hpp"
+#include "net/poller.hpp"
+#include "net/stream_handler.hpp"
+#include "net/uring_backend.hpp"
+#include "variants/connection.hpp"  // LinkState
+#include "variants/send_progress.hpp"
+#include "variants/server_options.hpp"
+#include "variants/session.hpp"
+#include "variants/writer.hpp"
+
+namespace wsalloc::variants {
+
+template <class Worker>
+class UringConnection final : public net::StreamHandler, public Writer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using SessionT = typename Worker::SessionT;
+  // Smaller frames split over two receives are parsed piecewise: copying a few KiB into the
+  // pipeline's assembly buffer costs less than re-planning the receive.
+  static constexpr uint64_t kGatherFrom = 16 * 1024;
+
+  UringConnection(Worker& worker, int fd)
+      : worker_(worker), fd_(fd), session_(worker.plan(), *this, worker.app(), worker.options().limits,
+                                           worker.stats_source()),
+        opened_(Clock::now()), since_(opened_), progress_(opened_) {
+    session_.app_state().owner = this;
+  }
+
+  // After the worker has filed the connection: the backend takes the descriptor and receives.
+  void start() { ref_ = backend().open_stream(fd_, this); }
+  // Server exit, after the loop ended (maybe on another thread): the backend's teardown cancels
+  // what is left and closes the descriptor.
+  void close_at_exit() noexcept { backend().abandon(ref_); }
+
+  int fd() const noexcept { return fd_; }
+  LinkState link() const noexcept { return link_; }
+  SessionT& session() noexcept { return session_; }
+  Clock::time_point opened() const noexcept { return opened_; }
+  Clock::time_point since() const noexcept { return since_; }
+  size_t& index() noexcept { return index_; }
+
+  // See Connection::send_stalled; progress is what the kernel took from this stream's sends.
+  bool send_stalled(Clock::time_point now, Clock::duration limit) noexcept {
+    return progress_.stalled(now, limit, unsent_bytes(), backend().sent_bytes(ref_));
+  }
+
+  void close(core::CloseCode code, std::string_view reason) {
+    if (link_ != LinkState::Live) return;
+    if (session_.phase() == SessionPhase::Handshaking) return abort();
+    session_.close(code, reason);
+    begin_flushing();
+    if (link_ != LinkState::Dead) update_reading();
+  }
+
+  void deliver(std::span<const iovec> frame) {
+    if (link_ != LinkState::Live || session_.phase() != SessionPhase::Open) return;
+    if (session_.pipeline().send_now(frame) == WriteOutcome::Failed) return abort();
+    update_reading();
+  }
+
+  void send_later(core::Opcode op, std::span<const uint8_t> payload) {
+    if (link_ != LinkState::Live || session_.phase() != SessionPhase::Open) return;
+    session_.pipeline().send(op, payload);
+    if (session_.flush() == WriteOutcome::Failed) return abort();
+    update_reading();
+  }
+
+  // Hard close (see Connection::abort). Replies already handed to the kernel still leave; one
+  // queued this iteration leaves with MSG_DONTWAIT (what the socket takes now) unless `reset`.
+  void abort(bool reset = false) {
+    if (link_ == LinkState::Dead) return;
+    if (reset) {
+      const linger hard{1, 0};
+      ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    }
+    link_ = LinkState::Dead;
+    backend().close_stream(ref_, reset ? net::CloseMode::Reset : net::CloseMode::Graceful);
+    worker_.bury(this);
+  }
+
+  // Writer: the stream's one send. 0 = a send is in flight (the pipeline queues the rest).
+  ssize_t write(const iovec* iov, int count) noexcept override {
+    if (link_ == LinkState::Dead) return -1;
+    return static_cast<ssize_t>(backend().send(ref_, iov, count));
+  }
+
+  // ---- net::StreamHandler ----
+  void on_received(std::span<uint8_t> bytes) override {
+    if (link_ == LinkState::Dead) return;
+    if (gather_total_ != 0) {
+      bytes = gather(bytes);
+      if (gather_have_ < gather_total_ || link_ == LinkState::Dead) return;
+      const std::span<uint8_t> frame = loan_.first(gather_total_);
+      gather_total_ = gather_have_ = 0;  // the receive target is back to the provided buffers
+      const bool alive = handle(frame);
+      backend().end_loan(ref_);
+      if (!alive || bytes.empty()) return;
+    }
+    arrive(bytes);
+  }
+  void on_sent() override {
+    if (link_ == LinkState::Dead) return;
+    if (session_.flush() == WriteOutcome::Failed) return abort();  // the backlog, next
+    if (link_ == LinkState::Flushing && unsent_bytes() == 0) shut_write();
+    if (link_ != LinkState::Dead) update_reading();
+  }
+  // The peer's FIN (nothing more will come, and nobody may read our replies), or a reset.
+  void on_peer_shut() override { abort(); }
+  void on_failed(int) override { abort(); }
+  std::span<uint8_t> receive_target() override {
+    return gather_total_ == 0 ? std::span<uint8_t>{} : loan_.subspan(gather_have_, gather_total_ - gather_have_);
+  }
+
+ private:
+  net::UringBackend& backend() noexcept { return *worker_.poller().uring(); }
+  size_t unsent_bytes() const noexcept {
+    return session_.unsent_bytes() + worker_.poller().uring()->unsent_bytes(ref_);
+  }
+
+  // Bytes from a receive into the provided buffers: parsed where they lie, unless they end in the
+  // first part of a large frame, which is then gathered into a loan.
+  void arrive(std::span<uint8_t> bytes) {
+    if (link_ == LinkState::Live) {
+      if (std::optional<uint64_t> first = session_.bytes_to_next_header()) {
+        if (std::optional<core::TailFrame> t = core::incomplete_tail_frame(bytes, *first); t && worth_gathering(*t)) {
+          if (t->offset > 0 && !handle(bytes.first(t->offset))) return;
+          if (start_gather(*t, bytes.subspan(t->offset))) return;
+          handle(bytes.subspan(t->offset));
+          return;
+        }
+      }
+    }
+    handle(bytes);
+  }
+
+  // Only the first (or only) frame of a binary message, and only one the parser will accept at
+  // its header: an oversized, reserved or out-of-place frame must fail at once (1009, 1002), not
+  // after the server waited for its payload. Not text: invalid UTF-8 is refused as early as the
+  // bytes allow (1007), which a frame held back until complete would delay. Continuation frames
+  // take the piecewise path: every pipeline assembles a fragmented message anyway.
+  bool worth_gathering(const core::TailFrame& t) const noexcept {
+    const uint64_t max_message = worker_.options().limits.protocol.max_message;
+    return t.total >= kGatherFrom && t.total <= net::LoanPool::kMaxBytes && t.header.masked &&
+           t.header.rsv == 0 && t.header.opcode == static_cast<uint8_t>(core::Opcode::Binary) &&
+           (max_message == 0 || t.header.payload_len <= max_message);
+  }
+
+  bool start_gather(const core::TailFrame& t, std::span<uint8_t> part) {
+    // handle() above may have closed the session or left it elsewhere than a frame boundary; and
+    // inside a fragmented message a binary frame is a protocol error (1002) due at its header.
+    if (link_ != LinkState::Live || session_.bytes_to_next_header() != uint64_t{0} || session_.message_open())
+      return false;
+    loan_ = backend().lend(ref_, static_cast<size_t>(t.total));
+    if (loan_.empty()) return false;
+    std::memcpy(loan_.data(), part.data(), part.size());
+    gather_total_ = static_cast<size_t>(t.total);
+    gather_have_ = part.size();
+    backend().receive_target_changed(ref_);  // the rest: one receive straight into the loan
+    return true;
+  }
+
+  // Adds received bytes to the frame being gathered. They are already in place when they come
+  // from the receive into the loan; bytes from provided buffers (receives completed before the
+  // switch) are copied. Returns what lies beyond the frame.
+  std::span<uint8_t> gather(std::span<uint8_t> bytes) {
+    uint8_t* at = loan_.data() + gather_have_;
+    const size_t n = bytes.size() < gather_total_ - gather_have_ ? bytes.size() : gather_total_ - gather_have_;
+    if (bytes.data() != at) std::memcpy(at, bytes.data(), n);
+    gather_have_ += n;
+    return bytes.subspan(n);
+  }
+
+  // The per-message path: parse, handle, queue replies, flush. Returns false when the connection died.
+  bool handle(std::span<uint8_t> bytes) {
+    if (link_ == LinkState::Draining) return true;  // discard: the close handshake is done
+    since_ = Clock::now();
+    Next next = session_.on_bytes(bytes);
+    if (session_.flush() == WriteOutcome::Failed) {
+      abort();
+      return false;
+    }
+    if (next == Next::Close && link_ == LinkState::Live) begin_flushing();
+    if (link_ != LinkState::Dead) update_reading();
+    return link_ != LinkState::Dead;
+  }
+
+  void begin_flushing() {
+    link_ = LinkState::Flushing;
+    if (session_.flush() == WriteOutcome::Failed) return abort();
+    if (unsent_bytes() == 0) shut_write();
+  }
+
+  void shut_write() {
+    // See Connection::shut_write. Every byte was taken by the kernel (no send in flight).
+    ::shutdown(fd_, SHUT_WR);
+    link_ = LinkState::Draining;
+    since_ = Clock::now();
+  }
+
+  // Connection::update_interest, with a paused receive for epoll's interest bits.
+  void update_reading() {
+    bool want = false, watch_shut = false;
+    const size_t unsent = unsent_bytes();
+    switch (link_) {
+      case LinkState::Live:
+        if (unsent > worker_.options().max_backlog) [[unlikely]] {
+          return close(core::CloseCode::PolicyViolation, "slow consumer: unsent bytes over max backlog");
+        }
+        if (reading_ && unsent > worker_.options().high_water) reading_ = false;
+        if (!reading_ && unsent < worker_.options().low_water) reading_ = true;
+        want = reading_;
+        watch_shut = !reading_;  // epoll's kPeerShut: a paused connection still hears a FIN
+        break;
+      case LinkState::Flushing: break;
+      case LinkState::Draining: want = true; break;
+      case LinkState::Dead: return;
+    }
+    if (want != receiving_ || watch_shut != watching_shut_) {
+      backend().set_receiving(ref_, want, watch_shut);
+      receiving_ = want;
+      watching_shut_ = watch_shut;
+    }
+  }
+
+  Worker& worker_;
+  int fd_;
+  net::UringBackend::Ref ref_ = 0;
+  SessionT session_;
+  Clock::time_point opened_;  // accepted: the handshake deadline counts from here
+  Clock::time_point since_;   // last activity: idle and linger timeouts
+  SendProgress progress_;     // --send-timeout-ms
+  size_t index_ = 0;
+  std::span<uint8_t> loan_;   // the large frame being gathered (valid while gather_total_ != 0)
+  size_t gather_total_ = 0, gather_have_ = 0;
+  LinkState link_ = LinkState::Live;
+  bool reading_ = true;       // backpressure hysteresis, as in Connection
+  bool receiving_ = true, watching_shut_ = false;  // what the backend was last told
+};
+
+}  // namespace wsalloc::variants
