@@ -4,12 +4,13 @@
 #
 #   wsalloc_add_conformance(NAME <name> COMMAND <server argv...>
 #                           [GROUPS <group>...] [TIMEOUT <seconds per group>] [LABELS <label>...]
-#                           [ENVIRONMENT <VAR=value>...])
+#                           [ENVIRONMENT <VAR=value>...] [LAUNCHER <argv...>])
 #
 # The server must follow the wsalloc-server contract: accept `--host H --port 0` (appended by
 # the suite), print one line `listening on H:P`, echo text and binary messages, exit 0 on
 # SIGTERM. The `limits` group also appends `--max-message 65536`; leave it out of GROUPS for a
-# server without that flag. GROUPS defaults to every test_<group>.py here.
+# server without that flag. GROUPS defaults to every test_<group>.py here. LAUNCHER prefixes each
+# test's command (tests/uring_gate.cmake: skipped, with the reason, where io_uring is unavailable).
 #
 # Include this file from anywhere (it is include_guard'ed), so registrations do not depend on
 # the order in which folders are added:
@@ -28,7 +29,7 @@ if(NOT WSALLOC_PYTHON)
 endif()
 
 function(wsalloc_add_conformance)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT" "COMMAND;GROUPS;LABELS;ENVIRONMENT")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT" "COMMAND;GROUPS;LABELS;ENVIRONMENT;LAUNCHER")
   if(NOT arg_NAME OR NOT arg_COMMAND)
     message(FATAL_ERROR "wsalloc_add_conformance: NAME and COMMAND are required (got NAME='${arg_NAME}')")
   endif()
@@ -52,10 +53,13 @@ function(wsalloc_add_conformance)
     endif()
     set(test conformance.${arg_NAME}.${group})
     add_test(NAME ${test}
-             COMMAND ${WSALLOC_PYTHON} ${dir}/run_group.py --timeout ${arg_TIMEOUT} ${group} -- ${arg_COMMAND})
+             COMMAND ${arg_LAUNCHER} ${WSALLOC_PYTHON} ${dir}/run_group.py --timeout ${arg_TIMEOUT} ${group} -- ${arg_COMMAND})
     set_tests_properties(${test} PROPERTIES
       TIMEOUT ${ctest_timeout}
       LABELS "conformance;${arg_NAME};${arg_LABELS}"
       ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;${arg_ENVIRONMENT}")
+    if(arg_LAUNCHER)
+      set_tests_properties(${test} PROPERTIES SKIP_RETURN_CODE 77)
+    endif()
   endforeach()
 endfunction()

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 using wsalloc::test::ServerProcess;
 using namespace std::chrono_literals;
@@ -63,10 +64,19 @@ std::string pattern(size_t n) {
   return s;
 }
 
+// wsalloc_rawecho_uring_test builds this file again with WSALLOC_RAWECHO_IO="uring".
+std::vector<std::string> rawecho_argv() {
+#ifdef WSALLOC_RAWECHO_IO
+  return {WSALLOC_RAWECHO_PATH, "--io", WSALLOC_RAWECHO_IO};
+#else
+  return {WSALLOC_RAWECHO_PATH};
+#endif
+}
+
 class RawEcho : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto r = server_.start({WSALLOC_RAWECHO_PATH}, 10s);
+    auto r = server_.start(rawecho_argv(), 10s);
     ASSERT_EQ(r, ServerProcess::StartResult::Ready) << to_string(r) << ": " << server_.error();
   }
   void TearDown() override {
