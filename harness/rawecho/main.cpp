@@ -3,6 +3,8 @@
 // It does no WebSocket work (no handshake, no framing), so what it costs per message is the floor a
 // WebSocket server pays in syscalls and scheduling alone. `wsload --raw` drives it.
 //
+// --io uring: the io_uring ceiling instead (uring_echo.hpp); what follows is the epoll one.
+//
 // Shape: one thread, one epoll set (level-triggered), one receive buffer for the whole loop. Per
 // readable event: one read() into the loop buffer, one write() of the same bytes back. Nothing is
 // allocated per read. A connection gets its own pending-bytes buffer only when a write is short; while
@@ -34,6 +36,8 @@
 #include <string_view>
 #include <vector>
 
+#include "uring_echo.hpp"
+
 namespace {
 
 enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
@@ -53,10 +57,11 @@ constexpr int kAcceptsPerEvent = 64;
 struct Options {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
+  bool uring = false;
 };
 
 void usage(FILE* out) {
-  std::fprintf(out, "usage: wsalloc-rawecho [--host H] [--port P]\n"
+  std::fprintf(out, "usage: wsalloc-rawecho [--host H] [--port P] [--io epoll|uring]\n"
                     "  raw TCP echo (no WebSocket); --port 0 picks a free port\n");
 }
 
@@ -73,7 +78,7 @@ int parse_args(int argc, char** argv, Options& opt) {
     if (auto eq = a.find('='); a.starts_with("--") && eq != std::string_view::npos) {
       name = a.substr(0, eq);
       value = a.substr(eq + 1);
-    } else if (a == "--host" || a == "--port") {
+    } else if (a == "--host" || a == "--port" || a == "--io") {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "wsalloc-rawecho: %s needs a value\n", argv[i]);
         return kExitUsage;
@@ -95,6 +100,12 @@ int parse_args(int argc, char** argv, Options& opt) {
         return kExitUsage;
       }
       opt.port = uint16_t(v);
+    } else if (name == "--io") {
+      if (value != "epoll" && value != "uring") {
+        std::fprintf(stderr, "wsalloc-rawecho: --io '%.*s' is neither epoll nor uring\n", int(value.size()), value.data());
+        return kExitUsage;
+      }
+      opt.uring = value == "uring";
     } else {
       std::fprintf(stderr, "wsalloc-rawecho: unknown argument '%s'\n", argv[i]);
       return kExitUsage;
@@ -308,9 +319,15 @@ int main(int argc, char** argv) {
 
   uint16_t port = 0;
   int lfd = listen_on(opt, port);
+  static std::string ready_line;  // printed by the loop once it can serve
+  ready_line = "listening on " + opt.host + ":" + std::to_string(port) + "\n";
+  auto announce = [] {
+    std::fputs(ready_line.c_str(), stdout);
+    std::fflush(stdout);
+  };
+  if (opt.uring) return run_uring_echo(lfd, sfd, announce);
   EchoLoop loop(lfd, sfd);
-  std::printf("listening on %s:%u\n", opt.host.c_str(), unsigned(port));
-  std::fflush(stdout);
+  announce();
   loop.run();
   return kExitOk;
 }
