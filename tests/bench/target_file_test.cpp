@@ -161,13 +161,15 @@ TEST(TargetFile, the_repository_target_files_parse) {
   BenchPaths p = fake_paths();
   p.repo_root = WSALLOC_SOURCE_DIR;
   std::vector<std::string> names;
-  for (const char* f : {"wsalloc-server", "beast", "websocketpp", "bun", "websocat", "rawecho"}) {
+  for (const char* f : {"wsalloc-server", "beast", "websocketpp", "bun", "websocat", "rawecho", "rawecho+uring"}) {
     for (const TargetDefinition& d : parse_target_file(p.repo_root / "targets" / (std::string(f) + ".toml"), p)) {
       names.push_back(d.target.name);
     }
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"malloc", "arena", "pool", "zerocopy", "malloc+jemalloc", "malloc+mimalloc",
-                                             "malloc+tcmalloc", "beast", "websocketpp", "bun", "websocat", "rawecho"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"malloc", "arena", "pool", "zerocopy", "malloc+uring", "arena+uring",
+                                             "pool+uring", "zerocopy+uring", "malloc+jemalloc", "malloc+mimalloc",
+                                             "malloc+tcmalloc", "beast", "websocketpp", "bun", "websocat", "rawecho",
+                                             "rawecho+uring"}));
   auto example = parse_target_file(p.repo_root / "tests" / "bench" / "user_target" / "python-echo.toml", p);
   ASSERT_EQ(example.size(), 1u);
   EXPECT_EQ(example[0].target.echo_path, "/echo");

@@ -46,8 +46,10 @@ std::vector<std::string> names(const std::vector<Target>& ts) {
 TEST(Targets, every_built_in_target_is_defined_by_a_file_and_listed_even_when_nothing_is_installed) {
   testing::TempDir dir;
   auto ts = discover_targets(empty_machine(dir));
-  EXPECT_EQ(names(ts), (std::vector<std::string>{"malloc", "arena", "pool", "zerocopy", "malloc+jemalloc", "malloc+mimalloc",
-                                                 "malloc+tcmalloc", "beast", "websocketpp", "bun", "websocat", "rawecho"}));
+  EXPECT_EQ(names(ts), (std::vector<std::string>{"malloc", "arena", "pool", "zerocopy", "malloc+uring", "arena+uring",
+                                                 "pool+uring", "zerocopy+uring", "malloc+jemalloc", "malloc+mimalloc",
+                                                 "malloc+tcmalloc", "beast", "websocketpp", "bun", "websocat", "rawecho",
+                                                 "rawecho+uring"}));
   for (const Target& t : ts) {
     EXPECT_FALSE(t.source.empty()) << t.name;
     if (t.name == "websocat") continue;  // depends on PATH: checked with a file of its own below
@@ -204,6 +206,24 @@ TEST(Targets, an_external_target_that_accepts_no_connection_is_unavailable) {
   ASSERT_EQ(ts.size(), 1u);
   EXPECT_FALSE(ts[0].available);
   EXPECT_NE(ts[0].reason.find("does not accept connections"), std::string::npos) << ts[0].reason;
+}
+
+TEST(Targets, uring_targets_run_the_same_binaries_with_io_uring) {
+  testing::TempDir dir;
+  DiscoveryOptions o = empty_machine(dir);
+  auto ts = discover_targets(o);
+  const Target& z = find(ts, "zerocopy+uring");
+  EXPECT_EQ(z.kind, TargetKind::Variant);
+  EXPECT_TRUE(z.takes_server_args);
+  StartValues v{"127.0.0.1", 9, "0"};
+  EXPECT_EQ(target_argv(z, v), (std::vector<std::string>{(o.paths.bin_dir / "wsalloc-server").string(), "--variant",
+                                                         "zerocopy", "--host", "127.0.0.1", "--port", "9", "--io",
+                                                         "uring"}));
+  const Target& r = find(ts, "rawecho+uring");
+  EXPECT_EQ(r.kind, TargetKind::Raw);
+  EXPECT_TRUE(r.raw_tcp);
+  EXPECT_EQ(target_argv(r, v), (std::vector<std::string>{(o.paths.bin_dir / "wsalloc-rawecho").string(), "--host",
+                                                         "127.0.0.1", "--port", "9", "--io", "uring"}));
 }
 
 TEST(Targets, start_time_placeholders_are_filled_in_argv_and_env) {
