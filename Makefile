@@ -53,8 +53,8 @@ clean:
 # (which must also exit 0 on SIGTERM: a leak fails it). The harness, peers and report are left
 # out to keep CI's time; `make test SANITIZE=1` runs the whole suite. The LD_PRELOAD allocation
 # counter cannot load ahead of ASan's runtime, so its end-to-end test is left to the Release build.
-SANITIZER_TARGETS = core_tests core_alloc_tests net_tests memory_tests variants_tests variants_alloc_tests replay_tests wsalloc-server \
-  wsalloc-fault-inject $(addprefix fuzz_,$(FUZZ_TARGETS))
+SANITIZER_TARGETS = core_tests core_alloc_tests net_tests net_uring_tests memory_tests variants_tests variants_alloc_tests \
+  variants_server_alloc_tests replay_tests wsalloc-server wsalloc-fault-inject $(addprefix fuzz_,$(FUZZ_TARGETS))
 SANITIZER_TESTS := ^(core|net|memory|variants|replay|fuzz|conformance|hardening|routes)[.]
 .PHONY: test-sanitizers
 test-sanitizers: deps
