@@ -79,6 +79,7 @@ void EpollBackend::unwatch(int fd) noexcept {
 }
 
 std::span<const EpollBackend::Ready> EpollBackend::wait(int timeout_ms) noexcept {
+  ++waits_;
   int n = ::epoll_wait(epfd_, raw_.get(), static_cast<int>(max_events_), timeout_ms);
   if (n < 0) {
     if (errno == EINTR) return {};

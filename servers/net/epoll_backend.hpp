@@ -45,10 +45,12 @@ class EpollBackend {
 
   int fd() const noexcept { return epfd_; }
   size_t max_events() const noexcept { return max_events_; }
+  uint64_t waits() const noexcept { return waits_; }  // epoll_wait calls made (system calls)
 
  private:
   int epfd_ = -1;
   size_t max_events_;
+  uint64_t waits_ = 0;
   std::unique_ptr<epoll_event[]> raw_;  // what the kernel fills
   std::unique_ptr<Ready[]> ready_;      // the same, translated to IoEvent bits
 };

@@ -130,6 +130,8 @@ class Poller {
   const UringBackend* uring() const noexcept { return uring_.get(); }
 
   // Introspection for tests and stats.
+  // System calls the loop made to wait: epoll_wait, or io_uring_enter (which also submits).
+  uint64_t kernel_waits() const noexcept { return uring_ ? uring_->enters() : backend_.waits(); }
   size_t watched() const noexcept { return uring_ ? uring_->watched() : watched_; }
   size_t pending_tasks() const noexcept { return inline_queue_.size(); }
   const Timers& timers() const noexcept { return timers_; }

@@ -108,6 +108,7 @@ class UringBackend {
   void run_once(int timeout_ms);
   std::string stats_json() const;
   const ProvidedBuffers& buffers() const noexcept { return buffers_; }
+  uint64_t enters() const noexcept { return ring_.enters(); }
 
  private:
   enum Op : uint8_t { kOpPoll = 1, kOpAccept, kOpRecv, kOpSend, kOpShutPoll, kOpCancel };

@@ -133,7 +133,9 @@ class Worker {
            ",\"connection_objects\":" +
            (conn_pool_ ? memory::stats_json(*conn_pool_).dump() : std::string("\"new_delete\"")) +
            ",\"memory\":" + plan_->stats_json() + ",\"io\":" +
-           (kUring ? poller_.uring()->stats_json() : std::string(R"({"backend":"epoll"})")) + "}";
+           (kUring ? poller_.uring()->stats_json()
+                   : R"({"backend":"epoll","epoll_wait":)" + std::to_string(poller_.kernel_waits()) + "}") +
+           "}";
   }
 
   // ---- for ServerApp ----
