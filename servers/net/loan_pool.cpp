@@ -24,7 +24,7 @@ std::optional<LoanPool::Loan> LoanPool::take(size_t n) {
     free_[cls].pop_back();
   } else {
     id = static_cast<uint32_t>(loans_.size());
-    loans_.push_back(Record{std::make_unique_for_overwrite<uint8_t[]>(size), size, 0, false});
+    loans_.push_back(Record{IdlePages(size), size, 0, false});
     // give_back()/unpin() are noexcept: room in the free list for every buffer of the class.
     size_t in_class = 0;
     for (const Record& r : loans_) in_class += r.size == size;
@@ -32,14 +32,15 @@ std::optional<LoanPool::Loan> LoanPool::take(size_t n) {
   }
   Record& r = loans_[id];
   r.lent = true;
+  r.bytes.touch();
   lent_bytes_ += r.size;
-  return Loan{r.bytes.get(), r.size, id};
+  return Loan{r.bytes.data(), r.size, id};
 }
 
 bool LoanPool::contains(uint32_t id, const void* p, size_t n) const noexcept {
   const Record& r = loans_[id];
   const auto* q = static_cast<const uint8_t*>(p);
-  return q >= r.bytes.get() && q + n <= r.bytes.get() + r.size;
+  return q >= r.bytes.data() && q + n <= r.bytes.data() + r.size;
 }
 
 void LoanPool::give_back(uint32_t id) noexcept {
@@ -53,7 +54,13 @@ void LoanPool::unpin(uint32_t id) noexcept {
 
 void LoanPool::recycle(uint32_t id) noexcept {
   lent_bytes_ -= loans_[id].size;
+  loans_[id].bytes.touch();  // idle from now
   free_[class_of(loans_[id].size)].push_back(id);
+}
+
+void LoanPool::trim_idle(IdlePages::Clock::time_point now, IdlePages::Clock::duration idle) noexcept {
+  for (const std::vector<uint32_t>& cls : free_)
+    for (uint32_t id : cls) loans_[id].bytes.trim_if_idle(now, idle);
 }
 
 }  // namespace wsalloc::net

@@ -13,12 +13,15 @@
 // the frame takes the piecewise path, so many peers announcing large frames cannot make the
 // server allocate what they only announce.
 // Lifetime: take() -> (receives into it, sends pinning it) -> give_back() by the borrower; the
-// buffer is reused only when it is given back AND no pin is left.
+// buffer is reused only when it is given back AND no pin is left. A buffer idle for a while gives
+// its pages back to the kernel (trim_idle), so a burst of large frames does not stay in RSS.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
+
+#include "net/idle_pages.hpp"
 
 namespace wsalloc::net {
 
@@ -41,13 +44,14 @@ class LoanPool {
   void pin(uint32_t id) noexcept { ++loans_[id].pins; }
   void unpin(uint32_t id) noexcept;
 
+  void trim_idle(IdlePages::Clock::time_point now, IdlePages::Clock::duration idle) noexcept;
   size_t lent_bytes() const noexcept { return lent_bytes_; }
   size_t buffers() const noexcept { return loans_.size(); }
   uint64_t refused() const noexcept { return refused_; }
 
  private:
   struct Record {
-    std::unique_ptr<uint8_t[]> bytes;
+    IdlePages bytes;
     size_t size = 0;
     uint32_t pins = 0;
     bool lent = false;

@@ -8,12 +8,17 @@
 // sends that reference it and is reused when that count drops to 0 (the current chunk rewinds in
 // place; others go to a free list). Chunks are allocated when every chunk is referenced and never
 // freed before the slab: steady state allocates nothing once the peak number of sends in flight
-// has been seen. 4 chunks (256 KiB) are made up front.
+// has been seen. 4 chunks (256 KiB) are made up front. A chunk unused for a while (sends that
+// waited on peers that never read can leave many) gives its pages back to the kernel
+// (trim_idle: madvise, no free), so the slab's resident size follows recent use, not its peak.
 // Invalidation: nothing moves; bytes stay put until their chunk's last reference is dropped.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include "net/idle_pages.hpp"
 
 namespace wsalloc::net {
 
@@ -35,15 +40,18 @@ class SendSlab {
   // Where the next append() lands if it fits the current chunk (room() > 0).
   uint32_t current() const noexcept { return current_; }
   size_t room() const noexcept { return kChunkBytes - used_; }
-  const uint8_t* tail() const noexcept { return chunks_[current_].bytes.get() + used_; }
+  const uint8_t* tail() const noexcept { return chunks_[current_].bytes.data() + used_; }
   void unref(uint32_t chunk) noexcept;
 
   size_t chunks() const noexcept { return chunks_.size(); }
   uint64_t grown() const noexcept { return grown_; }  // chunks allocated after construction
+  // Unreferenced chunks, other than the current one, idle for longer than `idle` lose their pages.
+  void trim_idle(IdlePages::Clock::time_point now, IdlePages::Clock::duration idle) noexcept;
+  size_t resident_chunks() const noexcept;
 
  private:
   struct Chunk {
-    std::unique_ptr<uint8_t[]> bytes;
+    IdlePages bytes;
     uint32_t refs = 0;
   };
   uint32_t fresh_chunk();

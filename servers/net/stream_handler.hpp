@@ -13,8 +13,11 @@ namespace wsalloc::net {
 class StreamHandler {
  public:
   // Bytes received, in order. Writable (the frame parser unmasks in place); valid until this
-  // returns, except that a send() made during the call may keep them (the backend pins them).
-  virtual void on_received(std::span<uint8_t> bytes) = 0;
+  // returns, except that a send() made during the call may keep them (the backend pins them),
+  // and so may UringBackend::hold(). more_queued: the socket already holds more bytes (the
+  // receive stopped at a buffer's end, not at the end of what the peer sent), so the next call
+  // follows at once.
+  virtual void on_received(std::span<uint8_t> bytes, bool more_queued) = 0;
   // The send in flight has been taken by the kernel entirely: send() accepts bytes again.
   virtual void on_sent() = 0;
   // The peer's FIN: a receive returned 0, or (while receiving is paused with watch_shut) the

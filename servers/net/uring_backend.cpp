@@ -343,7 +343,7 @@ void UringBackend::on_recv(uint32_t i, const Completion& c) {
     if (bid >= 0) buffers_.settle(static_cast<uint16_t>(bid));
     maybe_free(i);
   }};
-  if (!bytes.empty() && !s.released) s.stream->on_received(bytes);
+  if (!bytes.empty() && !s.released) s.stream->on_received(bytes, (c.flags & IORING_CQE_F_SOCK_NONEMPTY) != 0);
   if (!ended || s.released) return;
   if (c.res == 0) return s.stream->on_peer_shut();
   if (c.res == -ENOBUFS) {
@@ -488,6 +488,8 @@ bool UringBackend::take_into_send(Slot& s, const iovec& v, size_t& taken) noexce
     }
   }
   // Copied into the send slab; consecutive copies extend one iovec.
+  if (op.copied + n > kMaxCopyBytes) n = static_cast<size_t>(kMaxCopyBytes - op.copied);
+  const bool whole = n == v.iov_len;
   while (n > 0) {
     const bool room = slab_.room() > 0;
     const bool extend = room && op.niov > 0 &&
@@ -507,11 +509,12 @@ bool UringBackend::take_into_send(Slot& s, const iovec& v, size_t& taken) noexce
       op.iov[op.niov++] = {piece.data, piece.len};
     }
     op.left += piece.len;
+    op.copied += piece.len;
     taken += piece.len;
     p += piece.len;
     n -= piece.len;
   }
-  return true;
+  return whole;
 }
 
 void UringBackend::release_send(SendOp& op) noexcept {
@@ -522,7 +525,7 @@ void UringBackend::release_send(SendOp& op) noexcept {
   op.dontwait = false;
   op.niov = op.first = op.nchunks = op.npins = 0;
   op.loan = -1;
-  op.left = 0;
+  op.left = op.copied = 0;
 }
 
 void UringBackend::prep_sends() {
@@ -645,6 +648,11 @@ void UringBackend::run_once(int timeout_ms) {
   // Completions left over by a handler's exception are dispatched before any new ones.
   ring_.submit_and_wait(batch_i_ < batch_n_ ? 0 : timeout_ms);
   drain();
+  if (const IdlePages::Clock::time_point now = IdlePages::Clock::now(); now - last_trim_ > kTrimIdle) {
+    last_trim_ = now;
+    slab_.trim_idle(now, kTrimIdle);
+    loans_.trim_idle(now, kTrimIdle);
+  }
 }
 
 void UringBackend::drain() {
@@ -695,6 +703,7 @@ std::string UringBackend::stats_json() const {
          ",\"recycled\":" + std::to_string(b.recycled) + ",\"pins\":" + std::to_string(b.pins) +
          ",\"pins_refused\":" + std::to_string(b.pins_refused) + "},\"send_slab\":{\"chunks\":" +
          std::to_string(slab_.chunks()) + ",\"grown\":" + std::to_string(slab_.grown()) +
+         ",\"resident\":" + std::to_string(slab_.resident_chunks()) +
          "},\"loans\":{\"buffers\":" + std::to_string(loans_.buffers()) + ",\"lent_bytes\":" +
          std::to_string(loans_.lent_bytes()) + ",\"refused\":" + std::to_string(loans_.refused()) +
          "},\"io_uring_enter\":" + std::to_string(ring_.enters()) + ",\"completions\":" +

@@ -34,9 +34,12 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -97,6 +100,14 @@ class UringBackend {
   // loan pool says no (the caller takes the piecewise path). One loan per stream at a time.
   std::span<uint8_t> lend(Ref r, size_t bytes);
   void end_loan(Ref r) noexcept;
+  // Keeps received bytes (from on_received) valid past the call: their provided buffer stays out
+  // of the ring until release(). nullopt when refused (the pin limit); then they are not kept.
+  std::optional<uint16_t> hold(std::span<const uint8_t> received) noexcept { return buffers_.pin(received.data(), received.size()); }
+  void release(uint16_t held) noexcept { buffers_.unpin(held); }
+  // Scratch for joining a small frame split over two receives: kJoinBytes, valid until the
+  // handler returns (one per poller thread).
+  static constexpr size_t kJoinBytes = 16 * 1024 + 16;
+  std::span<uint8_t> join_buffer() noexcept { return {join_.get(), kJoinBytes}; }
   // No more callbacks to the handler; operations are cancelled (see CloseMode) and the fd is
   // closed once the kernel has finished with them.
   void close_stream(Ref r, CloseMode mode) noexcept;
@@ -117,7 +128,13 @@ class UringBackend {
   enum class SendState : uint8_t { Idle, Pending, InFlight };
 
   static constexpr int kMaxIov = 16;
-  static constexpr int kMaxChunks = 16;  // 1 MiB of copied bytes per send
+  // Copied bytes per send: a 1 MiB echo and its header fit one send (the pipelines' backlogs stay
+  // empty, as with epoll, whose socket buffer takes such a reply at once); what is larger waits in
+  // the pipeline's backlog. A byte count, not a chunk count: how much of a reply spills must not
+  // depend on where the slab's current chunk happens to be (an arena's peak would). Chunks that a
+  // stalled send held go back to the kernel when idle (SendSlab::trim_idle).
+  static constexpr size_t kMaxCopyBytes = (size_t{1} << 20) + 64 * 1024;
+  static constexpr int kMaxChunks = 19;  // kMaxCopyBytes over 64 KiB chunks, + the first, shared one
   static constexpr int kMaxPins = 8;
 
   struct SendOp {
@@ -127,6 +144,7 @@ class UringBackend {
     uint8_t nchunks = 0, npins = 0;
     int32_t loan = -1;            // the stream's loan, pinned by this send
     uint64_t left = 0;            // bytes of iov[first..niov)
+    uint64_t copied = 0;          // of which in the send slab
     iovec iov[kMaxIov];
     uint32_t chunks[kMaxChunks];
     uint16_t pins[kMaxPins];
@@ -189,6 +207,7 @@ class UringBackend {
 
   UringRing ring_;
   ProvidedBuffers buffers_;
+  std::unique_ptr<uint8_t[]> join_ = std::make_unique_for_overwrite<uint8_t[]>(kJoinBytes);
   SendSlab slab_;
   LoanPool loans_;
   std::deque<Slot> slots_;        // deque: a slot never moves (the kernel reads its msghdr)
@@ -198,8 +217,12 @@ class UringBackend {
   std::vector<uint32_t> pending_sends_, starved_, starved_scratch_;
 
   static constexpr size_t kBatch = 256;
+  // Send-slab chunks and loans unused for this long give their pages back; looked for once a
+  // second (one clock read per iteration, ~20 ns against an io_uring_enter's microsecond).
+  static constexpr std::chrono::milliseconds kTrimIdle{1000};
   Completion batch_[kBatch];
   size_t batch_n_ = 0, batch_i_ = 0;  // completions taken from the ring, and dispatched so far
+  IdlePages::Clock::time_point last_trim_ = IdlePages::Clock::now();
 
   struct Counters {
     uint64_t completions = 0, enobufs = 0, short_sends = 0, direct_receives = 0, stale = 0;

@@ -22,11 +22,20 @@
 //              sent from the loan, so a 64 KiB or 1 MiB echo is copied no more than on epoll.
 //              Up to LoanPool::kMaxBytes; larger frames (and any when the pool's cap is reached)
 //              take the piecewise path, where the pipelines assemble messages as they do on epoll.
+//   split frames  a receive ends where its provided buffer ends (every 256 KiB of a thread's
+//              traffic with INC buffers), cutting a frame that the socket already holds the rest
+//              of (the completion says so: more_queued). A small frame cut that way is not fed
+//              in pieces (zerocopy would copy it into its assembly buffer, whose size class would
+//              depend on where the cut fell): its start stays where it is (held: the buffer is
+//              pinned) and the next receive completes it in the thread's join buffer, where it is
+//              parsed whole. A frame cut because the peer has not sent the rest is fed at once, as
+//              on epoll, so a bad header or invalid UTF-8 still fails as early as the bytes allow.
 //   closing    the backend owns the descriptor once the stream is open and closes it when the
 //              kernel has finished every operation on it.
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -64,7 +73,10 @@ class UringConnection final : public net::StreamHandler, public Writer {
   void start() { ref_ = backend().open_stream(fd_, this); }
   // Server exit, after the loop ended (maybe on another thread): the backend's teardown cancels
   // what is left and closes the descriptor.
-  void close_at_exit() noexcept { backend().abandon(ref_); }
+  void close_at_exit() noexcept {
+    release_carry();
+    backend().abandon(ref_);
+  }
 
   int fd() const noexcept { return fd_; }
   LinkState link() const noexcept { return link_; }
@@ -108,6 +120,7 @@ class UringConnection final : public net::StreamHandler, public Writer {
       ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
     }
     link_ = LinkState::Dead;
+    release_carry();
     backend().close_stream(ref_, reset ? net::CloseMode::Reset : net::CloseMode::Graceful);
     worker_.bury(this);
   }
@@ -119,7 +132,7 @@ class UringConnection final : public net::StreamHandler, public Writer {
   }
 
   // ---- net::StreamHandler ----
-  void on_received(std::span<uint8_t> bytes) override {
+  void on_received(std::span<uint8_t> bytes, bool more_queued) override {
     if (link_ == LinkState::Dead) return;
     if (gather_total_ != 0) {
       bytes = gather(bytes);
@@ -128,9 +141,13 @@ class UringConnection final : public net::StreamHandler, public Writer {
       gather_total_ = gather_have_ = 0;  // the receive target is back to the provided buffers
       const bool alive = handle(frame);
       backend().end_loan(ref_);
-      if (!alive || bytes.empty()) return;
+      if (!alive) return;
     }
-    arrive(bytes);
+    if (!carry_.empty() && !bytes.empty()) {
+      bytes = join(bytes);
+      if (link_ == LinkState::Dead) return;
+    }
+    if (!bytes.empty()) arrive(bytes, more_queued);
   }
   void on_sent() override {
     if (link_ == LinkState::Dead) return;
@@ -152,19 +169,67 @@ class UringConnection final : public net::StreamHandler, public Writer {
   }
 
   // Bytes from a receive into the provided buffers: parsed where they lie, unless they end in the
-  // first part of a large frame, which is then gathered into a loan.
-  void arrive(std::span<uint8_t> bytes) {
+  // first part of a frame: a large one is gathered into a loan, a small one the socket already
+  // holds the rest of is carried to the next receive.
+  void arrive(std::span<uint8_t> bytes, bool more_queued) {
     if (link_ == LinkState::Live) {
       if (std::optional<uint64_t> first = session_.bytes_to_next_header()) {
-        if (std::optional<core::TailFrame> t = core::incomplete_tail_frame(bytes, *first); t && worth_gathering(*t)) {
-          if (t->offset > 0 && !handle(bytes.first(t->offset))) return;
-          if (start_gather(*t, bytes.subspan(t->offset))) return;
-          handle(bytes.subspan(t->offset));
-          return;
+        if (std::optional<core::TailFrame> t = core::incomplete_tail_frame(bytes, *first)) {
+          const bool gathered = t->header_complete && worth_gathering(*t);
+          const bool carried = !gathered && more_queued && (!t->header_complete || t->total <= kJoinMax);
+          if (gathered || carried) {
+            if (t->offset > 0 && !handle(bytes.first(t->offset))) return;
+            const std::span<uint8_t> tail = bytes.subspan(t->offset);
+            if (gathered ? start_gather(*t, tail) : carry(tail)) return;
+            handle(tail);
+            return;
+          }
         }
       }
     }
     handle(bytes);
+  }
+
+  // The largest frame joined in the thread's join buffer.
+  static constexpr uint64_t kJoinMax = net::UringBackend::kJoinBytes;
+
+  bool carry(std::span<uint8_t> tail) {
+    if (link_ != LinkState::Live || session_.bytes_to_next_header() != uint64_t{0}) return false;
+    std::optional<uint16_t> held = backend().hold(tail);
+    if (!held) return false;  // the pin limit: feed it in pieces instead
+    carry_ = tail;
+    carry_held_ = *held;
+    return true;
+  }
+
+  void release_carry() noexcept {
+    if (carry_.empty()) return;
+    backend().release(carry_held_);
+    carry_ = {};
+  }
+
+  // Completes the carried frame from the front of `bytes` in the join buffer and handles it.
+  // Returns the bytes after it. If `bytes` cannot complete it (the peer stopped mid-frame after
+  // all), everything is fed in pieces, as on epoll.
+  std::span<uint8_t> join(std::span<uint8_t> bytes) {
+    const std::span<uint8_t> scratch = backend().join_buffer();
+    const size_t have = carry_.size();
+    std::memcpy(scratch.data(), carry_.data(), have);
+    release_carry();
+    size_t took = std::min(bytes.size(), have < core::kMaxFrameHeader ? core::kMaxFrameHeader - have : size_t{0});
+    std::memcpy(scratch.data() + have, bytes.data(), took);
+    core::FrameHeader h;
+    const bool known = core::parse_frame_header(scratch.first(have + took), h) == core::HeaderParse::Complete;
+    const uint64_t total = known ? h.header_len + h.payload_len : 0;
+    if (!known || total > scratch.size() || total > have + bytes.size()) {
+      handle(scratch.first(have + took));
+      return bytes.subspan(took);
+    }
+    if (total > have + took) {
+      std::memcpy(scratch.data() + have + took, bytes.data() + took, static_cast<size_t>(total) - have - took);
+    }
+    handle(scratch.first(static_cast<size_t>(total)));
+    return bytes.subspan(static_cast<size_t>(total) - have);
   }
 
   // Only the first (or only) frame of a binary message, and only one the parser will accept at
@@ -266,6 +331,8 @@ class UringConnection final : public net::StreamHandler, public Writer {
   size_t index_ = 0;
   std::span<uint8_t> loan_;   // the large frame being gathered (valid while gather_total_ != 0)
   size_t gather_total_ = 0, gather_have_ = 0;
+  std::span<uint8_t> carry_;  // the start of a small frame cut by a buffer's end (held)
+  uint16_t carry_held_ = 0;
   LinkState link_ = LinkState::Live;
   bool reading_ = true;       // backpressure hysteresis, as in Connection
   bool receiving_ = true, watching_shut_ = false;  // what the backend was last told

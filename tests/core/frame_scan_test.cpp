@@ -31,6 +31,7 @@ TEST(FrameScan, finds_the_large_frame_cut_at_the_end_behind_complete_ones) {
   b.resize(whole - 1000);
   auto t = incomplete_tail_frame(b, 0);
   ASSERT_TRUE(t);
+  EXPECT_TRUE(t->header_complete);
   EXPECT_EQ(t->offset, 2u * (6 + 32));
   EXPECT_EQ(t->total, whole - t->offset);
   EXPECT_EQ(t->header.payload_len, 70000u);
@@ -46,10 +47,13 @@ TEST(FrameScan, starts_after_the_rest_of_the_previous_frames_payload) {
   EXPECT_EQ(t->header.payload_len, 40000u);
 }
 
-TEST(FrameScan, a_header_cut_in_the_middle_has_no_known_size) {
+TEST(FrameScan, a_header_cut_in_the_middle_is_found_without_a_size) {
   auto b = frames({32, 70000});
   b.resize(6 + 32 + 3);  // 2-byte base header + 1 of the 2 extended length bytes
-  EXPECT_FALSE(incomplete_tail_frame(b, 0));
+  auto t = incomplete_tail_frame(b, 0);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->offset, 6u + 32);
+  EXPECT_FALSE(t->header_complete);
 }
 
 TEST(FrameScan, a_hostile_64_bit_length_saturates_instead_of_wrapping) {

@@ -61,7 +61,7 @@ struct Recorder final : StreamHandler {
   std::span<uint8_t> target;
   std::function<void(std::span<uint8_t>)> on_bytes;
 
-  void on_received(std::span<uint8_t> b) override {
+  void on_received(std::span<uint8_t> b, bool) override {
     received.append(reinterpret_cast<const char*>(b.data()), b.size());
     if (on_bytes) on_bytes(b);
     if (echo) send(b);
