@@ -49,5 +49,20 @@ TEST(SendSlab, grows_only_when_every_chunk_is_referenced_and_reuses_released_one
   EXPECT_EQ(s.grown(), 2u) << "released chunks were not reused";
 }
 
+TEST(SendSlab, only_unreferenced_chunks_idle_long_enough_lose_their_pages) {
+  SendSlab s;
+  SendSlab::Piece a = s.append(SendSlab::kChunkBytes);
+  s.ref(a.chunk);
+  SendSlab::Piece b = s.append(SendSlab::kChunkBytes);  // a fresh chunk: `a` is referenced
+  s.ref(b.chunk);
+  s.unref(a.chunk);  // idle from now (b is the current chunk)
+  const size_t before = s.resident_chunks();
+  s.trim_idle(IdlePages::Clock::now(), std::chrono::hours(1));
+  EXPECT_EQ(s.resident_chunks(), before) << "trimmed a chunk that was not idle long enough";
+  s.trim_idle(IdlePages::Clock::now() + std::chrono::seconds(5), std::chrono::seconds(1));
+  EXPECT_LT(s.resident_chunks(), before);
+  s.unref(b.chunk);
+}
+
 }  // namespace
 }  // namespace wsalloc::net

@@ -130,6 +130,31 @@ TEST(UringBackend, stream_echo_keeps_order_through_short_sends_and_full_sockets)
   EXPECT_GT(p.uring()->buffers().stats().pins, 0u) << "received bytes were never sent in place";
 }
 
+TEST(UringBackend, a_receive_cut_by_its_buffers_end_says_the_socket_holds_more) {
+  Poller p(uring_options({.count = 2, .bytes = 4096, .incremental = false}));
+  struct Log final : StreamHandler {
+    std::vector<std::pair<size_t, bool>> receives;
+    size_t total = 0;
+    void on_received(std::span<uint8_t> b, bool more) override {
+      receives.push_back({b.size(), more});
+      total += b.size();
+    }
+    void on_sent() override {}
+    void on_peer_shut() override {}
+    void on_failed(int) override {}
+    std::span<uint8_t> receive_target() override { return {}; }
+  } log;
+  test::SocketPair sp;
+  p.uring()->open_stream(sp.a, &log);
+  sp.a = -1;
+  const std::string data(6000, 'm');
+  ASSERT_EQ(::write(sp.b, data.data(), data.size()), ssize_t(data.size()));
+  ASSERT_TRUE(run_until(p, [&] { return log.total == data.size(); }));
+  ASSERT_GE(log.receives.size(), 2u);
+  EXPECT_EQ(log.receives[0], (std::pair<size_t, bool>{4096, true}));
+  EXPECT_FALSE(log.receives.back().second) << "the last receive took everything the socket had";
+}
+
 TEST(UringBackend, a_paused_stream_reads_nothing_until_resumed) {
   Poller p(uring_options());
   StreamPair s(p);
