@@ -10,6 +10,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <string>
+
 #include "net/io_backend.hpp"
 #include "variants/server.hpp"
 
@@ -26,6 +29,22 @@ int main(int argc, char** argv) {
   app.add_option("--io", io, "I/O backend: 'epoll' (readiness) or 'uring' (io_uring completions; exits 2 where "
                              "io_uring is unavailable)")
       ->check(CLI::IsMember({"epoll", "uring"}));
+  std::string uring_buffers = "0:0";
+  app.add_option("--uring-buffers", uring_buffers,
+                 "COUNT:BYTES of each io_uring thread's receive-buffer ring (COUNT a power of two; 0:0 = "
+                 "the default, 4:1048576); small rings are for tests")
+      ->check([](const std::string& v) -> std::string {
+        unsigned long count = 0, bytes = 0;
+        char tail = 0;
+        if (std::sscanf(v.c_str(), "%lu:%lu%c", &count, &bytes, &tail) != 2)
+          return "'" + v + "': expected COUNT:BYTES, e.g. 4:1048576";
+        if (count == 0 && bytes == 0) return "";
+        if (count == 0 || (count & (count - 1)) != 0 || count > 32768)
+          return "COUNT " + std::to_string(count) + " is not a power of two in 1..32768";
+        if (bytes < 1024 || bytes > (1ul << 30))
+          return "BYTES " + std::to_string(bytes) + " outside 1024..1073741824";
+        return "";
+      });
   app.add_option("--max-connections", o.max_connections,
                  "open connections, all threads together; beyond, 503 and close (0 = fd limit)");
   std::string allocator = "variant";
@@ -80,6 +99,10 @@ int main(int argc, char** argv) {
   d.server_max_window_bits = static_cast<uint8_t>(server_bits);
   d.client_max_window_bits = static_cast<uint8_t>(client_bits);
   o.io = *wsalloc::net::parse_io_backend(io);  // IsMember above admits only known names
+  unsigned long ring_count = 0, ring_bytes = 0;
+  std::sscanf(uring_buffers.c_str(), "%lu:%lu", &ring_count, &ring_bytes);  // checked above
+  o.uring_buffer_count = static_cast<uint32_t>(ring_count);
+  o.uring_buffer_bytes = static_cast<uint32_t>(ring_bytes);
   // Every connection is a descriptor: take the hard limit, not the default soft 1024.
   if (rlimit nofile; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
     nofile.rlim_cur = nofile.rlim_max;

@@ -8,7 +8,7 @@
 // the ring.
 //
 // Two modes, chosen by what the kernel accepts at registration:
-//   incremental (IOU_PBUF_RING_INC, 6.12)  few large buffers (default 8 x 256 KiB). A receive
+//   incremental (IOU_PBUF_RING_INC, 6.12)  few large buffers (default 4 x 1 MiB). A receive
 //       takes only the bytes it got from the buffer at the ring's head; the next receive (of any
 //       connection) continues behind it. A completion says whether the kernel will use the
 //       buffer again (IORING_CQE_F_BUF_MORE); the offset is tracked here.

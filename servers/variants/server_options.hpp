@@ -16,6 +16,10 @@ struct ServerOptions {
   uint16_t port = 9001;                 // 0 = the kernel picks a free port
   unsigned threads = 1;                 // pollers, each with its own SO_REUSEPORT listener
   net::IoBackend io = net::IoBackend::Epoll;  // --io; uring needs probe_uring().available
+  // --uring-buffers COUNT:BYTES: the provided-buffer ring of each io_uring poller thread; 0 = the
+  // backend's default (4 x 1 MiB with incremental consumption). Small rings are for tests: they
+  // make receives end at buffer ends (split, joined and gathered frames) and run out (ENOBUFS).
+  uint32_t uring_buffer_count = 0, uring_buffer_bytes = 0;
   // Open connections, all threads together; one more is answered 503 and closed. 0 = as many as
   // file descriptors allow (beyond that, the same polite refusal).
   size_t max_connections = 0;

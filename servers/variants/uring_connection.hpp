@@ -22,7 +22,7 @@
 //              sent from the loan, so a 64 KiB or 1 MiB echo is copied no more than on epoll.
 //              Up to LoanPool::kMaxBytes; larger frames (and any when the pool's cap is reached)
 //              take the piecewise path, where the pipelines assemble messages as they do on epoll.
-//   split frames  a receive ends where its provided buffer ends (every 256 KiB of a thread's
+//   split frames  a receive ends where its provided buffer ends (every 1 MiB of a thread's
 //              traffic with INC buffers), cutting a frame that the socket already holds the rest
 //              of (the completion says so: more_queued). A small frame cut that way is not fed
 //              in pieces (zerocopy would copy it into its assembly buffer, whose size class would
@@ -135,8 +135,14 @@ class UringConnection final : public net::StreamHandler, public Writer {
   void on_received(std::span<uint8_t> bytes, bool more_queued) override {
     if (link_ == LinkState::Dead) return;
     if (gather_total_ != 0) {
+      const bool from_ring = bytes.data() != loan_.data() + gather_have_;
       bytes = gather(bytes);
-      if (gather_have_ < gather_total_ || link_ == LinkState::Dead) return;
+      if (link_ == LinkState::Dead) return;
+      if (gather_have_ < gather_total_) {
+        // The receives already queued did not finish the frame: the rest straight into the loan.
+        if (from_ring && !more_queued) backend().receive_target_changed(ref_);
+        return;
+      }
       const std::span<uint8_t> frame = loan_.first(gather_total_);
       gather_total_ = gather_have_ = 0;  // the receive target is back to the provided buffers
       const bool alive = handle(frame);
@@ -180,7 +186,7 @@ class UringConnection final : public net::StreamHandler, public Writer {
           if (gathered || carried) {
             if (t->offset > 0 && !handle(bytes.first(t->offset))) return;
             const std::span<uint8_t> tail = bytes.subspan(t->offset);
-            if (gathered ? start_gather(*t, tail) : carry(tail)) return;
+            if (gathered ? start_gather(*t, tail, more_queued) : carry(tail)) return;
             handle(tail);
             return;
           }
@@ -244,7 +250,7 @@ class UringConnection final : public net::StreamHandler, public Writer {
            (max_message == 0 || t.header.payload_len <= max_message);
   }
 
-  bool start_gather(const core::TailFrame& t, std::span<uint8_t> part) {
+  bool start_gather(const core::TailFrame& t, std::span<uint8_t> part, bool more_queued) {
     // handle() above may have closed the session or left it elsewhere than a frame boundary; and
     // inside a fragmented message a binary frame is a protocol error (1002) due at its header.
     if (link_ != LinkState::Live || session_.bytes_to_next_header() != uint64_t{0} || session_.message_open())
@@ -254,7 +260,10 @@ class UringConnection final : public net::StreamHandler, public Writer {
     std::memcpy(loan_.data(), part.data(), part.size());
     gather_total_ = static_cast<size_t>(t.total);
     gather_have_ = part.size();
-    backend().receive_target_changed(ref_);  // the rest: one receive straight into the loan
+    // The rest: one receive straight into the loan, unless the socket already holds more, which
+    // the multishot receive is taking into the ring right now (switching costs a cancel and a
+    // re-arm; those bytes are copied into the loan as they come).
+    if (!more_queued) backend().receive_target_changed(ref_);
     return true;
   }
 

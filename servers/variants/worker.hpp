@@ -99,6 +99,14 @@ class Worker {
     poller_.post_completion([this] { begin_shutdown(); });
   }
 
+  static net::PollerOptions poller_options(const ServerOptions& o) {
+    net::PollerOptions p;
+    p.io = kIo;
+    p.uring.buffers.count = o.uring_buffer_count;
+    p.uring.buffers.bytes = o.uring_buffer_bytes;
+    return p;
+  }
+
   // ---- for Connection ----
   net::Poller& poller() noexcept { return poller_; }
   Plan& plan() noexcept { return *plan_; }
@@ -410,7 +418,7 @@ class Worker {
   }
 
   const ServerOptions& options_;
-  net::Poller poller_{net::PollerOptions{.io = kIo}};
+  net::Poller poller_{poller_options(options_)};
   net::UringBackend::Ref accepting_ = 0;  // uring: the listener's multishot accept
   std::unique_ptr<Plan> plan_;
   std::unique_ptr<memory::ObjectPool<Conn>> conn_pool_;  // null: connections from new/delete
