@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   bool no_count = false, no_pin = false;
   CLI::App* run_cmd = app.add_subcommand("run", "measure scenarios x targets, write results/runs/<date>-<sha>/results.json");
   run_cmd->add_option("--scenarios", run.scenarios, "scenario names or globs, comma-separated (default: all)");
-  run_cmd->add_option("--targets", run.targets, "target names or globs, comma-separated (default: all; see `wsbench list`)");
+  run_cmd->add_option("--targets", run.targets, "target names or globs, comma-separated; !glob leaves out what it matches (default: all; see `wsbench list`)");
   run_cmd->add_option("--target-file", run.target_files,
                       "a target file of your own (targets/README.md), run beside the selected targets; repeatable");
   run_cmd->add_option("--target-url", run.target_urls,

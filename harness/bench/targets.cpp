@@ -144,10 +144,17 @@ bool target_selected(const Target& t, const std::string& globs) {
   if (globs.empty()) return true;
   std::stringstream ss(globs);
   std::string g;
+  bool any_include = false, included = false;
   while (std::getline(ss, g, ',')) {
-    if (!g.empty() && fnmatch(g.c_str(), t.name.c_str(), 0) == 0) return true;
+    if (g.empty()) continue;
+    if (g[0] == '!') {
+      if (fnmatch(g.c_str() + 1, t.name.c_str(), 0) == 0) return false;  // an exclusion wins
+    } else {
+      any_include = true;
+      included = included || fnmatch(g.c_str(), t.name.c_str(), 0) == 0;
+    }
   }
-  return false;
+  return included || !any_include;  // only exclusions: everything else is selected
 }
 
 namespace {

@@ -118,7 +118,9 @@ std::vector<Target> discover_targets(const DiscoveryOptions& opts, std::vector<s
 // targets are checked by a TCP connect instead.
 void probe_startup(std::vector<Target>& targets, const std::string& workdir);
 
-// Selection by a comma-separated list of names or globs ("malloc*,beast"); empty = all.
+// Selection by a comma-separated list of names or globs ("malloc*,beast"); empty = all. "!glob"
+// leaves out what it matches, whatever else selects it ("!arena+uring"); a list of exclusions
+// alone selects everything else.
 bool target_selected(const Target& t, const std::string& globs);
 
 // The start-time placeholders' values.

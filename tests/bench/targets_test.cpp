@@ -257,5 +257,16 @@ TEST(Targets, selection_by_names_and_globs) {
   EXPECT_FALSE(target_selected(t, "malloc"));
 }
 
+TEST(Targets, an_exclusion_leaves_out_what_it_matches_even_when_a_glob_selects_it) {
+  Target t;
+  t.name = "arena+uring";
+  EXPECT_FALSE(target_selected(t, "*,!arena+uring"));
+  EXPECT_FALSE(target_selected(t, "!*+uring"));
+  EXPECT_FALSE(target_selected(t, "!*+uring,zerocopy+uring"));
+  EXPECT_TRUE(target_selected(t, "*,!zerocopy+uring"));
+  EXPECT_TRUE(target_selected(t, "!malloc*"));  // exclusions alone: everything else
+  EXPECT_FALSE(target_selected(t, "zerocopy,!malloc*"));
+}
+
 }  // namespace
 }  // namespace wsalloc::bench
