@@ -134,6 +134,7 @@ class UringConnection final : public net::StreamHandler, public Writer {
   // ---- net::StreamHandler ----
   void on_received(std::span<uint8_t> bytes, bool more_queued) override {
     if (link_ == LinkState::Dead) return;
+    worker_.count_received(bytes.size());  // GET /stats' received_bytes, as the epoll Connection counts
     if (gather_total_ != 0) {
       const bool from_ring = bytes.data() != loan_.data() + gather_have_;
       bytes = gather(bytes);
