@@ -105,8 +105,11 @@ bench-build: configure
 
 # The io dimension in make bench: zerocopy+uring and the io_uring raw ceiling (rawecho+uring) beside
 # the epoll targets; the other three variants on io_uring cost about a minute each and are left to
-# `make bench-uring` (the quick set with all five +uring targets planned 438 runs, about 15 min
-# here; with these two, 339 runs). BENCH_SELECT= (empty) runs every target.
+# `make bench-uring`. Cost: each +uring target adds about 33 runs (8 quick cases x 3 repetitions
+# + counting passes), about a minute. Here (Bun not installed) the default planned 339 runs, which
+# wsbench estimated at 12 min under load average 9; the epoll-only set's sample (272 runs) took
+# 7 min 25 s, so about 9-10 min on a quiet machine. All five +uring targets: 438 runs, ~15 min.
+# BENCH_SELECT= (empty) runs every target.
 BENCH_SELECT ?= !malloc+uring,!arena+uring,!pool+uring
 bench: bench-build
 	@$(BUILD_DIR)/bin/wsbench run --quick --targets '$(BENCH_SELECT)' $(BENCH_ARGS)
