@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,14 @@ struct RunResult {
   bool timed_out = false;              // hard timeout: partial results
   std::vector<std::string> first_errors;  // one message per error kind seen first, for humans
   uint64_t runs = 1;                   // how many runs were merged into this one
+  // Shards merged side by side (MergeKind::Shards): the sum of their rates. Each shard has its own
+  // window, and they differ (load hosts start milliseconds apart), so all messages over the longest
+  // window would undercount. Unset: the rates are derived from the counters and duration_s. JSON
+  // carries them as "rates": "sum_of_shards" so that merging merges keeps the sums.
+  struct SummedRates {
+    double msgs_per_sec = 0, mb_per_sec = 0, handshakes_per_sec = 0;
+  };
+  std::optional<SummedRates> summed_rates;
 
   double msgs_per_sec() const noexcept;
   double mb_per_sec() const noexcept;       // payload bytes, one direction, 10^6 B
@@ -99,7 +108,8 @@ RunResult result_from_json(const nlohmann::json& j);
 std::string human_summary(const RunResult& r);
 
 enum class MergeKind : uint8_t { Shards, Sequential };
-// Shards: parts of one run side by side (counters and rates add; duration is the longest).
+// Shards: parts of one run side by side (counters and rates add; duration is the longest, and the
+// rates are the sum of the shards' rates, not messages / the longest duration).
 // Sequential: repetitions (counters add; duration adds, so rates are totals / total time).
 RunResult merge_results(const std::vector<RunResult>& parts, MergeKind kind);
 

@@ -85,6 +85,42 @@ TEST(Results, merging_shards_adds_counts_and_rates) {
   EXPECT_DOUBLE_EQ(m.cpu.user_s, 1.0);
 }
 
+// Shards run side by side, each over its own window: the aggregate rate is the sum of their rates,
+// not all messages over the longest window (which undercounts whenever the windows differ, as they
+// do when load hosts start a few milliseconds apart).
+TEST(Results, merging_shards_with_different_windows_adds_their_rates) {
+  const RunResult a = sample(1000, 2.0, 100), b = sample(3000, 2.5, 100);
+  const RunResult m = merge_results({a, b}, MergeKind::Shards);
+  EXPECT_DOUBLE_EQ(m.msgs_per_sec(), a.msgs_per_sec() + b.msgs_per_sec());  // 500 + 1200
+  EXPECT_DOUBLE_EQ(m.mb_per_sec(), a.mb_per_sec() + b.mb_per_sec());
+  EXPECT_DOUBLE_EQ(m.duration_s, 2.5);
+  // Through JSON (what `wsload merge` reads and writes), merging merges keeps the sum.
+  const RunResult again = merge_results({result_from_json(to_json(m)), sample(500, 1.0, 100)}, MergeKind::Shards);
+  EXPECT_DOUBLE_EQ(again.msgs_per_sec(), 500.0 + 1200.0 + 500.0);
+  EXPECT_DOUBLE_EQ(to_json(again)["msgs_per_sec"].get<double>(), 2200.0);
+}
+
+// The path `wsload merge` takes (JSON out of each shard, back in, merged) loses nothing: every
+// percentile of the merge is the one a single histogram of all samples gives.
+TEST(Results, merged_shard_percentiles_equal_one_histogram_of_all_samples) {
+  std::vector<RunResult> shards(3, sample(0, 1.0, 0));
+  LatencyHistogram all;
+  uint64_t x = 12345;
+  for (int i = 0; i < 90000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const uint64_t v = 1000 + (x >> 40) % (i % 97 == 0 ? 50'000'000 : 400'000);  // a long tail on one shard in 97
+    shards[static_cast<size_t>(i) % 3].latency.record(v);
+    all.record(v);
+  }
+  std::vector<RunResult> back;
+  for (const RunResult& s : shards) back.push_back(result_from_json(nlohmann::json::parse(to_json(s).dump())));
+  const RunResult m = merge_results(back, MergeKind::Shards);
+  ASSERT_EQ(m.latency.count(), all.count());
+  for (double p : {0.0, 1.0, 50.0, 90.0, 99.0, 99.9, 99.99, 100.0}) EXPECT_EQ(m.latency.percentile(p), all.percentile(p)) << p;
+  EXPECT_EQ(m.latency.sum(), all.sum());
+  for (size_t b = 0; b < LatencyHistogram::kBuckets; ++b) ASSERT_EQ(m.latency.bucket_count(b), all.bucket_count(b)) << b;
+}
+
 TEST(Results, merging_sequential_runs_adds_durations) {
   const RunResult m = merge_results({sample(1000, 2.0, 100), sample(3000, 2.0, 100)}, MergeKind::Sequential);
   EXPECT_DOUBLE_EQ(m.duration_s, 4.0);
