@@ -55,7 +55,9 @@ nlohmann::json Config::to_json() const {
           {"drain_s", drain_s},
           {"connect_timeout_s", connect_timeout_s},
           {"hard_timeout_s", effective_hard_timeout()},
-          {"late_tolerance_us", late_tolerance_us}};
+          {"late_tolerance_us", late_tolerance_us},
+          {"broadcast_shard", publisher.tagged() ? nlohmann::json(std::to_string(publisher.index) + "/" + std::to_string(publisher.count))
+                                                 : nlohmann::json(nullptr)}};
 }
 
 namespace {
@@ -114,6 +116,23 @@ std::vector<unsigned> parse_weight_list(const std::string& text) {
   return out;
 }
 
+PublisherTag parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  uint32_t k = 0, n = 0;
+  auto number = [&](std::string_view part, uint32_t& v) {
+    const auto r = std::from_chars(part.data(), part.data() + part.size(), v);
+    return r.ec == std::errc{} && r.ptr == part.data() + part.size();
+  };
+  const std::string_view all(text);
+  if (slash == std::string::npos || !number(all.substr(0, slash), k) || !number(all.substr(slash + 1), n)) {
+    throw std::invalid_argument("--broadcast-shard \"" + text + "\": expected K/N, e.g. 2/3");
+  }
+  if (n < 1 || n > kMaxPublishers || k < 1 || k > n) {
+    throw std::invalid_argument("--broadcast-shard " + text + ": need 1 <= K <= N <= " + std::to_string(kMaxPublishers));
+  }
+  return {k, n};
+}
+
 namespace {
 
 constexpr const char* kFooter = R"(
@@ -123,6 +142,10 @@ Modes (default: echo):
   --idle      open N connections, handshake, hold them for --duration, close
   --broadcast N receivers + 1 sender on --path (default /broadcast); every message the sender
               sends must reach every receiver; latency per delivery
+  --broadcast-shard K/N  this run is shard K of N runs (e.g. on N load hosts) sharing one broadcast
+              group: each shard's sender is a publisher, its messages carry its tag (payload
+              >= 16 B), and the receivers also verify the other publishers' messages, in order per
+              publisher; those count as deliveries without latency (sent by another process)
 Loops:
   closed (default)  --pipeline K messages in flight per connection
   open              --rate R msgs/s in total on a fixed schedule; latency counts from each message's
@@ -166,7 +189,7 @@ std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** ar
   app.footer(kFooter);
   app.get_formatter()->column_width(34);
   Config c;
-  std::string payload = "32", weights;
+  std::string payload = "32", weights, shard;
   bool raw = false, idle = false, broadcast = false, text = false, binary = false, json_text = false, deflate = false;
   std::string offer = std::string(kDefaultDeflateOffer);
 
@@ -180,6 +203,8 @@ std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** ar
   auto* bc_opt = app.add_flag("--broadcast", broadcast, "one sender, --connections receivers");
   raw_opt->excludes(idle_opt)->excludes(bc_opt);
   idle_opt->excludes(bc_opt);
+  auto* shard_opt = app.add_option("--broadcast-shard", shard, "K/N: shard K of N wsload runs on one broadcast group (see below)");
+  shard_opt->needs(bc_opt);
   auto* pipe_opt = app.add_option("--pipeline,-k", c.pipeline, "closed loop: messages in flight per connection")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 16));
   auto* rate_opt = app.add_option("--rate,-r", c.rate, "open loop: total messages/s on a fixed schedule (0: closed loop)")->check(CLI::NonNegativeNumber);
   app.add_option("--payload,-s", payload, "payload bytes, or a size list: 32,512,16384 (suffixes KiB, MiB)")->capture_default_str();
@@ -230,9 +255,10 @@ std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** ar
     c.deflate_offer = offer;
   }
   try {
+    if (!shard.empty()) c.publisher = parse_shard(shard);
     c.payload_sizes = parse_size_list(payload);
     if (!weights.empty()) c.payload_weights = parse_weight_list(weights);
-    PayloadCatalogue check(c.payload_sizes, c.payload_weights, c.kind);  // validates weights against sizes
+    PayloadCatalogue check(c.payload_sizes, c.payload_weights, c.kind, 0x5eed, false, c.publisher);  // weights vs sizes, sizes vs tag
   } catch (const std::invalid_argument& e) {
     return usage_error(e.what());
   }

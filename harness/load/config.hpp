@@ -54,6 +54,8 @@ struct Config {
   bool json = false;
   bool quiet = false;            // no progress on stderr even on a terminal
   uint64_t seed = 0;             // 0 = fresh per run
+  // --broadcast-shard K/N: this run is one of N on one broadcast group, its sender publisher K.
+  PublisherTag publisher;
 
   bool open_loop() const noexcept { return rate > 0; }
   bool deflate() const noexcept { return !deflate_offer.empty(); }
@@ -86,5 +88,9 @@ std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** ar
 // std::invalid_argument quoting the bad element.
 std::vector<size_t> parse_size_list(const std::string& text);
 std::vector<unsigned> parse_weight_list(const std::string& text);
+// "K/N" of --broadcast-shard; throws std::invalid_argument quoting it. Receivers keep a next expected
+// number per publisher, hence the bound.
+inline constexpr uint32_t kMaxPublishers = 1024;
+PublisherTag parse_shard(const std::string& text);
 
 }  // namespace wsalloc::load

@@ -72,6 +72,11 @@ struct Conn {
   PeerEvent peer_event = PeerEvent::None;
   uint16_t peer_code = 0;        // close code to echo / to fail with
   uint64_t next_seq = 0;         // echo/sender: next sequence number to schedule; receiver: next expected
+  // Broadcast shard receivers: the next expected number of each publisher (index tag - 1; ours
+  // unused), kNotSeen until its first message, which may legitimately be any number (that publisher
+  // started before this connection joined). Sized once at set-up.
+  static constexpr uint64_t kNotSeen = UINT64_MAX;
+  std::vector<uint64_t> foreign_next;
   uint64_t session_sent = 0;     // messages written since this socket opened (churn)
   uint64_t connect_start_ns = 0;
   uint64_t deadline_ns = 0;      // connect/handshake/close timeout, or backoff end; 0 = none

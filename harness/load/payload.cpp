@@ -96,9 +96,19 @@ void fill_json(std::span<uint8_t> out, uint64_t seed) noexcept {
 }
 
 PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsigned> weights, PayloadKind kind, uint64_t seed,
-                                   bool varied)
-    : kind_(kind), sizes_(std::move(sizes)), weights_(std::move(weights)) {
+                                   bool varied, PublisherTag tag)
+    : kind_(kind), tag_(tag), sizes_(std::move(sizes)), weights_(std::move(weights)) {
   if (sizes_.empty()) throw std::invalid_argument("payload: no sizes given");
+  if (tag_.index < 1 || tag_.index > tag_.count) {
+    throw std::invalid_argument("publisher " + std::to_string(tag_.index) + " of " + std::to_string(tag_.count) +
+                                ": the index must be 1.." + std::to_string(tag_.count));
+  }
+  for (size_t s : sizes_) {
+    if (tag_.tagged() && s < kSeqBytes + kTagBytes) {
+      throw std::invalid_argument("payload " + std::to_string(s) + " B < " + std::to_string(kSeqBytes + kTagBytes) +
+                                  " B: a message of one of several publishers carries its sequence number and its publisher's tag");
+    }
+  }
   if (weights_.empty()) weights_.assign(sizes_.size(), 1);
   if (weights_.size() != sizes_.size()) {
     throw std::invalid_argument("payload: " + std::to_string(weights_.size()) + " weights for " +
@@ -117,10 +127,11 @@ PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsign
   variants_ = varied ? std::clamp<size_t>(kVariedTemplateBytes / std::max<size_t>(largest, 1), 1, kMaxVariants) : 1;
   for (size_t c = 0; c < sizes_.size() * variants_; ++c) {
     std::vector<uint8_t> t(sizes_[c / variants_]);
-    // Placeholder for the sequence number: ASCII, so templates stay valid UTF-8 on their own too.
-    // The text starts after it, so no character straddles the field.
-    const size_t head = std::min(kSeqBytes, t.size());
+    // Placeholder for the sequence number (and the publisher tag): ASCII, so templates stay valid
+    // UTF-8 on their own too. The text starts after it, so no character straddles the field.
+    const size_t head = std::min(head_bytes(), t.size());
     std::fill_n(t.begin(), head, uint8_t{'A'});
+    if (tag_.tagged()) encode_seq(tag_.index, t.data() + kSeqBytes);
     const std::span<uint8_t> body(t.data() + head, t.size() - head);
     if (kind_ == PayloadKind::Text) {
       fill_text(body, rng.next());

@@ -13,6 +13,11 @@
 // Verification (see verify.hpp) compares every echoed byte with the template and the expected
 // sequence number: memcmp speed, no checksum to compute, nothing allocated per message.
 //
+// Publisher tag (wsload --broadcast-shard K/N, N > 1: one of N wsload processes, each with its own
+// publisher on one broadcast group): bytes [8, 16) of every template carry K, encoded like a
+// sequence number, and the text starts after them. Receivers tell the N publishers' messages apart
+// by it (verify.hpp); every publisher's templates are otherwise identical, since the seed is fixed.
+//
 // Size mix: the sizes and weights are expanded into a table of kMixSlots class indices (largest-
 // remainder apportionment, every weight > 0 gets at least one slot), shuffled with a fixed seed.
 // Message `seq` of a stream with offset `off` is of class table[(seq + off) % kMixSlots]: sender and
@@ -29,6 +34,7 @@
 namespace wsalloc::load {
 
 inline constexpr size_t kSeqBytes = 8;
+inline constexpr size_t kTagBytes = 8;   // the publisher tag after the sequence number (tagged only)
 inline constexpr uint64_t kSeqLimit = uint64_t{1} << 48;
 // A power of two, so class_of() is a mask, not a division (it runs several times per message);
 // weights are realised to within 1/16384 (0.006 %).
@@ -64,13 +70,23 @@ inline void encode_seq(uint64_t seq, uint8_t out[kSeqBytes]) noexcept {
 // Inverse of encode_seq; nullopt when a byte is outside the alphabet.
 std::optional<uint64_t> decode_seq(const uint8_t in[kSeqBytes]) noexcept;
 
+// Which of `count` publishers sharing one broadcast group this process's sender is (1-based).
+// count == 1: untagged, the templates are exactly what they were before tags existed.
+struct PublisherTag {
+  uint32_t index = 1;
+  uint32_t count = 1;
+  bool tagged() const noexcept { return count > 1; }
+};
+
 class PayloadCatalogue {
  public:
-  // REQUIRES: sizes non-empty; weights empty (all equal) or one per size, not all 0.
+  // REQUIRES: sizes non-empty; weights empty (all equal) or one per size, not all 0; tagged: every
+  // size >= kSeqBytes + kTagBytes (the tag needs its place).
   // Throws std::invalid_argument naming the offending value.
   // varied: several templates per size (see kMaxVariants), for compression runs.
+  // tag: this sender's place among several publishers of one broadcast group (--broadcast-shard).
   PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsigned> weights, PayloadKind kind, uint64_t seed = 0x5eed,
-                   bool varied = false);
+                   bool varied = false, PublisherTag tag = {});
 
   size_t classes() const noexcept { return templates_.size(); }  // sizes x variants
   size_t size(uint32_t cls) const noexcept { return templates_[cls].size(); }
@@ -82,11 +98,15 @@ class PayloadCatalogue {
   size_t max_size() const noexcept { return max_size_; }
   double mean_size() const noexcept { return mean_size_; }   // over the mix table
   PayloadKind kind() const noexcept { return kind_; }
+  const PublisherTag& tag() const noexcept { return tag_; }
+  // Bytes at the start of a message that are not template: the sequence number, and the tag.
+  size_t head_bytes() const noexcept { return tag_.tagged() ? kSeqBytes + kTagBytes : kSeqBytes; }
   const std::vector<size_t>& sizes() const noexcept { return sizes_; }
   const std::vector<unsigned>& weights() const noexcept { return weights_; }
 
  private:
   PayloadKind kind_;
+  PublisherTag tag_;
   std::vector<size_t> sizes_;
   std::vector<unsigned> weights_;
   std::vector<std::vector<uint8_t>> templates_;

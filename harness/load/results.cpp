@@ -35,6 +35,7 @@ void Counters::add(const Counters& o) noexcept {
   deflate_sent_wire += o.deflate_sent_wire;
   deflate_received_wire += o.deflate_received_wire;
   deflate_received_bytes += o.deflate_received_bytes;
+  foreign += o.foreign;
   errors.add(o.errors);
 }
 
@@ -136,7 +137,7 @@ nlohmann::json to_json(const RunResult& r) {
       {"handshakes_per_sec", r.handshakes_per_sec()},
       {"behind_schedule", c.behind_schedule},
       {"pings_answered", c.pings_answered},
-      {"broadcast", {{"sent", c.broadcast_sent}, {"latency_unknown", c.latency_unknown}}},
+      {"broadcast", {{"sent", c.broadcast_sent}, {"latency_unknown", c.latency_unknown}, {"foreign", c.foreign}}},
       {"deflate", deflate_json(c)},
       {"connections", {{"requested", r.connections_requested}, {"established", r.connections_established}}},
       {"cpu",
@@ -172,6 +173,7 @@ RunResult result_from_json(const nlohmann::json& j) {
   const auto& bc = j.at("broadcast");
   c.broadcast_sent = field<uint64_t>(bc, "sent");
   c.latency_unknown = field<uint64_t>(bc, "latency_unknown");
+  c.foreign = bc.value("foreign", uint64_t{0});  // absent from results older than broadcast shards
   if (j.contains("deflate")) {  // absent from results written before --deflate existed
     const auto& d = j.at("deflate");
     c.deflate_agreed = field<uint64_t>(d, "agreed");
@@ -281,7 +283,10 @@ std::string human_summary(const RunResult& r) {
   if (c.behind_schedule || (cfg.is_object() && cfg.value("loop", "") == "open")) {
     line(fmt::format("  behind schedule {} (of {} sent)   unsent at the end {}", c.behind_schedule, c.sent, c.unsent));
   }
-  if (c.broadcast_sent) line(fmt::format("  broadcast   sent {}   deliveries {}", c.broadcast_sent, c.messages));
+  if (c.broadcast_sent) {
+    line(fmt::format("  broadcast   sent {}   deliveries {}{}", c.broadcast_sent, c.messages,
+                     c.foreign ? fmt::format(" ({} of other publishers' messages)", c.foreign) : std::string()));
+  }
   if (c.deflate_agreed || c.deflate_declined) {
     auto ratio = [](uint64_t b, uint64_t w) { return w ? fmt::format("{:.2f}", double(b) / double(w)) : std::string("-"); };
     line(fmt::format("  deflate     agreed {} declined {}   sent {} -> {} B ({}x)   received {} B -> {} ({}x)",

@@ -4,6 +4,8 @@
 // Counting rules (stated once, here):
 //   messages       verified echoes (broadcast: verified deliveries) of messages sent in the measured
 //                  window, i.e. whose send time (open loop: intended send time) is >= window start.
+//                  Broadcast shard (--broadcast-shard): also the other publishers' messages verified
+//                  on arrival inside the window (`foreign`; their send time is another process's).
 //                  Mismatched messages are not counted; errors are counted in every phase.
 //   payload_bytes  the payload bytes of those messages (one direction)
 //   sent           messages written in any phase (warm-up and drain included)
@@ -62,6 +64,8 @@ struct Counters {
   uint64_t deflate_sent_wire = 0;       // what that became
   uint64_t deflate_received_wire = 0;   // compressed payload bytes of the server's messages
   uint64_t deflate_received_bytes = 0;  // what they inflated to
+  uint64_t foreign = 0;               // broadcast shard: deliveries of the other publishers' messages
+                                      // (in `messages`; latency not measured: sent by another process)
   ErrorCounts errors;
 
   void add(const Counters& o) noexcept;

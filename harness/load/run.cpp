@@ -91,7 +91,7 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
   signal(SIGPIPE, SIG_IGN);
 
   // With --deflate, varied templates: compression ratios then come from content, not from repeats.
-  PayloadCatalogue catalogue(cfg.payload_sizes, cfg.payload_weights, cfg.kind, 0x5eed, cfg.deflate());
+  PayloadCatalogue catalogue(cfg.payload_sizes, cfg.payload_weights, cfg.kind, 0x5eed, cfg.deflate(), cfg.publisher);
   SharedState sh(cfg, catalogue);
 
   addrinfo hints{};

@@ -99,6 +99,7 @@ void Worker::add_connection(uint32_t id, ConnRole role) {
   c->queue = InFlightQueue(cfg_.open_loop() ? 64 : cfg_.pipeline);
   c->out = WriteBuffer(out_capacity_);
   if (role == ConnRole::BroadcastSender) sender_ = c.get();
+  if (role == ConnRole::BroadcastReceiver && cat_.tag().tagged()) c->foreign_next.assign(cat_.tag().count, Conn::kNotSeen);
   conns_.push_back(std::move(c));
 }
 

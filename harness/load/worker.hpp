@@ -131,6 +131,7 @@ class Worker {
   // worker_frames.cpp: verification and accounting
   void account(Conn& c, const VerifyResult& r) noexcept;
   void account_broadcast(Conn& c, const VerifyResult& r) noexcept;
+  void account_foreign(Conn& c, const VerifyResult& r) noexcept;
   void broadcast_ack(uint64_t seq) noexcept;
   // By send time alone: a receiver's worker may see a delivery before its own loop has noticed that
   // the window opened. window_start_ is UINT64_MAX until the start is published.

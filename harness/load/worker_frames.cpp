@@ -168,7 +168,50 @@ void Worker::broadcast_ack(uint64_t seq) noexcept {
   }
 }
 
+// Another publisher's message (broadcast shards): in order per publisher, byte for byte. It was sent
+// by another process, so there is no send time to measure from; it counts as a delivery when it
+// arrives inside this run's window.
+void Worker::account_foreign(Conn& c, const VerifyResult& r) noexcept {
+  ErrorCounts& e = counters.errors;
+  uint64_t& next = c.foreign_next[r.foreign_publisher - 1];
+  if (next != Conn::kNotSeen && r.seq < next) [[unlikely]] {
+    ++e.mismatch;
+    try {
+      note_error("broadcast message " + std::to_string(r.seq) + " of publisher " + std::to_string(r.foreign_publisher) +
+                 " reached receiver #" + std::to_string(c.id) + " out of order (expected " + std::to_string(next) + " or later)");
+    } catch (...) {
+    }
+    return;
+  }
+  if (next != Conn::kNotSeen && r.seq > next) [[unlikely]] {
+    e.missing += r.seq - next;
+    try {
+      note_error("broadcast message " + std::to_string(next) + " of publisher " + std::to_string(r.foreign_publisher) +
+                 " never reached receiver #" + std::to_string(c.id));
+    } catch (...) {
+    }
+  }
+  next = r.seq + 1;
+  if (r.verdict != Verdict::Match) [[unlikely]] {
+    ++e.mismatch;
+    try {
+      note_error("broadcast message " + std::to_string(r.seq) + " of publisher " + std::to_string(r.foreign_publisher) +
+                 " reached receiver #" + std::to_string(c.id) + " altered");
+    } catch (...) {
+    }
+    return;
+  }
+  if (now_ < window_start_ || now_ >= window_end_) return;
+  ++counters.messages;
+  ++counters.foreign;
+  counters.payload_bytes += r.size;
+}
+
 void Worker::account_broadcast(Conn& c, const VerifyResult& r) noexcept {
+  if (r.foreign_publisher != 0) [[unlikely]] {
+    account_foreign(c, r);
+    return;
+  }
   ErrorCounts& e = counters.errors;
   auto& bc = sh_.broadcast;
   if (r.skipped > 0) [[unlikely]] {

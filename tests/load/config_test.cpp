@@ -112,5 +112,21 @@ TEST(Config, json_config_names_the_loop) {
   EXPECT_EQ(c.to_json().at("rate"), 100.0);
 }
 
+TEST(Config, broadcast_shard_names_the_publisher_and_needs_broadcast_and_room_for_the_tag) {
+  const auto ok = parse({"--port", "1", "--broadcast", "--broadcast-shard", "2/3", "--payload", "64"});
+  ASSERT_TRUE(std::holds_alternative<Config>(ok));
+  EXPECT_EQ(std::get<Config>(ok).publisher.index, 2u);
+  EXPECT_EQ(std::get<Config>(ok).publisher.count, 3u);
+  EXPECT_EQ(std::get<Config>(ok).to_json()["broadcast_shard"], "2/3");
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--port", "1", "--broadcast-shard", "1/2"},
+                                              {"--port", "1", "--broadcast", "--broadcast-shard", "3/2"},
+                                              {"--port", "1", "--broadcast", "--broadcast-shard", "2"},
+                                              {"--port", "1", "--broadcast", "--broadcast-shard", "1/2", "--payload", "8"}}) {
+    const auto r = parse(bad);
+    ASSERT_TRUE(std::holds_alternative<ExitCode>(r)) << bad.back();
+    EXPECT_EQ(std::get<ExitCode>(r), ExitCode::Usage) << bad.back();
+  }
+}
+
 }  // namespace
 }  // namespace wsalloc::load

@@ -135,5 +135,23 @@ TEST(Payload, varied_catalogue_has_distinct_templates_per_size_and_a_bounded_foo
   }
 }
 
+TEST(Payload, a_tagged_template_carries_its_publisher_after_the_sequence_number) {
+  const PayloadCatalogue untagged({64}, {}, PayloadKind::Text);
+  const PayloadCatalogue a({64}, {}, PayloadKind::Text, 0x5eed, false, {1, 3}), b({64}, {}, PayloadKind::Text, 0x5eed, false, {3, 3});
+  EXPECT_EQ(untagged.head_bytes(), kSeqBytes);
+  EXPECT_EQ(a.head_bytes(), kSeqBytes + kTagBytes);
+  EXPECT_EQ(decode_seq(a.bytes(0).data() + kSeqBytes), 1u);
+  EXPECT_EQ(decode_seq(b.bytes(0).data() + kSeqBytes), 3u);
+  // Every publisher's template is the same apart from the tag, so a receiver can check any of them.
+  EXPECT_TRUE(std::equal(a.bytes(0).begin() + 16, a.bytes(0).end(), b.bytes(0).begin() + 16));
+}
+
+TEST(Payload, a_tagged_catalogue_refuses_messages_too_short_for_the_tag_and_a_bad_index) {
+  EXPECT_THROW(PayloadCatalogue({64, 15}, {}, PayloadKind::Binary, 0x5eed, false, {1, 2}), std::invalid_argument);
+  EXPECT_NO_THROW(PayloadCatalogue({15}, {}, PayloadKind::Binary, 0x5eed, false, {1, 1}));
+  EXPECT_THROW(PayloadCatalogue({64}, {}, PayloadKind::Binary, 0x5eed, false, {3, 2}), std::invalid_argument);
+  EXPECT_THROW(PayloadCatalogue({64}, {}, PayloadKind::Binary, 0x5eed, false, {0, 2}), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace wsalloc::load

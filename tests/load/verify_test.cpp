@@ -170,5 +170,84 @@ TEST(Verify, stream_framing_splits_a_raw_byte_stream_into_messages) {
   EXPECT_EQ(matched, 50u);
 }
 
+// ------------------------------------------------------------ several publishers (broadcast shards)
+
+// Message `seq` of publisher `k` of a tagged catalogue: its template with the number and k's tag.
+std::vector<uint8_t> tagged_message(const PayloadCatalogue& cat, uint64_t seq, uint32_t k) {
+  auto m = message(cat, seq);
+  encode_seq(k, m.data() + kSeqBytes);
+  return m;
+}
+
+TEST(Verify, tagged_own_messages_take_the_fast_path_and_match) {
+  const PayloadCatalogue cat({64}, {}, PayloadKind::Binary, 0x5eed, false, {2, 3});
+  MessageVerifier v(cat, 0);
+  VerifyResult r{};
+  ASSERT_TRUE(v.check_whole({7, 0, true}, tagged_message(cat, 7, 2), r));
+  EXPECT_EQ(r.verdict, Verdict::Match);
+  EXPECT_EQ(r.foreign_publisher, 0u);
+}
+
+TEST(Verify, another_publishers_message_with_the_expected_number_is_foreign_not_a_mismatch) {
+  const PayloadCatalogue cat({64}, {}, PayloadKind::Text, 0x5eed, false, {2, 3});
+  MessageVerifier v(cat, 0);
+  VerifyResult r{};
+  EXPECT_FALSE(v.check_whole({7, 0, true}, tagged_message(cat, 7, 3), r)) << "the fast path must not judge it";
+  for (size_t step : {0u, 1u, 5u, 9u, 15u, 16u, 17u}) {
+    r = check(v, {7, 4, true}, tagged_message(cat, 7, 3), step);
+    EXPECT_EQ(r.verdict, Verdict::Match) << step;
+    EXPECT_EQ(r.foreign_publisher, 3u) << step;
+    EXPECT_EQ(r.seq, 7u) << step;
+    EXPECT_EQ(r.skipped, 0u) << "our own sequence is untouched by another publisher's message";
+  }
+  r = check(v, {7, 4, true}, tagged_message(cat, 123456, 1), 3);
+  EXPECT_EQ(r.verdict, Verdict::Match);
+  EXPECT_EQ(r.foreign_publisher, 1u);
+  EXPECT_EQ(r.seq, 123456u) << "its own number, whatever ours expects";
+}
+
+TEST(Verify, a_foreign_message_is_checked_byte_for_byte) {
+  const PayloadCatalogue cat({40}, {}, PayloadKind::Binary, 0x5eed, false, {1, 2});
+  MessageVerifier v(cat, 0);
+  for (size_t i = kSeqBytes + kTagBytes; i < 40; ++i) {
+    auto m = tagged_message(cat, 11, 2);
+    m[i] ^= 0x01;
+    const auto r = check(v, {3, 0, true}, m);
+    EXPECT_EQ(r.verdict, Verdict::Mismatch) << "byte " << i;
+    EXPECT_EQ(r.foreign_publisher, 2u);
+  }
+  auto longer = tagged_message(cat, 11, 2);
+  longer.push_back(0);
+  EXPECT_EQ(check(v, {3, 0, true}, longer).verdict, Verdict::Mismatch);
+}
+
+TEST(Verify, a_tag_naming_no_publisher_is_our_message_altered) {
+  const PayloadCatalogue cat({40}, {}, PayloadKind::Binary, 0x5eed, false, {1, 2});
+  MessageVerifier v(cat, 0);
+  for (uint32_t bad : {0u, 3u, 999u}) {
+    const auto r = check(v, {5, 0, true}, tagged_message(cat, 5, bad));
+    EXPECT_EQ(r.verdict, Verdict::Mismatch) << bad;
+    EXPECT_EQ(r.foreign_publisher, 0u) << bad;
+  }
+}
+
+TEST(Verify, a_foreign_message_is_welcome_when_none_of_ours_is_due) {
+  const PayloadCatalogue cat({32}, {}, PayloadKind::Binary, 0x5eed, false, {1, 2});
+  MessageVerifier v(cat, 0);
+  const auto r = check(v, {0, 0, false}, tagged_message(cat, 4, 2), 4);
+  EXPECT_EQ(r.verdict, Verdict::Match);
+  EXPECT_EQ(r.foreign_publisher, 2u);
+  EXPECT_EQ(check(v, {0, 0, false}, tagged_message(cat, 4, 1)).verdict, Verdict::Unexpected) << "ours, when none is due";
+}
+
+TEST(Verify, drops_of_our_own_messages_are_still_found_when_tagged) {
+  const PayloadCatalogue cat({64}, {}, PayloadKind::Binary, 0x5eed, false, {1, 2});
+  MessageVerifier v(cat, 0);
+  const auto r = check(v, {10, 5, true}, tagged_message(cat, 13, 1), 6);
+  EXPECT_EQ(r.verdict, Verdict::Match);
+  EXPECT_EQ(r.skipped, 3u);
+  EXPECT_EQ(r.foreign_publisher, 0u);
+}
+
 }  // namespace
 }  // namespace wsalloc::load

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <unistd.h>
 #include <fstream>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -187,6 +188,31 @@ TEST(WsloadCli, broadcast_reaches_every_receiver) {
     EXPECT_GT(sent, 0u);
     EXPECT_EQ(o.j["messages"].get<uint64_t>(), 5 * sent) << "every measured message reaches all 5 receivers";
     EXPECT_EQ(err(o, "total"), 0u);
+  }
+}
+
+// Two wsload processes on one broadcast group (as on two load hosts): each receiver gets both
+// publishers' messages; each process verifies the other's in order and counts them as deliveries.
+TEST(WsloadCli, broadcast_shards_on_one_group_verify_every_publishers_messages) {
+  auto s = fixture("broadcast");
+  auto shard = [&](std::string k) {
+    return wsload(short_run(s.port(), {"--broadcast", "--broadcast-shard", k, "--connections", "4", "--rate", "300",
+                                       "--payload", "64", "--warmup", "0.3"}));
+  };
+  auto a = std::async(std::launch::async, shard, "1/2");
+  auto b = std::async(std::launch::async, shard, "2/2");
+  for (Outcome o : {a.get(), b.get()}) {
+    ASSERT_JSON(o);
+    EXPECT_EQ(o.exit_code, 0) << o.err << o.out;
+    EXPECT_EQ(err(o, "total"), 0u) << o.out;
+    const auto sent = o.j["broadcast"]["sent"].get<uint64_t>();
+    const auto foreign = o.j["broadcast"]["foreign"].get<uint64_t>();
+    EXPECT_GT(foreign, 0u) << "the other publisher's messages reached these receivers";
+    EXPECT_EQ(o.j["messages"].get<uint64_t>(), 4 * sent + foreign) << "own deliveries are all there, beside the foreign ones";
+    EXPECT_EQ(o.j["histogram"]["count"].get<uint64_t>() + foreign + o.j["broadcast"]["latency_unknown"].get<uint64_t>(),
+              o.j["messages"].get<uint64_t>())
+        << "latency only for our own publisher's messages";
+    EXPECT_EQ(o.j["config"]["broadcast_shard"].is_string(), true);
   }
 }
 
