@@ -92,9 +92,16 @@ std::vector<SummaryRow> summarise(const std::vector<RunRecord>& records) {
     std::vector<const RunRecord*> time, count;
     const RunRecord* first_unmeasured = nullptr;
     bool any_errors = false;
-    size_t saturated = 0;
+    size_t saturated = 0, partial = 0;
+    const RunRecord* first_partial = nullptr;
     for (const RunRecord* r : recs) {
       if (r->pass == RunPass::Time && r->repetition > 0) ++row.time_runs_planned;
+      // Load hosts missing: the figures are of part of the load, so they stay out of the medians.
+      if (std::find(r->flags.begin(), r->flags.end(), "partial_load") != r->flags.end()) {
+        ++partial;
+        if (!first_partial) first_partial = r;
+        continue;
+      }
       if (!status_has_measurement(r->status)) {
         if (!first_unmeasured && r->pass == RunPass::Time) first_unmeasured = r;
         if (r->pass == RunPass::Count && row.counter_note.empty()) row.counter_note = "counting pass: " + r->reason;
@@ -107,6 +114,9 @@ std::vector<SummaryRow> summarise(const std::vector<RunRecord>& records) {
     row.time_runs = time.size();
     if (!time.empty()) {
       row.status = any_errors ? RunStatus::Errors : RunStatus::Ok;
+    } else if (first_partial) {
+      row.status = RunStatus::Errors;
+      row.reason = "every measured run had load hosts missing: " + first_partial->reason;
     } else if (first_unmeasured) {
       row.status = first_unmeasured->status;
       row.reason = first_unmeasured->reason;
@@ -135,6 +145,10 @@ std::vector<SummaryRow> summarise(const std::vector<RunRecord>& records) {
         }
         if (why) row.null_reasons.emplace_back(std::string(info.name), *why);
       }
+    }
+    if (partial > 0) {
+      row.flags.push_back(fmt::format("partial_load ({} of {} runs, left out of the medians: {})", partial, recs.size(),
+                                      first_partial->reason));
     }
     if (saturated > 0) row.flags.push_back(fmt::format("load_generator_saturated ({} of {} runs)", saturated, time.size()));
     if (any_errors) row.flags.push_back("wsload_errors");

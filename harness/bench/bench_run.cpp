@@ -13,6 +13,7 @@
 #include "bench/child_process.hpp"
 #include "bench/clock_text.hpp"
 #include "bench/environment.hpp"
+#include "bench/locust_engine.hpp"
 #include "bench/measure.hpp"
 #include "bench/results_file.hpp"
 #include "bench/scenario.hpp"
@@ -116,6 +117,29 @@ RunRecord refusal_record(const PlannedCase& pc, const Target& t, const Refusal& 
   return rec;
 }
 
+// --load-hosts: a case whose connections cannot be split over the hosts (fewer than hosts).
+std::optional<std::string> unsplittable(const LoadSpec& load, ScenarioKind kind, const LoadHostsConfig& hosts) {
+  if (!hosts.enabled()) return std::nullopt;
+  auto split = split_load(load, kind, hosts.names);
+  if (const auto* why = std::get_if<std::string>(&split)) return *why;
+  return std::nullopt;
+}
+
+std::unique_ptr<LocustEngine> start_load_engine(const BenchPaths& paths, const LoadHostsConfig& hosts, const fs::path& dir) {
+  LocustEngineConfig c;
+  c.hosts = hosts;
+  const auto locust = find_on_path("locust");
+  if (!locust) throw std::runtime_error("--load-hosts needs Locust (Debian python3-locust: scripts/install-deps.sh installs it); `locust` is not on PATH");
+  c.locust = *locust;
+  c.locustfile = paths.repo_root / "harness" / "bench" / "distributed" / "locustfile.py";
+  c.control_dir = dir;
+  fmt::print(stderr, "wsbench: waiting (at most {:.0f} s) for the load hosts' Locust workers to connect to {}:{}...\n", hosts.wait_s,
+             hosts.master_bind, hosts.master_port);
+  auto e = LocustEngine::start(c);
+  fmt::print(stderr, "wsbench: load from {} hosts through Locust {}\n", hosts.names.size(), e->describe()["version"].get<std::string>());
+  return e;
+}
+
 bool counting_applies(const PlannedCase& pc, const Target& t, const RunOptions& o, const std::string& counter_lib) {
   return o.count_pass && !counter_lib.empty() && t.counter != CounterCoverage::Incompatible &&
          t.counter != CounterCoverage::Invisible && t.counter != CounterCoverage::NotStarted &&
@@ -204,12 +228,26 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
   }
 
   MeasureEnv env;
+  env.host = opts.server_host;
   env.wsload = wsload.string();
   env.counter_lib = counter_lib;
   const bool have_taskset = find_on_path("taskset").has_value();
   env.server_cpu = opts.pin && have_taskset ? 0 : -1;
   env.load_cpu = opts.pin && have_taskset ? 1 : -1;
   env.workdir = workdir;
+  // --load-hosts: one Locust master for the whole run; every named host's worker must be there first.
+  std::unique_ptr<LocustEngine> engine;
+  if (opts.load_hosts.enabled()) {
+    try {
+      engine = start_load_engine(paths, opts.load_hosts, workdir / "locust");
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "wsbench: {}\n", e.what());
+      return kExitHarness;
+    }
+    env.engine = engine.get();
+    env.load_hosts = opts.load_hosts.names;
+    env.load_cpu = -1;  // the hosts pin their own shards (locust ... --wsalloc-cpu)
+  }
 
   // The plan: every (case, target) either runs or is refused now, with its reason.
   CaseGate gate(env.host, workdir);
@@ -238,6 +276,8 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
       for (const Target& t : targets) {
         if (auto r = gate.check(*s, c, t)) {
           pc.refused.emplace_back(&t, *r);
+        } else if (auto why = unsplittable(pc.load, s->kind, opts.load_hosts)) {
+          pc.refused.emplace_back(&t, Refusal{RunStatus::Skipped, *why});
         } else {
           pc.runnable.push_back(&t);
           total_runs += pc.repetitions;
@@ -273,6 +313,8 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
                       {"counter_library", counter_lib.empty() ? nlohmann::json(nullptr) : nlohmann::json(counter_lib)},
                       {"wsload", env.wsload},
                       {"pinning", {{"server_cpu", env.server_cpu}, {"load_cpu", env.load_cpu}, {"taskset", have_taskset}}},
+                      {"server_host", env.host},
+                      {"load", engine ? engine->describe() : nlohmann::json{{"engine", "wsload"}, {"hosts", {"this machine"}}}},
                       {"saturation_rule", fmt::format("wsload CPU >= {:.0f} % of one core while the server's < {:.0f} %",
                                                       100 * env.load_saturated_at, 100 * env.server_busy_below)},
                       {"interrupted", false}};

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/load_hosts.hpp"
 #include "bench/paths.hpp"
 
 namespace wsalloc::bench {
@@ -41,6 +42,8 @@ struct RunOptions {
   bool count_pass = true;                 // run the allocation-counting pass
   double count_duration_s = 1.0;          // its window (counts are exact; 1 s is plenty)
   bool pin = true;                        // taskset: server on CPU 0, wsload on CPU 1
+  LoadHostsConfig load_hosts;             // --load-hosts: every run's load split over these hosts (Locust)
+  std::string server_host = "127.0.0.1";  // --server-host: where the servers listen (load hosts connect there)
   std::string command_line;               // recorded in settings
 };
 

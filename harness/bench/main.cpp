@@ -2,7 +2,7 @@
 // person and a CI job can trust.
 //
 //   wsbench run [--scenarios GLOB] [--targets LIST] [--target-file F] [--target-url URL] [--repetitions N]
-//               [--quick] [--out DIR]
+//               [--quick] [--out DIR] [--load-hosts H1,H2,... [--load-master [ADDR:]PORT] [--server-host ADDR]]
 //   wsbench list [--no-probe] [--json] [--target-file F] [--target-url URL]
 //   wsbench profile --target T --scenario S [--case C] [--duration S]
 //   wsbench report RESULTS.json ...   (report/, when built)
@@ -75,6 +75,15 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--count-duration", run.count_duration_s, "measured window of a counting pass, seconds")
       ->capture_default_str()->check(CLI::PositiveNumber);
   run_cmd->add_flag("--no-pin", no_pin, "do not pin (default: server on CPU 0, wsload on CPU 1, with taskset)");
+  std::string load_hosts, load_master;
+  double load_wait = 0;
+  run_cmd->add_option("--load-hosts", load_hosts,
+                      "H1,H2,...: split every run's load over these hosts, whose Locust workers (harness/bench/distributed/) "
+                      "wsbench waits for; results are the exact merge of the shards");
+  run_cmd->add_option("--load-master", load_master, "[ADDRESS:]PORT the Locust master listens on for the workers (default 0.0.0.0:5557)");
+  run_cmd->add_option("--load-wait", load_wait, "seconds to wait for every load host's worker (default 60)")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--server-host", run.server_host, "address the servers listen on, reachable from the load hosts")
+      ->capture_default_str();
 
   ListOptions list;
   bool no_probe = false;
@@ -144,6 +153,18 @@ int main(int argc, char** argv) {
     run.count_pass = !no_count;
     run.pin = !no_pin;
     run.command_line = joined_argv(argc, argv);
+    try {
+      if (!load_hosts.empty()) run.load_hosts.names = parse_load_host_names(load_hosts);
+      if (!load_master.empty()) parse_master_address(load_master, run.load_hosts);
+    } catch (const std::invalid_argument& e) {
+      fmt::print(stderr, "wsbench: {}\n", e.what());
+      return kExitUsage;
+    }
+    if (load_wait > 0) run.load_hosts.wait_s = load_wait;
+    if (run.load_hosts.enabled() && !run.target_urls.empty()) {
+      fmt::print(stderr, "wsbench: --target-url with --load-hosts: a server wsbench does not start is measured from this machine only\n");
+      return kExitUsage;
+    }
     RunOutcome outcome;
     return run_benchmarks(paths, run, outcome);
   }

@@ -1,17 +1,16 @@
 #include "bench/measure.hpp"
 
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <fmt/core.h>
 
 #include "bench/clock_text.hpp"
+#include "bench/load_hosts.hpp"
+#include "bench/load_run.hpp"
 #include "bench/measure_external.hpp"
 #include "bench/probe_client.hpp"
 #include "bench/procfs.hpp"
@@ -38,11 +37,6 @@ std::string fmt_number(double v) {
   return s;
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::optional<double> json_number(const nlohmann::json& j, std::initializer_list<const char*> path) {
   const nlohmann::json* cur = &j;
   for (const char* k : path) {
@@ -56,6 +50,39 @@ std::optional<double> json_number(const nlohmann::json& j, std::initializer_list
 std::optional<malloccount::CounterSnapshot> snapshot(const std::string& path) {
   if (path.empty()) return std::nullopt;
   return malloccount::read_counters(path);
+}
+
+// The load of one run: wsload here, pinned, or (--load-hosts) one shard per load host through the
+// engine. Returns null with rec.reason set when the case cannot be split over the hosts.
+std::unique_ptr<LoadRun> start_load(const MeasureEnv& env, const MeasureRequest& req, RunRecord& rec, uint16_t port,
+                                    const fs::path& dir, double deadline_s) {
+  const ScenarioKind kind = req.scenario->kind;
+  const bool raw = req.target->raw_tcp;
+  if (!env.engine) {
+    std::vector<std::string> argv;
+    if (env.load_cpu >= 0) argv = {"taskset", "-c", std::to_string(env.load_cpu)};
+    argv.push_back(env.wsload);
+    for (std::string& a : wsload_args(rec.load, kind, raw, env.host, port)) argv.push_back(std::move(a));
+    return start_local_load(std::move(argv), dir / "wsload.json");
+  }
+  auto split = split_load(rec.load, kind, env.load_hosts);
+  if (const auto* why = std::get_if<std::string>(&split)) {
+    rec.reason = *why;
+    return nullptr;
+  }
+  std::vector<ShardPlan> shards;
+  for (const LoadShare& s : std::get<std::vector<LoadShare>>(split)) {
+    const std::string shard = fmt::format("{}/{}", s.index, s.count);
+    ShardPlan p{s.host,
+                {{"shard", shard}, {"connections", s.load.connections},
+                 {"rate", s.load.rate > 0 ? nlohmann::json(s.load.rate) : nlohmann::json(nullptr)}},
+                wsload_args(s.load, kind, raw, env.host, port)};
+    // One broadcast group, one publisher per host: receivers must know the others' messages.
+    if (kind == ScenarioKind::Broadcast && s.count > 1) p.wsload_args.insert(p.wsload_args.end(), {"--broadcast-shard", shard});
+    shards.push_back(std::move(p));
+  }
+  return start_sharded_load(*env.engine, fmt::format("{:04}", req.sequence), std::move(shards), deadline_s, env.wsload,
+                            dir / "shards");
 }
 
 }  // namespace
@@ -268,48 +295,37 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
   sw.rss_start_kib = ready->rss_kib;
   sw.rss_max_kib = ready->rss_kib;
 
-  // wsload, pinned to its own core.
-  SpawnSpec load;
-  if (env.load_cpu >= 0) load.argv = {"taskset", "-c", std::to_string(env.load_cpu)};
-  load.argv.push_back(env.wsload);
-  for (std::string& a : wsload_args(rec.load, sc.kind, t.raw_tcp, env.host, server.port)) load.argv.push_back(std::move(a));
-  load.stdout_path = (dir / "wsload.json").string();
-  load.stderr_pipe = true;
-  rec.load_command = format_command({}, load.argv);
-
+  // The load: wsload pinned to its own core, or its shards on the load hosts.
+  std::unique_ptr<LoadRun> load;
   std::optional<ProcSample> win_start, win_end;
   std::optional<malloccount::CounterSnapshot> count_start, count_end;
   bool start_marker = false, end_marker = false;
-  // Fallback window: wsload's whole life. Taken just before it starts.
+  // Fallback window: the load's whole life. Taken just before it starts.
   auto life_start = sample_process(server.server_pid);
   auto life_count_start = req.pass == RunPass::Count ? snapshot(counter_file) : std::nullopt;
-
-  ChildProcess wsload;
+  const double backstop_s = req.load.warmup_s + req.load.duration_s + kLoadBackstopMarginS +
+                            static_cast<double>(req.load.connections) / 1000.0;
   try {
-    wsload = ChildProcess::spawn(load);
+    load = start_load(env, req, rec, server.port, dir, backstop_s);
   } catch (const std::exception& e) {
     stop_server(server, kServerStopGrace);
     return finish(RunStatus::Failed, fmt::format("wsload: {}", e.what()));
   }
-  const double backstop_s = req.load.warmup_s + req.load.duration_s + kLoadBackstopMarginS +
-                            static_cast<double>(req.load.connections) / 1000.0;
+  if (!load) {
+    stop_server(server, kServerStopGrace);
+    return finish(RunStatus::Skipped, rec.reason);
+  }
+  rec.load_command = load->command();
   const auto backstop = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(backstop_s));
-  std::string err_text;
-  size_t scanned = 0;
   bool server_died = false;
-  bool stderr_open = true;
   while (true) {
-    stderr_open = wsload.drain_stderr(err_text) && stderr_open;
-    // Window markers: whole lines only.
-    size_t nl;
-    while ((nl = err_text.find('\n', scanned)) != std::string::npos) {
-      const std::string line = lower(err_text.substr(scanned, nl - scanned));
-      scanned = nl + 1;
-      if (!start_marker && line.find("window start") != std::string::npos) {
+    const bool over = load->wait(kRssSampleEvery);
+    for (WindowMarker m : load->take_markers()) {
+      if (m == WindowMarker::Start) {
         start_marker = true;
         win_start = sample_process(server.server_pid);
         if (req.pass == RunPass::Count) count_start = snapshot(counter_file);
-      } else if (start_marker && !end_marker && line.find("window end") != std::string::npos) {
+      } else {
         end_marker = true;
         win_end = sample_process(server.server_pid);
         if (req.pass == RunPass::Count) count_end = snapshot(counter_file);
@@ -320,22 +336,14 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
     } else {
       server_died = true;
     }
-    if (wsload.poll()) break;
+    if (over) break;
     if (Clock::now() > backstop) {
-      wsload.terminate(std::chrono::milliseconds(500));
+      load->abort();
       stop_server(server, kServerStopGrace);
       return finish(RunStatus::Failed, fmt::format("wsload still running after {:.0f} s (its own hard timeout did not fire)", backstop_s));
     }
-    // Wake on wsload's stderr (a window marker is acted on within microseconds) or for the next
-    // RSS sample, whichever comes first.
-    if (stderr_open) {
-      pollfd p{wsload.stderr_fd(), POLLIN, 0};
-      ::poll(&p, 1, static_cast<int>(kRssSampleEvery.count()));
-    } else {
-      std::this_thread::sleep_for(kRssSampleEvery);
-    }
   }
-  wsload.drain_stderr(err_text);
+  LoadResult loaded = load->finish();
   auto life_end = sample_process(server.server_pid);
   auto life_count_end = req.pass == RunPass::Count ? snapshot(counter_file) : std::nullopt;
   if (!life_end) server_died = true;
@@ -385,20 +393,11 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
   }
   rec.server_exit = {{"status", stop.status.describe()}, {"clean", stop.clean}, {"stats", exit_stats}};
 
-  const ExitStatus load_status = *wsload.status();
-  nlohmann::json wj;
-  {
-    std::ifstream in(load.stdout_path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    wj = nlohmann::json::parse(ss.str(), nullptr, false);
-  }
-  const bool have_json = !wj.is_discarded() && wj.is_object();
-  if (have_json) {
-    rec.wsload = wj;
-    std::error_code ec;
-    fs::remove(load.stdout_path, ec);  // kept in the record; the logs keep only what is not
-  }
+  const ExitStatus load_status = loaded.status;
+  const nlohmann::json& wj = loaded.wsload;
+  const bool have_json = wj.is_object();
+  if (have_json) rec.wsload = wj;
+  rec.distributed = loaded.distributed;
 
   CountDelta cd;
   if (req.pass == RunPass::Count) {
@@ -421,11 +420,16 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
   }
 
   if (!have_json) {
-    return finish(RunStatus::Failed, fmt::format("wsload {} without a JSON result: {}", load_status.describe(),
-                                                 last_line(err_text.substr(err_text.size() > 2048 ? err_text.size() - 2048 : 0))));
+    return finish(RunStatus::Failed, fmt::format("wsload {} without a JSON result: {}", load_status.describe(), last_line(loaded.error_text)));
   }
   compute_metrics(rec, wj, sw, cd, sc.kind, env);
   if (server_died) return finish(RunStatus::Failed, "server exited during the run: " + stop.status.describe() + " " + last_line(stop.stderr_tail));
+  if (!loaded.partial.empty()) {
+    // Some load hosts' shares are missing: the figures are of the others, so the run is kept,
+    // flagged and left out of the summary's medians (aggregate.cpp), never taken for the whole load.
+    rec.flags.push_back("partial_load");
+    return finish(RunStatus::Errors, "partial load, shares missing: " + loaded.partial);
+  }
   // wsload exit codes: 0 ok, 1 errors counted; anything else means no valid measurement.
   if (load_status.how == ExitStatus::How::Exited && load_status.code == 1) {
     const std::string first = wj.contains("first_errors") && wj["first_errors"].is_array() && !wj["first_errors"].empty()
@@ -434,7 +438,7 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
     return finish(RunStatus::Errors, "wsload counted errors: " + first);
   }
   if (!load_status.ok()) {
-    return finish(RunStatus::Failed, fmt::format("wsload {}: {}", load_status.describe(), last_line(err_text)));
+    return finish(RunStatus::Failed, fmt::format("wsload {}: {}", load_status.describe(), last_line(loaded.error_text)));
   }
   if (req.pass == RunPass::Count && !cd.measured) return finish(RunStatus::Failed, "allocation counter could not be read");
   return finish(RunStatus::Ok, "");

@@ -2,7 +2,7 @@
 //
 //   1. start the server pinned to `server_cpu` (count pass: with the LD_PRELOAD counter), wait for
 //      it to be ready, sample /proc (RSS before any connection)
-//   2. start wsload pinned to `load_cpu`; while it runs, sample the server's RSS every 20 ms and,
+//   2. start wsload pinned to `load_cpu` (or its shards on the load hosts: load_run.hpp); while it runs, sample the server's RSS every 20 ms and,
 //      at wsload's "window start" / "window end" stderr lines, the server's CPU time and the
 //      allocation counters (without markers: at wsload's start and exit, flagged)
 //   3. GET /stats (outside the window: it allocates), SIGTERM the server by PID, collect its exit
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/locust_engine.hpp"
 #include "bench/run_record.hpp"
 #include "bench/scenario.hpp"
 #include "bench/targets.hpp"
@@ -28,6 +29,10 @@ struct MeasureEnv {
   int server_cpu = 0;           // taskset -c; -1 = not pinned
   int load_cpu = 1;
   std::filesystem::path workdir;  // per-run logs go to workdir/<n>-<target>/
+  // --load-hosts: the load comes from these hosts' workers through the engine, not from wsload here
+  // (then `host` is the address the servers listen on and the hosts connect to).
+  LocustEngine* engine = nullptr;
+  std::vector<std::string> load_hosts;
   // Flags a run whose load generator was the bottleneck: wsload busy >= this share of one core
   // while the server is below kServerBusyBelow.
   double load_saturated_at = 0.90;

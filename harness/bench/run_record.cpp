@@ -63,6 +63,7 @@ nlohmann::json RunRecord::to_json() const {
           {"counters", counters},
           {"server_stats", server_stats},
           {"server_exit", server_exit},
+          {"distributed", distributed},
           {"wsload", wsload}};
 }
 

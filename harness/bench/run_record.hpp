@@ -59,6 +59,7 @@ struct RunRecord {
   nlohmann::json counters = nullptr;      // count pass: counter delta over the window
   nlohmann::json server_stats = nullptr;  // GET /stats after the window (wsalloc-server)
   nlohmann::json server_exit = nullptr;   // {"status", "clean", "stats"}
+  nlohmann::json distributed = nullptr;   // --load-hosts: engine, hosts, shares, statuses (load_run.hpp)
   std::string started_utc;
   double wall_s = 0;        // the whole run, start of server to its exit
 
