@@ -15,6 +15,9 @@ debian_packages=(
   liburing-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools python3-websockets
+  # load from several hosts (wsbench run --load-hosts, make bench-distributed): Locust carries the
+  # wsload shards; iproute2 makes the network namespaces that stand in for hosts here
+  python3-locust iproute2
   # measuring
   valgrind heaptrack libheaptrack util-linux procps
   # allocators compared against glibc

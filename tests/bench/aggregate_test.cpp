@@ -94,5 +94,26 @@ TEST(Aggregate, a_figure_null_on_purpose_in_every_run_keeps_its_reason) {
   EXPECT_FALSE(rows[1].to_json()["metrics"]["server_cpu_us_per_msg"].contains("null_reason"));
 }
 
+// A run with load hosts missing measured part of the load: kept in the records, never in the medians.
+TEST(Aggregate, runs_with_load_hosts_missing_stay_out_of_the_medians_and_are_flagged) {
+  RunRecord partial = timed("zerocopy", 2, 10, RunStatus::Errors);
+  partial.flags.push_back("partial_load");
+  partial.reason = "partial load, shares missing: l2 (lost: ...)";
+  auto rows = summarise({timed("zerocopy", 1, 300), partial, timed("zerocopy", 3, 100)});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].metric("msgs_per_sec")->n, 2u);
+  EXPECT_EQ(rows[0].metric("msgs_per_sec")->median, 200);
+  EXPECT_EQ(rows[0].status, RunStatus::Ok);
+  ASSERT_FALSE(rows[0].flags.empty());
+  EXPECT_NE(rows[0].flags[0].find("partial_load (1 of 3 runs, left out of the medians: partial load, shares missing: l2"),
+            std::string::npos)
+      << rows[0].flags[0];
+
+  rows = summarise({partial});
+  EXPECT_EQ(rows[0].status, RunStatus::Errors);
+  EXPECT_FALSE(rows[0].metric("msgs_per_sec"));
+  EXPECT_NE(rows[0].reason.find("every measured run had load hosts missing"), std::string::npos) << rows[0].reason;
+}
+
 }  // namespace
 }  // namespace wsalloc::bench
