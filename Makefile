@@ -144,6 +144,21 @@ profile: bench-build
 	  $(BUILD_DIR)/bin/wsbench profile --target $$t --scenario $(PROFILE_SCENARIO) || echo "profile: $$t: see above"; \
 	done
 
+# Load from several hosts (README "Load from several machines"): scripts/bench-distributed.sh makes
+# a server namespace and DIST_HOSTS load namespaces on a private bridge, runs `wsbench run
+# --load-hosts` through Locust in them (echo-small and broadcast by default, bounded by
+# DIST_TIMEOUT), removes them again (also when interrupted), and renders the report.
+# DIST_RUN_ARGS=... replaces the default wsbench run arguments.
+DIST_HOSTS ?= 3
+DIST_TIMEOUT ?= 900
+DIST_RUN_ARGS ?=
+.PHONY: bench-distributed
+bench-distributed: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target wsbench wsload wsalloc-server wsalloc-malloccount
+	@bash scripts/bench-distributed.sh $(BUILD_DIR) --hosts $(DIST_HOSTS) --timeout $(DIST_TIMEOUT) $(if $(DIST_RUN_ARGS),-- $(DIST_RUN_ARGS))
+	@$(BUILD_DIR)/bin/wsbench report results/latest/results.json $(REPORT_FLAGS)
+	@echo "results: $$(readlink -f results/latest)/results.json"
+
 # The HTML report (harness/bench/report/README.md): one self-contained page + report.md.
 # REPORT_BASELINE=path/to/results.json adds a comparison with an earlier run.
 REPORT_BASELINE ?=

@@ -105,6 +105,40 @@ void section_environment(std::string& h, const json& view) {
   h += "</section>\n";
 }
 
+// Only when the load came from several hosts: who they were and what each one did, run by run.
+void section_load_hosts(std::string& h, const json& view) {
+  const json& lh = view["load_hosts"];
+  if (!lh.is_object()) return;
+  std::string names;
+  for (const json& n : lh["hosts"]) names += (names.empty() ? "" : ", ") + n.get<std::string>();
+  h += fmt::format("<section id=\"load-hosts\"><h2>Load hosts</h2><p>Load from <b>{}</b> through {} {} (master {}); each "
+                   "row is one host's shard, the bold row the exact merge of the shards (<code>wsload merge</code>) that "
+                   "the figures above come from. A run with a host missing is marked partial and left out of the medians.</p>",
+                   esc(names), esc(str(lh, "engine")), esc(str(lh, "version")), esc(str(lh, "master")));
+  h += "<table class=\"numbers\"><tr><th>run</th><th>host</th><th>shard</th><th>connections</th><th>rate</th><th>status</th>"
+       "<th>msg/s</th><th>p50 µs</th><th>p99 µs</th><th>errors</th></tr>";
+  for (const json& r : lh["runs"]) {
+    if (str(r, "pass") != "time") continue;
+    const std::string run = fmt::format("{} · {} · rep {}", str(r, "id"), str(r, "target"), r.value("repetition", 0));
+    for (const json& host : r["hosts"]) {
+      const bool ok = str(host, "status") == "ok";
+      h += fmt::format("<tr data-load-host=\"{}\"><td>{}</td><td>{}</td><td>{}</td>", esc(str(host, "name")), esc(run),
+                       esc(str(host, "name")), esc(str(host, "shard")));
+      h += num_cell(num(host, "connections")) + num_cell(num(host, "rate"));
+      h += fmt::format("<td class=\"{}\" title=\"{}\">{}</td>", ok ? "" : "warn",
+                       esc(host["reason"].is_string() ? host["reason"].get<std::string>() : ""), esc(str(host, "status")));
+      h += num_cell(num(host, "msgs_per_sec")) + num_cell(num(host, "p50_us")) + num_cell(num(host, "p99_us")) +
+           num_cell(num(host, "errors")) + "</tr>";
+    }
+    const json& m = r["merged"];
+    h += fmt::format("<tr class=\"merged\"><td><b>{}</b></td><td colspan=\"4\"><b>merged</b></td><td class=\"{}\">{}</td>",
+                     esc(run), r.value("partial", false) ? "warn" : "",
+                     r.value("partial", false) ? "PARTIAL: " + esc(r["reason"].is_string() ? r["reason"].get<std::string>() : "") : "all hosts");
+    h += num_cell(num(m, "msgs_per_sec")) + num_cell(num(m, "p50_us")) + num_cell(num(m, "p99_us")) + num_cell(num(m, "errors")) + "</tr>";
+  }
+  h += "</table></section>\n";
+}
+
 void section_scenarios(std::string& h, const json& view) {
   h += "<section id=\"scenarios\"><h2>Scenarios</h2>";
   size_t si = 0;
@@ -364,6 +398,7 @@ std::string render_html(const nlohmann::json& view, std::string_view chartjs) {
        "<a href=\"#heaptrack\">heaptrack</a> <a href=\"#baseline\">baseline</a> <a href=\"#reproduce\">reproduce</a></nav></header>\n";
   section_verdict(h, view);
   section_environment(h, view);
+  section_load_hosts(h, view);
   section_summary_table(h, view);
   section_scenarios(h, view);
   section_allocators(h, view);

@@ -168,6 +168,30 @@ std::string render_markdown(const nlohmann::json& view) {
 
   md += every_target_section(view);
 
+  if (const json& lh = view["load_hosts"]; lh.is_object()) {
+    md += fmt::format("\n## Load hosts ({} {}, master {})\n\nEach host's shard, then the exact merge the figures come "
+                      "from; a partial run (a host missing) is left out of the medians.\n\n"
+                      "| run | host | shard | connections | rate | status | msg/s | p50 µs | p99 µs | errors |\n"
+                      "|---|---|---|---|---|---|---|---|---|---|\n",
+                      str(lh, "engine"), str(lh, "version"), str(lh, "master"));
+    for (const json& r : lh["runs"]) {
+      if (str(r, "pass") != "time") continue;
+      const std::string run = cell(fmt::format("{} · {} · rep {}", str(r, "id"), str(r, "target"), r.value("repetition", 0)));
+      for (const json& h : r["hosts"]) {
+        md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", run, cell(str(h, "name")), str(h, "shard"),
+                          format_number(num(h, "connections")), format_number(num(h, "rate")),
+                          str(h, "status") == "ok" ? "ok" : fmt::format("**{}**: {}", str(h, "status"), cell(str(h, "reason"))),
+                          format_number(num(h, "msgs_per_sec")), format_number(num(h, "p50_us")),
+                          format_number(num(h, "p99_us")), format_number(num(h, "errors")));
+      }
+      const json& m = r["merged"];
+      md += fmt::format("| {} | **merged** | | | | {} | {} | {} | {} | {} |\n", run,
+                        r.value("partial", false) ? "**PARTIAL**: " + cell(str(r, "reason")) : "all hosts",
+                        format_number(num(m, "msgs_per_sec")), format_number(num(m, "p50_us")), format_number(num(m, "p99_us")),
+                        format_number(num(m, "errors")));
+    }
+  }
+
   const json& c = view["commands"];
   md += "\n## Reproduce\n\n```\n";
   if (!str(c, "run").empty()) md += fmt::format("{}\n", str(c, "run"));

@@ -280,6 +280,47 @@ json build_commands(const json& results, const ViewInputs& in) {
   return {{"run", str_or(s, "command")}, {"report", in.report_command}, {"rows", rows}};
 }
 
+// Where the load came from when it came from several hosts (wsbench run --load-hosts): the engine,
+// the hosts, and for every run each host's share, status and own figures beside the merge.
+json build_load_hosts(const json& results) {
+  const json& s = results.contains("settings") ? results["settings"] : json::object();
+  if (!s.contains("load") || !s["load"].is_object() || str_or(s["load"], "engine") == "wsload") return nullptr;
+  const json& load = s["load"];
+  json names = json::array();
+  if (load.contains("hosts") && load["hosts"].is_object()) {
+    for (const auto& [name, info] : load["hosts"].items()) names.push_back(name);
+  }
+  auto figure = [](const json& w, const char* a, const char* b = nullptr) -> json {
+    if (!w.is_object() || !w.contains(a)) return nullptr;
+    const json& x = w[a];
+    if (!b) return x.is_number() ? x : json(nullptr);
+    return x.is_object() && x.contains(b) && x[b].is_number() ? x[b] : json(nullptr);
+  };
+  json runs = json::array();
+  for (const json& r : results.value("records", json::array())) {
+    if (!r.contains("distributed") || !r["distributed"].is_object()) continue;
+    const json& d = r["distributed"];
+    json hosts = json::array();
+    for (const json& h : d.value("hosts", json::array())) {
+      const json& share = h.contains("share") && h["share"].is_object() ? h["share"] : json::object();
+      const json& f = h.contains("figures") ? h["figures"] : json(nullptr);
+      hosts.push_back({{"name", str_or(h, "name")}, {"shard", share.value("shard", json(nullptr))},
+                       {"connections", share.value("connections", json(nullptr))}, {"rate", share.value("rate", json(nullptr))},
+                       {"status", str_or(h, "status")}, {"reason", h.value("reason", json(nullptr))},
+                       {"msgs_per_sec", figure(f, "msgs_per_sec")}, {"p50_us", figure(f, "latency_us", "p50")},
+                       {"p99_us", figure(f, "latency_us", "p99")}, {"errors", figure(f, "errors")}});
+    }
+    const json& w = r.contains("wsload") ? r["wsload"] : json(nullptr);
+    runs.push_back({{"id", str_or(r, "id")}, {"target", str_or(r, "target")}, {"repetition", r.value("repetition", 0)},
+                    {"pass", str_or(r, "pass")}, {"status", str_or(r, "status")}, {"partial", d.value("partial", false)},
+                    {"reason", r.value("reason", json(nullptr))}, {"hosts", hosts},
+                    {"merged", {{"msgs_per_sec", figure(w, "msgs_per_sec")}, {"p50_us", figure(w, "latency_us", "p50")},
+                                {"p99_us", figure(w, "latency_us", "p99")}, {"errors", figure(w, "errors", "total")}}}});
+  }
+  return {{"engine", str_or(load, "engine")}, {"version", str_or(load, "version")}, {"master", str_or(load, "master")},
+          {"hosts", names}, {"runs", runs}};
+}
+
 }  // namespace
 
 const std::vector<std::string>& key_metrics() {
@@ -448,6 +489,7 @@ nlohmann::json build_report_view(const ViewInputs& in) {
       {"allocators", {{"targets", alloc_targets}, {"rows", alloc_rows}}},
       {"profiles", build_profiles(res)},
       {"baseline", in.baseline ? build_baseline(groups, *in.baseline, metrics, in) : json(nullptr)},
+      {"load_hosts", build_load_hosts(res)},
       {"commands", build_commands(res, in)}};
   return view;
 }

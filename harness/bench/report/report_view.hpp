@@ -13,6 +13,11 @@
 //    "allocators": {"targets": [...], "rows": [...]}, "profiles": [...],
 //    "baseline": null | {"file","git","date_utc","threshold_pct","metrics":[...],"rows":[...],
 //                        "regressions": [...]},
+//    "load_hosts": null | {"engine","version","master","hosts": [names],
+//                   "runs": [{"id","target","repetition","pass","status","partial","reason",
+//                             "hosts": [{"name","shard","connections","rate","status","reason",
+//                                        "msgs_per_sec","p50_us","p99_us","errors"}],
+//                             "merged": {"msgs_per_sec","p50_us","p99_us","errors"}}]},
 //    "commands": {"run","report","rows": [{"id","target","server","load"}]}}
 //
 // Values are copied from the file's summary rows, never recomputed: medians, min and max as the
