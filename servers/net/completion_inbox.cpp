@@ -28,6 +28,11 @@ void CompletionInbox::post(std::function<void()> fn) {
   if (was_empty) wake();
 }
 
+void CompletionInbox::reserve(size_t n) {
+  std::lock_guard lock(mu_);
+  items_.reserve(n);
+}
+
 void CompletionInbox::take(std::vector<std::function<void()>>& out) {
   std::lock_guard lock(mu_);
   items_.swap(out);

@@ -23,6 +23,8 @@ class CompletionInbox {
 
   // Thread-safe. After close(), fn is destroyed unrun (outside the lock).
   void post(std::function<void()> fn);
+  // Room for n pending items without reallocation (the vector take() swaps in needs it too).
+  void reserve(size_t n);
   // Moves everything posted so far into `out` (which must be empty; its capacity is swapped in
   // so the two vectors take turns and neither is reallocated in steady state).
   void take(std::vector<std::function<void()>>& out);

@@ -167,6 +167,11 @@ void Poller::run_inline_tasks() {
   }
 }
 
+void Poller::reserve_completions(size_t n) {
+  completions_.reserve(n);
+  inbox_->reserve(n);
+}
+
 void Poller::run_completions() {
   inbox_->take(completions_);
   ClearOnExit<std::vector<std::function<void()>>> clear{completions_};

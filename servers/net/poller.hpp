@@ -120,8 +120,12 @@ class Poller {
   // new hook first runs at the end of the same iteration).
   void on_iteration_end(std::function<void()> fn);
 
-  // Thread-safe: hand `fn` to this poller's thread (phase 4) and wake it.
+  // Thread-safe: hand `fn` to this poller's thread (phase 4) and wake it. Allocates nothing while
+  // no more than reserve_completions() are pending and `fn` fits std::function's small buffer.
   void post_completion(std::function<void()> fn);
+  // Room for n pending completions, so that a steady stream of them never grows a vector (which
+  // of the two take turns would otherwise depend on timing). Same thread rules as task().
+  void reserve_completions(size_t n);
 
   IoBackend io() const noexcept { return uring_ ? IoBackend::Uring : IoBackend::Epoll; }
   // The io_uring engine when io() == Uring, else null. REQUIRES on uring: run() is always called

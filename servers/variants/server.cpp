@@ -51,9 +51,12 @@ int serve(const ServerOptions& o) {
   std::unique_ptr<net::ThreadPoolExecutor> pool;
   if (o.work_on_pool) pool = std::make_unique<net::ThreadPoolExecutor>(o.work_threads);
   ConnectionBudget budget(o.max_connections);
+  // Declared before the workers so it outlives them: /broadcast between their threads.
+  std::unique_ptr<BroadcastHub> hub;
+  if (o.threads > 1) hub = std::make_unique<BroadcastHub>(o.threads);
   std::vector<std::unique_ptr<Worker<Variant, kIo>>> workers;
   for (unsigned i = 0; i < o.threads; ++i)
-    workers.push_back(std::make_unique<Worker<Variant, kIo>>(o, listeners[i], i, budget, pool.get()));
+    workers.push_back(std::make_unique<Worker<Variant, kIo>>(o, listeners[i], i, budget, hub.get(), pool.get()));
   std::vector<std::thread> threads;
   for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
 

@@ -3,7 +3,8 @@
 //
 // Nothing is shared between workers on the hot path: each has its own SO_REUSEPORT listener,
 // receive buffer, memory plan and connection table. The main thread talks to a worker only
-// through request_shutdown() (thread-safe).
+// through request_shutdown() (thread-safe). Route state (broadcast members, /work connections)
+// belongs to the application (server_app.hpp); the worker tells it when a connection closes.
 //
 // kIo: the poller's backend. Epoll: readiness, accept4 in a loop, Connection. Uring: a multishot
 // accept, UringConnection (uring_connection.hpp). Everything else is the same code.
@@ -17,9 +18,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <memory>
-#include <unordered_map>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -33,7 +32,7 @@
 #include "variants/rate_limited_log.hpp"
 #include "variants/uring_connection.hpp"
 #include "net/executor.hpp"
-#include "variants/busy_work.hpp"
+#include "variants/broadcast_hub.hpp"
 #include "variants/server_app.hpp"
 #include "variants/server_options.hpp"
 #include "variants/session.hpp"
@@ -45,17 +44,19 @@ class Worker {
  public:
   using Pipeline = typename Variant::Pipeline;
   using Plan = typename Pipeline::Plan;
-  using App = ServerApp<Worker>;
-  using SessionT = Session<Pipeline, App>;
   static constexpr bool kUring = kIo == net::IoBackend::Uring;
   using Conn = std::conditional_t<kUring, UringConnection<Worker>, Connection<Worker>>;
+  using App = ServerApp<Conn>;
+  using SessionT = Session<Pipeline, App>;
 
   // budget: the server-wide connection cap, shared with the other workers.
+  // broadcast_hub: carries /broadcast messages between the workers (null: this one is alone).
   // work_executor: where /work handlers run (null = inline on this poller thread).
   Worker(const ServerOptions& options, int listen_fd, unsigned index, ConnectionBudget& budget,
-         net::Executor* work_executor = nullptr)
-      : options_(options), plan_(Variant::make_plan(options)), app_(*this), listen_fd_(listen_fd),
-        index_(index), budget_(budget), work_executor_(work_executor) {
+         BroadcastHub* broadcast_hub = nullptr, net::Executor* work_executor = nullptr)
+      : options_(options), plan_(Variant::make_plan(options)),
+        app_(poller_, options, broadcast_hub, index, work_executor), listen_fd_(listen_fd), index_(index),
+        budget_(budget) {
     if (Variant::kPooledConnections && options.allocator == Allocator::Variant)
       conn_pool_ = std::make_unique<memory::ObjectPool<Conn>>("connections");
     listener_.worker = this;
@@ -92,6 +93,7 @@ class Worker {
     });
     poller_.every(std::chrono::milliseconds(250), [this] { sweep(); });
     poller_.run();
+    app_.on_loop_end();
   }
 
   // Thread-safe: start the graceful shutdown (close 1001 to every connection).
@@ -117,7 +119,7 @@ class Worker {
   // has read what they sent, instead of sleeping and hoping.
   void count_received(size_t n) noexcept { received_bytes_ += n; }
   void bury(Conn* c) {
-    leave_route(c->session().app_state());
+    app_.on_close(c->session().app_state());
     // Swap-remove from the table now; free after the iteration (pending events may name it).
     size_t i = c->index();
     conns_[i] = conns_.back();
@@ -137,81 +139,16 @@ class Worker {
            ",\"accept_errors\":" + std::to_string(accept_errors_) +
            ",\"received_bytes\":" + std::to_string(received_bytes_) +
            ",\"backlog_trimmed_bytes\":" + std::to_string(backlog_trimmed_bytes_) +
-           ",\"broadcast_members\":" + std::to_string(broadcast_.size()) + ",\"sweeps\":" + std::to_string(sweeps_) +
+           ",\"broadcast_members\":" + std::to_string(app_.broadcast_members()) + ",\"sweeps\":" + std::to_string(sweeps_) +
            ",\"connection_objects\":" +
            (conn_pool_ ? memory::stats_json(*conn_pool_).dump() : std::string("\"new_delete\"")) +
            ",\"memory\":" + plan_->stats_json() + ",\"io\":" +
            (kUring ? poller_.uring()->stats_json()
                    : R"({"backend":"epoll","epoll_wait":)" + std::to_string(poller_.kernel_waits()) + "}") +
-           "}";
-  }
-
-  // ---- for ServerApp ----
-  void on_route_open(typename App::ConnState& st) {
-    if (st.route == Route::Broadcast) {
-      st.group_index = broadcast_.size();
-      broadcast_.push_back(st.owner);
-    } else if (st.route == Route::Work) {
-      st.id = ++next_work_id_;
-      WorkConnection w;
-      w.conn = st.owner;
-      work_conns_.emplace(st.id, std::move(w));
-    }
-  }
-
-  // Shared-buffer fan-out: the frame header is written once and, with the payload where it lies,
-  // handed to every other member; a member copies only what its socket does not take.
-  void publish(typename App::ConnState& from, core::Opcode op, std::span<const uint8_t> payload) {
-    uint8_t header[core::kMaxFrameHeader];
-    size_t h = core::write_frame_header(header, op, true, payload.size());
-    const iovec frame[2] = {{header, h}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
-    // Backwards: a member that fails is swap-removed from the group, which only moves an entry
-    // already visited into its place.
-    for (size_t i = broadcast_.size(); i-- > 0;) {
-      if (i >= broadcast_.size()) continue;
-      if (Conn* member = broadcast_[i]; member != from.owner) member->deliver(frame);
-    }
-  }
-
-  // /work: the fixed cost runs on the executor; the echo is sent from the poller thread, if the
-  // connection still exists by then (looked up by id: the pointer may have been freed), and in the
-  // order the messages arrived (a pool of several threads finishes them in any order).
-  void work(typename App::ConnState& st, core::Opcode op, std::span<const uint8_t> payload) {
-    auto it = work_conns_.find(st.id);
-    if (it == work_conns_.end()) return;
-    const uint64_t seq = it->second.next_assigned++;
-    poller_.task([cost = options_.work_cost] { burn_cpu(cost); },
-                 [this, id = st.id, seq, op, copy = std::string(payload.begin(), payload.end())]() mutable {
-                   auto it = work_conns_.find(id);
-                   if (it == work_conns_.end()) return;  // the connection is gone
-                   WorkConnection& w = it->second;
-                   w.finished.emplace(seq, std::make_pair(op, std::move(copy)));
-                   // Send every reply that is next in line; stop at the first gap.
-                   for (auto f = w.finished.begin(); f != w.finished.end() && f->first == w.next_sent;
-                        f = w.finished.erase(f), ++w.next_sent) {
-                     const std::string& bytes = f->second.second;
-                     w.conn->send_later(f->second.first, {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
-                     if (work_conns_.find(id) == work_conns_.end()) return;  // send_later may close it
-                   }
-                 },
-                 work_executor_);
+           ",\"app\":" + app_.stats_json() + "}";
   }
 
  private:
-  void leave_route(typename App::ConnState& st) {
-    if (st.route == Route::Broadcast) {
-      size_t i = st.group_index;
-      if (i < broadcast_.size() && broadcast_[i] == st.owner) {
-        broadcast_[i] = broadcast_.back();
-        broadcast_[i]->session().app_state().group_index = i;
-        broadcast_.pop_back();
-      }
-    } else if (st.route == Route::Work) {
-      work_conns_.erase(st.id);
-    }
-    st.route = Route::Echo;
-  }
-
   struct Listener final : net::IoHandler, net::AcceptHandler {
     Worker* worker = nullptr;
     void on_io(uint32_t) override { worker->accept_ready(); }               // epoll
@@ -427,20 +364,10 @@ class Worker {
   StatsSource stats_;
   std::vector<Conn*> conns_;
   std::vector<Conn*> graveyard_;
-  std::vector<Conn*> broadcast_;                      // /broadcast members
-  struct WorkConnection {
-    Conn* conn = nullptr;
-    uint64_t next_assigned = 0;  // sequence number of the next message handed to the executor
-    uint64_t next_sent = 0;      // sequence number of the next reply to send
-    std::map<uint64_t, std::pair<core::Opcode, std::string>> finished;  // done, waiting for a gap
-  };
-  std::unordered_map<uint64_t, WorkConnection> work_conns_;  // /work connections by id
-  uint64_t next_work_id_ = 0;
   int listen_fd_;
   int spare_fd_ = -1;
   unsigned index_;
   ConnectionBudget& budget_;
-  net::Executor* work_executor_;
   uint64_t accepted_ = 0, closed_ = 0, refused_ = 0;
   uint64_t admit_failures_ = 0;  // accepted, then refused: setting the connection up threw
   uint64_t accept_errors_ = 0;   // accept4 failures that paused the listener

@@ -5,6 +5,9 @@
   /work       the fixed-cost handler answers through the inline and the thread-pool executor
   slow consumer  a /broadcast member that never reads is closed (1008) once its unsent bytes
                  pass --max-backlog, and the others keep being served
+  --threads 2    /broadcast reaches the members of both poller threads: 200 members, publishers
+                 on both threads, every member gets every message in each publisher's order; a
+                 slow member on the other thread than the publisher is closed 1008 too
 
 Bounded: every wait has a timeout; the server is stopped by PID.
 """
@@ -45,6 +48,21 @@ class Server(server_process.ServerProcess):
             if time.monotonic() > deadline:
                 raise AssertionError(f"/broadcast has {got} members after {limit} s, expected {n}")
             await asyncio.sleep(0.01)
+
+    def every_worker(self, threads):
+        """/stats of each poller thread: a request reaches one of them (SO_REUSEPORT picks by the
+        connection's addresses), so ask until each has answered (bounded)."""
+        seen = {}
+        for _ in range(200):
+            s = self.stats()
+            seen[s["worker"]] = s
+            if len(seen) == threads:
+                return [seen[i] for i in range(threads)]
+        raise AssertionError(f"only workers {sorted(seen)} of {threads} answered /stats")
+
+
+def members_per_worker(srv, threads=2):
+    return [w["app"]["broadcast"]["members"] for w in srv.every_worker(threads)]
 
 
 def run(coro):
@@ -121,6 +139,109 @@ class BroadcastTest(unittest.TestCase):
                 pass  # the expected end: a reset, since the peer never read its backlog
             slow.close()
         finally:
+            self.assertEqual(srv.stop(), 0)
+
+
+class CrossThreadBroadcastTest(unittest.TestCase):
+    def test_200_members_on_two_threads_get_every_publishers_messages_in_order(self):
+        srv = Server("--threads", "2")
+        try:
+            async def scenario():
+                url = f"ws://127.0.0.1:{srv.port}/broadcast"
+                members = [await websockets.connect(url, max_queue=None) for _ in range(200)]
+                await asyncio.sleep(0.1)
+                spread = members_per_worker(srv)
+                self.assertEqual(sum(spread), 200)
+                self.assertTrue(all(n > 0 for n in spread), f"members per thread {spread}: not spread")
+
+                # Find which thread each would-be publisher is on (its thread's "published" count
+                # moves), until two publishers on each thread have been found.
+                published = [w["app"]["broadcast"]["published"] for w in srv.every_worker(2)]
+                pubs, on = [], [[], []]
+                for k, m in enumerate(members):
+                    await m.send(f"probe {k}")
+                    now = [w["app"]["broadcast"]["published"] for w in srv.every_worker(2)]
+                    t = 0 if now[0] > published[0] else 1
+                    published = now
+                    if len(on[t]) < 2:
+                        on[t].append(k)
+                        pubs.append(k)
+                    if len(pubs) == 4:
+                        break
+                self.assertEqual(len(pubs), 4, f"publishers per thread {on}")
+                for i in range(50):  # interleaved: four streams at once, from both threads
+                    for k in pubs:
+                        await members[k].send(f"p{k} {i}")
+
+                async def collect(j, m):
+                    want = 50 * sum(1 for k in pubs if k != j)
+                    got = {k: [] for k in pubs}
+                    while sum(map(len, got.values())) < want:
+                        text = await asyncio.wait_for(m.recv(), 10)
+                        if text.startswith("probe"):
+                            continue
+                        k, i = text[1:].split()
+                        got[int(k)].append(int(i))
+                    return got
+
+                results = await asyncio.gather(*(collect(j, m) for j, m in enumerate(members)))
+                for j, got in enumerate(results):
+                    for k in pubs:
+                        self.assertEqual(got[k], [] if k == j else list(range(50)),
+                                         f"member {j}: publisher {k}'s messages missing, repeated or out of order")
+                with self.assertRaises(asyncio.TimeoutError):  # nothing more: no duplicates
+                    text = await asyncio.wait_for(members[-1].recv(), 0.3)
+                    while text.startswith("probe"):
+                        text = await asyncio.wait_for(members[-1].recv(), 0.3)
+                workers = srv.every_worker(2)
+                self.assertTrue(all(w["app"]["broadcast"]["from_other_threads"] > 0 for w in workers),
+                                "each thread delivered messages published on the other")
+                for m in members:
+                    await m.close()
+            run(scenario())
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_slow_member_on_the_other_thread_is_closed_1008_and_others_keep_going(self):
+        srv = Server("--threads", "2", "--max-backlog", str(256 * 1024))
+        slow = []
+        try:
+            async def scenario():
+                url = f"ws://127.0.0.1:{srv.port}/broadcast"
+                pub = await websockets.connect(url)
+                await asyncio.sleep(0.05)
+                pub_thread = members_per_worker(srv).index(1)
+                # Members that never read, until one is on the other thread than the publisher.
+                for _ in range(60):
+                    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                    s.sendall(b"GET /broadcast HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    head = b""
+                    while b"\r\n\r\n" not in head:
+                        head += s.recv(1)
+                    self.assertTrue(head.startswith(b"HTTP/1.1 101"))
+                    slow.append(s)
+                    if members_per_worker(srv)[1 - pub_thread] > 0:
+                        break
+                self.assertGreater(members_per_worker(srv)[1 - pub_thread], 0, "no slow member on the other thread")
+                fast = await websockets.connect(url, max_size=None)
+                await asyncio.sleep(0.05)
+                payload = b"z" * 65536
+                for _ in range(320):  # 20 MiB: past the kernel's buffers and the 256 KiB backlog cap
+                    await pub.send(payload)
+                    self.assertEqual(await asyncio.wait_for(fast.recv(), 5), payload)
+                await fast.close()
+                await pub.close()
+            run(scenario())
+            # Each thread's /stats answer counts only the request asking it: every slow member closed.
+            deadline = time.monotonic() + 10
+            while any(w["connections"] > 1 for w in srv.every_worker(2)) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self.assertEqual([w["connections"] for w in srv.every_worker(2)], [1, 1], "a slow member is still connected")
+        finally:
+            for s in slow:
+                s.close()
             self.assertEqual(srv.stop(), 0)
 
 
