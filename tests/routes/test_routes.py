@@ -7,7 +7,8 @@
                  pass --max-backlog, and the others keep being served
   --threads 2    /broadcast reaches the members of both poller threads: 200 members, publishers
                  on both threads, every member gets every message in each publisher's order; a
-                 slow member on the other thread than the publisher is closed 1008 too
+                 slow member on the other thread than the publisher is closed 1008 too; members
+                 with permessage-deflate get them too (uncompressed: one frame serves all)
 
 Bounded: every wait has a timeout; the server is stopped by PID.
 """
@@ -196,6 +197,41 @@ class CrossThreadBroadcastTest(unittest.TestCase):
                 workers = srv.every_worker(2)
                 self.assertTrue(all(w["app"]["broadcast"]["from_other_threads"] > 0 for w in workers),
                                 "each thread delivered messages published on the other")
+                for m in members:
+                    await m.close()
+            run(scenario())
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_members_with_permessage_deflate_get_the_other_threads_messages(self):
+        # One frame serves every member, so it goes out uncompressed (RSV1 clear, which RFC 7692
+        # allows on a deflate session); what the publishers send compressed is inflated first.
+        srv = Server("--threads", "2", "--deflate")
+        try:
+            async def scenario():
+                url = f"ws://127.0.0.1:{srv.port}/broadcast"
+                members = [await websockets.connect(url, max_queue=None) for _ in range(24)]
+                await asyncio.sleep(0.1)
+                spread = members_per_worker(srv)
+                self.assertTrue(all(n > 0 for n in spread), f"members per thread {spread}: not spread")
+                for m in members:
+                    self.assertTrue(m.extensions, "the client's permessage-deflate offer was not agreed")
+                text = "compressible " * 40
+                for j, m in enumerate(members):
+                    await m.send(f"{j} {text}")
+
+                async def collect(j, m):
+                    got = set()
+                    while len(got) < len(members) - 1:
+                        k, rest = (await asyncio.wait_for(m.recv(), 10)).split(" ", 1)
+                        self.assertEqual(rest, text)
+                        got.add(int(k))
+                    return got
+
+                results = await asyncio.gather(*(collect(j, m) for j, m in enumerate(members)))
+                for j, got in enumerate(results):
+                    self.assertEqual(got, set(range(len(members))) - {j}, f"member {j}")
+                self.assertTrue(all(w["app"]["broadcast"]["from_other_threads"] > 0 for w in srv.every_worker(2)))
                 for m in members:
                     await m.close()
             run(scenario())
