@@ -66,6 +66,16 @@ def members_per_worker(srv, threads=2):
     return [w["app"]["broadcast"]["members"] for w in srv.every_worker(threads)]
 
 
+async def wait_spread(srv, n, limit=10.0):
+    """Polls until the /broadcast members of both threads add up to n; returns them per thread."""
+    deadline = time.monotonic() + limit * server_process.SLOW
+    while sum(spread := await asyncio.to_thread(members_per_worker, srv)) != n:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"/broadcast members per thread {spread} after {limit} s, expected {n} in all")
+        await asyncio.sleep(0.01)
+    return spread
+
+
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 30))
 
@@ -150,9 +160,7 @@ class CrossThreadBroadcastTest(unittest.TestCase):
             async def scenario():
                 url = f"ws://127.0.0.1:{srv.port}/broadcast"
                 members = [await websockets.connect(url, max_queue=None) for _ in range(200)]
-                await asyncio.sleep(0.1)
-                spread = members_per_worker(srv)
-                self.assertEqual(sum(spread), 200)
+                spread = await wait_spread(srv, 200)
                 self.assertTrue(all(n > 0 for n in spread), f"members per thread {spread}: not spread")
 
                 # Find which thread each would-be publisher is on (its thread's "published" count
@@ -211,8 +219,7 @@ class CrossThreadBroadcastTest(unittest.TestCase):
             async def scenario():
                 url = f"ws://127.0.0.1:{srv.port}/broadcast"
                 members = [await websockets.connect(url, max_queue=None) for _ in range(24)]
-                await asyncio.sleep(0.1)
-                spread = members_per_worker(srv)
+                spread = await wait_spread(srv, 24)
                 self.assertTrue(all(n > 0 for n in spread), f"members per thread {spread}: not spread")
                 for m in members:
                     self.assertTrue(m.extensions, "the client's permessage-deflate offer was not agreed")
@@ -245,8 +252,7 @@ class CrossThreadBroadcastTest(unittest.TestCase):
             async def scenario():
                 url = f"ws://127.0.0.1:{srv.port}/broadcast"
                 pub = await websockets.connect(url)
-                await asyncio.sleep(0.05)
-                pub_thread = members_per_worker(srv).index(1)
+                pub_thread = (await wait_spread(srv, 1)).index(1)
                 # Members that never read, until one is on the other thread than the publisher.
                 for _ in range(60):
                     s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
@@ -262,7 +268,7 @@ class CrossThreadBroadcastTest(unittest.TestCase):
                         break
                 self.assertGreater(members_per_worker(srv)[1 - pub_thread], 0, "no slow member on the other thread")
                 fast = await websockets.connect(url, max_size=None)
-                await asyncio.sleep(0.05)
+                await wait_spread(srv, len(slow) + 2)
                 payload = b"z" * 65536
                 for _ in range(320):  # 20 MiB: past the kernel's buffers and the 256 KiB backlog cap
                     await pub.send(payload)
