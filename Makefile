@@ -169,8 +169,9 @@ report: configure
 	@test -e results/latest/results.json || { echo "make report: no results/latest/results.json (run make bench)"; exit 2; }
 	@$(BUILD_DIR)/bin/wsbench report results/latest/results.json $(REPORT_FLAGS)
 
-# The performance-regression gate (harness/bench/gate/): exact allocation and instruction counts
-# against results/baseline.json, throughput ratios loosely. Exit 0 pass, 3 regression, 2 error.
+# The performance-regression gate (harness/bench/README.md, "The gate"): exact allocation and
+# instruction counts against results/baseline.json, and server CPU per message as an A/B against the
+# baseline's commit, built into $(BUILD_DIR)/gate-base. Exit 0 pass, 3 regression, 2 error.
 GATE_TARGETS := wsbench wsalloc-instr wsalloc-instr-allocs wsalloc-server wsload wsalloc-malloccount
 GATE_ARGS ?=
 .PHONY: gate

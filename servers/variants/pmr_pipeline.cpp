@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "variants/flush.hpp"
+#include "variants/gate_slowdown.hpp"
 
 namespace wsalloc::variants {
 
@@ -33,6 +34,10 @@ void PmrPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
 #if defined(WSALLOC_GATE_INJECT_ALLOC_MALLOC) || defined(WSALLOC_GATE_INJECT_ALLOC_ARENA) || \
     defined(WSALLOC_GATE_INJECT_ALLOC_POOL)
   { void* volatile p = ::operator new(1); ::operator delete(p); }  // gate test: a deliberate regression
+#endif
+#if defined(WSALLOC_GATE_INJECT_SLOWDOWN_MALLOC) || defined(WSALLOC_GATE_INJECT_SLOWDOWN_ARENA) || \
+    defined(WSALLOC_GATE_INJECT_SLOWDOWN_POOL)
+  injected_slowdown();  // gate test: a deliberate slowdown
 #endif
   if (terms_.agreed && compressible(op)) [[unlikely]] return send_compressed(op, payload);
   Bytes response(plan_.message());

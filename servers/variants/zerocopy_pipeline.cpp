@@ -6,6 +6,7 @@
 
 #include "memory/stats_json.hpp"
 #include "variants/flush.hpp"
+#include "variants/gate_slowdown.hpp"
 #include "variants/memory_plan.hpp"
 
 namespace wsalloc::variants {
@@ -42,6 +43,9 @@ std::string ZeroCopyLoop::stats_json() const {
 void ZeroCopyPipeline::send(core::Opcode op, std::span<const uint8_t> payload) {
 #ifdef WSALLOC_GATE_INJECT_ALLOC_ZEROCOPY
   { void* volatile p = ::operator new(1); ::operator delete(p); }  // gate test: a deliberate regression
+#endif
+#ifdef WSALLOC_GATE_INJECT_SLOWDOWN_ZEROCOPY
+  injected_slowdown();  // gate test: a deliberate slowdown
 #endif
   if (terms_.agreed && compressible(op)) [[unlikely]] return send_compressed(op, payload);
   Cork& cork = loop_.cork;

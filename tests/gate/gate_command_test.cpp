@@ -70,17 +70,42 @@ TEST_F(GateCommand, five_percent_more_instructions_exits_3_naming_it) {
   EXPECT_NE(out_.find("instructions/pool/echo_32)"), std::string::npos) << "summary names it: " << out_;
 }
 
-TEST_F(GateCommand, halved_throughput_ratio_exits_3_naming_it) {
-  EXPECT_EQ(gate(testing::with_value(testing::fixture_baseline(), "throughput_ratio/zerocopy", 0.7)), kGateRegression);
-  EXPECT_NE(line_of("throughput_ratio/zerocopy").find("REGRESSION"), std::string::npos) << out_;
+TEST_F(GateCommand, ab_interval_above_the_limit_exits_3_naming_the_variant) {
+  GateDoc c = testing::fixture_baseline();
+  c.ab = testing::ab_session({{"malloc", 1.0}, {"zerocopy", 1.25}});
+  EXPECT_EQ(gate(c), kGateRegression) << out_;
+  EXPECT_NE(line_of("ab_cpu_per_msg/zerocopy").find("REGRESSION"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("gate: A/B vs 0123456789"), std::string::npos) << "the A/B summary line: " << out_;
+}
+
+TEST_F(GateCommand, inconclusive_ab_warns_and_passes) {
+  GateDoc c = testing::fixture_baseline();
+  c.ab = testing::ab_session({{"zerocopy", 1.09}}, 4, 0.06);  // interval contains +10 %
+  EXPECT_EQ(gate(c), kGatePass) << out_;
+  EXPECT_NE(line_of("ab_cpu_per_msg/zerocopy").find("inconclusive"), std::string::npos) << out_;
+  EXPECT_NE(line_of("ab_cpu_per_msg/zerocopy").find("more blocks would settle it"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("gate: PASS (A/B inconclusive)"), std::string::npos) << out_;
+}
+
+TEST_F(GateCommand, ab_not_done_passes_but_says_so_in_table_summary_and_markdown) {
+  GateDoc c = testing::fixture_baseline();
+  c.ab = testing::ab_not_done({"malloc", "zerocopy"}, "results/baseline.json names commit abc, which is not in this clone");
+  EXPECT_EQ(gate(c, /*markdown=*/true), kGatePass) << out_;
+  EXPECT_NE(line_of("ab_cpu_per_msg/zerocopy").find("NOT DONE"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("gate: PASS (A/B NOT DONE)"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("gate: A/B NOT DONE"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("not in this clone"), std::string::npos) << out_;
+  std::ifstream in(dir_ / "gate.md");
+  std::string md((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(md.find("**A/B NOT DONE**: results/baseline.json names commit abc"), std::string::npos) << md;
+  EXPECT_NE(md.find("(A/B NOT DONE)"), std::string::npos) << md;
 }
 
 TEST_F(GateCommand, noise_sized_differences_exit_0) {
   GateDoc c = testing::fixture_baseline();
   c.metrics.at("instructions/pool/echo_32").value = 1010;         // +1 %
   c.metrics.at("instructions/core/frame_parse").value = 39;       // -2.5 %
-  c.metrics.at("throughput_ratio/zerocopy").value = 1.4 * 0.9;    // -10 %
-  c.metrics.at("throughput_ratio/arena").value = 1.1 * 1.15;      // +15 %
+  c.ab = testing::ab_session({{"zerocopy", 1.04}, {"arena", 0.9}});  // +4 % and -10 % CPU per message
   EXPECT_EQ(gate(c), kGatePass) << out_;
 }
 

@@ -57,40 +57,29 @@ TEST(GateCompare, one_percent_more_instructions_passes) {
   EXPECT_EQ(row(rows, "instructions/pool/echo_32").verdict, Verdict::Pass);
 }
 
-TEST(GateCompare, halved_throughput_ratio_is_a_regression_without_a_rerun) {
+TEST(GateCompare, ab_session_rows_follow_the_metrics_failing_first) {
   const GateDoc b = fixture_baseline();
-  const auto rows = compare(b, with_value(b, "throughput_ratio/zerocopy", 0.7), Thresholds{});
-  EXPECT_EQ(row(rows, "throughput_ratio/zerocopy").verdict, Verdict::Regression);
-}
-
-TEST(GateCompare, halved_throughput_ratio_confirmed_by_rerun_is_a_regression) {
-  const GateDoc b = fixture_baseline();
-  GateDoc c = with_value(b, "throughput_ratio/zerocopy", 0.7);
-  c.throughput_rerun["throughput_ratio/zerocopy"] = 0.75;
-  EXPECT_EQ(row(compare(b, c, Thresholds{}), "throughput_ratio/zerocopy").verdict, Verdict::Regression);
-}
-
-TEST(GateCompare, throughput_loss_not_confirmed_by_rerun_is_noise) {
-  const GateDoc b = fixture_baseline();
-  GateDoc c = with_value(b, "throughput_ratio/zerocopy", 0.7);
-  c.throughput_rerun["throughput_ratio/zerocopy"] = 1.35;
+  GateDoc c = b;
+  c.ab = testing::ab_session({{"pool", 1.0}, {"zerocopy", 1.25}});
   const auto rows = compare(b, c, Thresholds{});
-  EXPECT_EQ(row(rows, "throughput_ratio/zerocopy").verdict, Verdict::Noise);
-  EXPECT_FALSE(any_failure(rows));
+  EXPECT_EQ(rows.front().key, "ab_cpu_per_msg/zerocopy");
+  EXPECT_EQ(rows.front().verdict, Verdict::Regression);
+  EXPECT_EQ(row(rows, "ab_cpu_per_msg/pool").verdict, Verdict::Pass);
+  EXPECT_TRUE(any_failure(rows));
 }
 
-TEST(GateCompare, ten_percent_throughput_loss_passes) {
+TEST(GateCompare, ab_rows_are_left_out_with_no_ab_or_outside_the_subjects) {
   const GateDoc b = fixture_baseline();
-  const auto rows = compare(b, with_value(b, "throughput_ratio/zerocopy", 1.26), Thresholds{});
-  EXPECT_EQ(row(rows, "throughput_ratio/zerocopy").verdict, Verdict::Pass);
-  EXPECT_TRUE(throughput_losses(b, with_value(b, "throughput_ratio/zerocopy", 1.26), Thresholds{}).empty());
-}
-
-TEST(GateCompare, losses_beyond_the_threshold_are_listed_for_a_rerun) {
-  const GateDoc b = fixture_baseline();
-  const auto keys = throughput_losses(b, with_value(b, "throughput_ratio/arena", 0.5), Thresholds{});
-  ASSERT_EQ(keys.size(), 1u);
-  EXPECT_EQ(keys[0], "throughput_ratio/arena");
+  GateDoc c = b;
+  c.ab = testing::ab_session({{"pool", 1.0}, {"zerocopy", 1.25}});
+  CompareScope no_ab;
+  no_ab.ab = false;
+  EXPECT_FALSE(any_failure(compare(b, c, Thresholds{}, no_ab)));
+  CompareScope pool_only;
+  pool_only.subjects = {"pool"};
+  const auto rows = compare(b, c, Thresholds{}, pool_only);
+  EXPECT_NO_THROW(row(rows, "ab_cpu_per_msg/pool"));
+  EXPECT_THROW(row(rows, "ab_cpu_per_msg/zerocopy"), std::runtime_error);
 }
 
 TEST(GateCompare, metric_not_measured_is_missing_and_fails) {
@@ -108,7 +97,6 @@ TEST(GateCompare, metric_outside_the_scope_is_not_compared) {
   c.metrics.erase("instructions/core/frame_parse");
   CompareScope scope;
   scope.subjects = {"pool"};
-  scope.throughput = false;
   const auto rows = compare(b, c, Thresholds{}, scope);
   EXPECT_FALSE(any_failure(rows));
   for (const MetricRow& r : rows) EXPECT_NE(r.key.find("/pool/"), std::string::npos) << r.key;

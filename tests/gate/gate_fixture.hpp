@@ -2,7 +2,9 @@
 // "current" measurement from it with one metric changed.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "bench/gate/gate_metrics.hpp"
 
@@ -23,15 +25,39 @@ inline GateDoc fixture_baseline() {
   put(MetricKind::E2eBytes, "malloc", "binary_32", 300);
   put(MetricKind::Instructions, "pool", "echo_32", 1000);
   put(MetricKind::Instructions, "core", "frame_parse", 40);
-  d.metrics[metric_key(MetricKind::ThroughputRatio, "zerocopy")] =
-      Metric{MetricKind::ThroughputRatio, "zerocopy", 1.4, "ratio"};
-  d.metrics[metric_key(MetricKind::ThroughputRatio, "arena")] = Metric{MetricKind::ThroughputRatio, "arena", 1.1, "ratio"};
   return d;
 }
 
 inline GateDoc with_value(GateDoc d, const std::string& key, double v) {
   d.metrics.at(key).value = v;
   return d;
+}
+
+// An A/B session of `blocks` paired blocks per variant whose candidate/base ratio is `ratio` times
+// a small alternating wobble (±2 %), so the interval has a width but a known centre.
+inline AbSession ab_session(const std::map<std::string, double>& ratio_per_variant, size_t blocks = 8,
+                            double wobble = 0.02) {
+  AbSession s;
+  s.status = AbStatus::Done;
+  s.seed = 14;
+  s.base = AbBase{"0123456789abcdef0123456789abcdef01234567", "results/baseline.json", 90.0, false};
+  for (const auto& [variant, ratio] : ratio_per_variant) {
+    s.variants.push_back(variant);
+    for (size_t i = 0; i < blocks; ++i) {
+      const double base = 3000.0 + 100.0 * double(i % 3);
+      const double w = i % 2 ? 1 + wobble : 1 / (1 + wobble);
+      s.blocks[variant].push_back({base * ratio * w, base});
+    }
+  }
+  return s;
+}
+
+inline AbSession ab_not_done(const std::vector<std::string>& variants, const std::string& reason) {
+  AbSession s;
+  s.status = AbStatus::NotDone;
+  s.reason = reason;
+  s.variants = variants;
+  return s;
 }
 
 }  // namespace wsalloc::bench::gate::testing

@@ -65,9 +65,5 @@ TEST_F(GateMeasure, workload_without_a_count_is_a_harness_error) {
   EXPECT_THROW(measure_instructions(o_, doc), GateHarnessError);
 }
 
-TEST_F(GateMeasure, throughput_without_malloc_is_refused) {
-  EXPECT_THROW(measure_throughput(o_, Thresholds{}, {"pool", "arena"}, nullptr), GateHarnessError);
-}
-
 }  // namespace
 }  // namespace wsalloc::bench::gate

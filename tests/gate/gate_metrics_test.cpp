@@ -12,7 +12,8 @@ namespace {
 
 TEST(GateMetrics, document_survives_a_round_trip_through_json) {
   GateDoc d = testing::fixture_baseline();
-  d.throughput_rerun["throughput_ratio/arena"] = 1.05;
+  d.ab = testing::ab_session({{"arena", 1.05}}, 3);
+  d.ab->runs.push_back(AbRun{"arena", "base", 2, 1, 60000, 180000000, 5000, 1200, 0.4, 0.0, 0.01});
   const GateDoc back = gate_doc_from_json(to_json(d), "test");
   ASSERT_EQ(back.metrics.size(), d.metrics.size());
   for (const auto& [k, m] : d.metrics) {
@@ -20,13 +21,21 @@ TEST(GateMetrics, document_survives_a_round_trip_through_json) {
     EXPECT_EQ(back.metrics.at(k).kind, m.kind) << k;
     EXPECT_EQ(back.metrics.at(k).subject, m.subject) << k;
   }
-  EXPECT_EQ(back.throughput_rerun.at("throughput_ratio/arena"), 1.05);
+  ASSERT_TRUE(back.ab);
+  EXPECT_EQ(back.ab->status, AbStatus::Done);
+  EXPECT_EQ(back.ab->variants, d.ab->variants);
+  EXPECT_EQ(back.ab->base.sha, d.ab->base.sha);
+  ASSERT_EQ(back.ab->blocks.at("arena").size(), 3u);
+  EXPECT_EQ(back.ab->blocks.at("arena")[1].target, d.ab->blocks.at("arena")[1].target);
+  ASSERT_EQ(back.ab->runs.size(), 1u);
+  EXPECT_EQ(back.ab->runs[0].run_ns, 180000000u);
+  EXPECT_EQ(back.ab->runs[0].ns_per_msg(), 3000.0);
   EXPECT_EQ(back.meta["build"]["compiler"], "GNU 12.2.0");
 }
 
 TEST(GateMetrics, key_names_kind_subject_and_workload) {
   EXPECT_EQ(metric_key(MetricKind::Instructions, "pool", "echo_32"), "instructions/pool/echo_32");
-  EXPECT_EQ(metric_key(MetricKind::ThroughputRatio, "arena"), "throughput_ratio/arena");
+  EXPECT_EQ(metric_key(MetricKind::E2eAllocations, "arena", "binary_32"), "e2e_allocations/arena/binary_32");
 }
 
 TEST(GateMetrics, unknown_kind_is_rejected_naming_the_metric) {
@@ -38,6 +47,14 @@ TEST(GateMetrics, unknown_kind_is_rejected_naming_the_metric) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("instructions/pool/echo_32"), std::string::npos) << e.what();
   }
+}
+
+TEST(GateMetrics, stored_throughput_ratios_of_older_baselines_are_skipped) {
+  nlohmann::json j = to_json(testing::fixture_baseline());
+  j["metrics"]["throughput_ratio/zerocopy"] = {{"kind", "throughput_ratio"}, {"subject", "zerocopy"}, {"value", 1.37}};
+  const GateDoc d = gate_doc_from_json(j, "old-baseline.json");
+  EXPECT_EQ(d.metrics.count("throughput_ratio/zerocopy"), 0u);
+  EXPECT_EQ(d.metrics.size(), testing::fixture_baseline().metrics.size());
 }
 
 TEST(GateMetrics, null_value_is_rejected_not_read_as_zero) {

@@ -24,16 +24,39 @@ TEST(GateThresholds, shipped_file_states_the_issue_limits) {
   EXPECT_EQ(th.max_increase.at(MetricKind::E2eAllocations), 0.0);
   EXPECT_EQ(th.max_increase.at(MetricKind::Bytes), 0.0);
   EXPECT_EQ(th.instructions_max_increase_pct, 3.0);
-  EXPECT_EQ(th.throughput_max_loss_pct, 25.0);
-  EXPECT_TRUE(th.throughput_confirm_by_rerun);
-  EXPECT_EQ(th.throughput_rounds, 3);
+  EXPECT_EQ(th.ab.max_cpu_increase_pct, 10.0);
+  EXPECT_EQ(th.ab.confidence, 0.99);
+  EXPECT_GE(th.ab.min_blocks, 8) << "a 99 % bootstrap interval needs 8 blocks (compare/bootstrap.hpp)";
+  EXPECT_GE(th.ab.max_blocks, th.ab.min_blocks);
+}
+
+TEST(GateThresholds, old_throughput_section_is_refused_pointing_at_ab) {
+  try {
+    load_thresholds(write_temp("[throughput_ratio]\nmax_loss_pct = 25\n"));
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("[ab]"), std::string::npos) << e.what();
+  }
+}
+
+TEST(GateThresholds, ab_values_out_of_range_are_refused_naming_the_key) {
+  for (const char* text : {"[ab]\nconfidence = 1.0\n", "[ab]\nmin_blocks = 10\nmax_blocks = 8\n",
+                           "[ab]\nmax_cpu_increase_pct = -5\n"}) {
+    EXPECT_THROW(load_thresholds(write_temp(text)), std::runtime_error) << text;
+  }
+  try {
+    load_thresholds(write_temp("[ab]\nconfidence = 1.5\n"));
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("[ab] confidence"), std::string::npos) << e.what();
+  }
 }
 
 TEST(GateThresholds, values_in_the_file_override_defaults) {
   const Thresholds th = load_thresholds(write_temp("[instructions]\nmax_increase_pct = 5\n[e2e_allocations]\nmax_increase = 0.01\n"));
   EXPECT_EQ(th.instructions_max_increase_pct, 5.0);
   EXPECT_EQ(th.max_increase.at(MetricKind::E2eAllocations), 0.01);
-  EXPECT_EQ(th.throughput_max_loss_pct, 25.0);
+  EXPECT_EQ(th.ab.max_cpu_increase_pct, 10.0) << "absent keys keep their defaults";
 }
 
 TEST(GateThresholds, negative_limit_is_rejected_naming_the_key) {

@@ -6,11 +6,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "bench/environment.hpp"
+#include "bench/gate/gate_ab.hpp"
+#include "bench/gate/gate_ab_rows.hpp"
+#include "bench/gate/gate_base.hpp"
 #include "bench/gate/gate_compare.hpp"
 #include "bench/gate/gate_measure.hpp"
 #include "bench/gate/gate_table.hpp"
@@ -38,9 +43,17 @@ std::vector<MetricRow> changed(const std::vector<MetricRow>& rows) {
 }
 
 int update_baseline(const GateOptions& o, const GateDoc& current, const Thresholds& th) {
-  if (!o.variants.empty() || !o.core || !o.throughput) {
-    fmt::print(stderr, "gate: --update-baseline needs the full measurement (no --variants/--no-core/--no-throughput)\n");
+  if (!o.variants.empty() || !o.core || !o.exact) {
+    fmt::print(stderr, "gate: --update-baseline needs the full measurement (no --variants/--no-core/--no-exact)\n");
     return kGateHarnessError;
+  }
+  // The baseline names HEAD: a commit anyone can check out, which the A/B will build as its base.
+  if (current.meta.contains("git") && current.meta["git"].value("dirty", false)) {
+    fmt::print(stderr,
+               "gate: WARNING: the tree has uncommitted changes; the baseline records HEAD {} with \"dirty\": true, "
+               "and the A/B will build {} without those changes. Commit first, then update the baseline, for an "
+               "exact base.\n",
+               current.meta["git"].value("short", "?"), current.meta["git"].value("short", "?"));
   }
   std::optional<GateDoc> old;
   if (fs::exists(o.baseline)) {
@@ -66,6 +79,67 @@ int update_baseline(const GateOptions& o, const GateDoc& current, const Threshol
   return kGatePass;
 }
 
+// --no-exact measures nothing exact; the meta block still says what build this is, so the
+// compatibility check with the baseline (same compiler, flags, build type) still applies.
+nlohmann::json baseline_compatible_meta(const GateOptions& o) {
+  nlohmann::json meta = collect_meta(o.paths.repo_root);
+  finish_meta(meta);
+  return meta;
+}
+
+uint64_t fresh_seed() {
+  std::random_device rd;
+  return (uint64_t(rd()) << 32 | rd()) ^ uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+// Chooses and builds the base, then runs the A/B. Never throws for the base's sake: a base that
+// cannot be found, built or run gives a NotDone session whose reason the table and summary show.
+AbSession measure_ab(const GateOptions& o, const MeasureOptions& mo, const GateDoc& baseline, const Thresholds& th,
+                     std::vector<std::string>& warnings) {
+  AbSession s;
+  s.variants = mo.variants;
+  const BaseChoice choice = choose_base(o.paths.repo_root, o.ab_base, baseline);
+  warnings.insert(warnings.end(), choice.warnings.begin(), choice.warnings.end());
+  s.base.sha = choice.sha;
+  s.base.source = choice.source;
+  if (choice.sha.empty()) {
+    s.reason = choice.why_none;
+  } else {
+    BaseBuildSpec spec;
+    spec.repo = o.paths.repo_root;
+    spec.sha = choice.sha;
+    spec.dir = o.paths.bin_dir.parent_path() / "gate-base";
+    spec.script = default_build_base_script();
+    spec.workdir = mo.workdir;
+    fmt::print(stderr, "gate: A/B base {} ({}): building its wsalloc-server in {}\n", choice.sha.substr(0, 10),
+               choice.source, spec.dir.string());
+    const BaseBuild built = build_base(spec);
+    s.base.build_seconds = built.seconds;
+    s.base.reused = built.reused;
+    fmt::print(stderr, "gate: A/B base build {} in {:.1f} s\n", built.ok ? "done" : "FAILED", built.seconds);
+    if (!built.ok) {
+      s.reason = built.reason;
+    } else {
+      AbOptions ab;
+      ab.base_server = built.server;
+      ab.candidate_server = o.paths.bin_dir / "wsalloc-server";
+      ab.wsload = o.paths.bin_dir / "wsload";
+      ab.variants = mo.variants;
+      ab.settings = th.ab;
+      ab.seed = o.ab_seed.value_or(fresh_seed());
+      ab.pin = o.pin;
+      ab.workdir = mo.workdir;
+      fmt::print(stderr, "gate: A/B seed {} (--ab-seed {} repeats this order), load average {}\n", ab.seed, ab.seed,
+                 load_average().dump());
+      s = run_ab(ab, std::move(s));
+    }
+  }
+  if (s.status == AbStatus::NotDone) {
+    fmt::print(stderr, "gate: WARNING: A/B NOT DONE: {}\n", s.reason);
+  }
+  return s;
+}
+
 }  // namespace
 
 int run_gate(const GateOptions& o) {
@@ -82,13 +156,23 @@ int run_gate(const GateOptions& o) {
     mo.paths = o.paths;
     mo.variants = variants;
     mo.core = o.core;
-    mo.throughput = o.throughput;
     mo.pin = o.pin;
     mo.workdir = fs::temp_directory_path() / fmt::format("wsalloc-gate-{}", ::getpid());
     fs::create_directories(mo.workdir);
 
     const bool live = o.from_results.empty();
-    GateDoc current = live ? measure_all(mo, th) : read_gate_doc(o.from_results);
+    if (!o.exact && !o.ab) {
+      fmt::print(stderr, "gate: --no-exact with --no-ab leaves nothing to do\n");
+      return kGateHarnessError;
+    }
+    GateDoc current;
+    if (!live) {
+      current = read_gate_doc(o.from_results);
+    } else if (o.exact || o.update_baseline) {
+      current = measure_all(mo);
+    } else {
+      current.meta = baseline_compatible_meta(o);  // nothing exact measured: only the A/B below
+    }
     if (o.update_baseline) {
       if (!live) {
         fmt::print(stderr, "gate: --update-baseline measures afresh; it does not take --from-results\n");
@@ -109,34 +193,24 @@ int run_gate(const GateOptions& o) {
       fmt::print(stderr, "gate: refusing to compare with {}: {}\n", o.baseline, *why);
       return kGateHarnessError;
     }
+    if (live && o.ab) current.ab = measure_ab(o, mo, baseline, th, warnings);
     for (const std::string& w : warnings) fmt::print(stderr, "gate: warning: {}\n", w);
-
-    // A large throughput loss counts only when a rerun of that comparison shows it again.
-    if (live && th.throughput_confirm_by_rerun && o.throughput) {
-      std::vector<std::string> rerun = {"malloc"};
-      for (const std::string& key : throughput_losses(baseline, current, th)) rerun.push_back(current.metrics.at(key).subject);
-      if (rerun.size() > 1) {
-        fmt::print(stderr, "gate: throughput loss beyond {} % for {}; rerunning that comparison\n",
-                   th.throughput_max_loss_pct, rerun.size() - 1);
-        for (const auto& [v, ratio] : measure_throughput(mo, th, rerun, nullptr)) {
-          current.throughput_rerun[metric_key(MetricKind::ThroughputRatio, v)] = ratio;
-        }
-      }
-    }
     if (!o.save.empty()) write_gate_doc(current, o.save);
 
     CompareScope scope;
-    scope.throughput = o.throughput;
+    scope.ab = o.ab;
+    scope.exact = o.exact;
     if (!o.variants.empty() || !o.core) {
       scope.subjects.insert(variants.begin(), variants.end());
       if (o.core) scope.subjects.insert("core");
     }
     const std::vector<MetricRow> rows = compare(baseline, current, th, scope);
     const std::string summary = summary_line(rows);
-    fmt::print("{}\n{}\n", terminal_table(rows), summary);
+    const bool show_ab = o.ab && current.ab;
+    fmt::print("{}\n{}\n{}", terminal_table(rows), show_ab ? ab_summary_line(*current.ab, th.ab) + "\n" : "", summary + "\n");
     if (!o.markdown.empty()) {
       std::ofstream md(o.markdown, std::ios::trunc);
-      md << markdown_report(rows, warnings, summary);
+      md << markdown_report(rows, warnings, summary, show_ab ? ab_markdown(*current.ab, th.ab) : "");
       if (!md) {
         fmt::print(stderr, "gate: write {} failed\n", o.markdown);
         return kGateHarnessError;
@@ -152,7 +226,8 @@ int run_gate(const GateOptions& o) {
 
 void add_gate_command(CLI::App& app) {
   auto o = std::make_shared<GateOptions>();
-  CLI::App* cmd = app.add_subcommand("gate", "CI regression gate: allocations, instructions, throughput vs results/baseline.json");
+  CLI::App* cmd = app.add_subcommand("gate", "CI regression gate: allocations and instructions vs results/baseline.json, "
+                                               "server CPU per message A/B against the base commit");
   cmd->add_option("--baseline", o->baseline, "baseline file (default <repo>/results/baseline.json)");
   cmd->add_flag("--update-baseline", o->update_baseline, "measure and write the baseline, print what changed");
   cmd->add_option("--thresholds", o->thresholds, "thresholds file (default harness/bench/gate/thresholds.toml)");
@@ -161,7 +236,12 @@ void add_gate_command(CLI::App& app) {
   cmd->add_option("--save", o->save, "write the current measurement to this file");
   cmd->add_option("--variants", o->variants, "measure and compare only these variants (comma-separated)");
   cmd->add_flag("--no-core", [o](int64_t) { o->core = false; }, "skip the core-function workloads");
-  cmd->add_flag("--no-throughput", [o](int64_t) { o->throughput = false; }, "skip the throughput ratios");
+  cmd->add_flag("--no-ab,--no-throughput", [o](int64_t) { o->ab = false; }, "skip the A/B run against the base commit");
+  cmd->add_flag("--no-exact", [o](int64_t) { o->exact = false; },
+                "only the A/B run (no allocation or instruction counts)");
+  cmd->add_option("--ab-base", o->ab_base, "A/B base revision (default: the commit results/baseline.json names, "
+                                           "else the merge base with main)");
+  cmd->add_option("--ab-seed", o->ab_seed, "seed of the A/B block order and bootstrap (default: fresh, printed)");
   cmd->add_flag("--no-pin", [o](int64_t) { o->pin = false; }, "do not pin with taskset");
   cmd->callback([&app, o] {
     o->paths = default_paths();

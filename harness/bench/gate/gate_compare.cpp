@@ -5,6 +5,8 @@
 
 #include <fmt/core.h>
 
+#include "bench/gate/gate_ab_rows.hpp"
+
 namespace wsalloc::bench::gate {
 namespace {
 
@@ -18,18 +20,15 @@ std::string meta_field(const GateDoc& d, const char* a, const char* b) {
 }
 
 bool in_scope(const Metric& m, const CompareScope& scope) {
-  if (m.kind == MetricKind::ThroughputRatio && !scope.throughput) return false;
-  return scope.subjects.empty() || scope.subjects.count(m.subject) != 0;
+  return scope.exact && (scope.subjects.empty() || scope.subjects.count(m.subject) != 0);
 }
-
-double loss_pct(double base, double cur) { return base > 0 ? (base - cur) / base * 100.0 : 0.0; }
 
 std::string signed_num(double v) {
   if (v == std::floor(v) && std::fabs(v) < 1e12) return fmt::format("{:+.0f}", v);
   return std::fabs(v) >= 100 ? fmt::format("{:+.1f}", v) : fmt::format("{:+.4g}", v);
 }
 
-void judge(MetricRow& row, const GateDoc& current, const Thresholds& th) {
+void judge(MetricRow& row, const Thresholds& th) {
   const double base = *row.baseline, cur = *row.current;
   switch (row.kind) {
     case MetricKind::Instructions: {
@@ -37,25 +36,6 @@ void judge(MetricRow& row, const GateDoc& current, const Thresholds& th) {
       row.delta = fmt::format("{:+.2f} %", pct);
       row.threshold = fmt::format("<= +{:.2f} %", th.instructions_max_increase_pct);
       row.verdict = pct > th.instructions_max_increase_pct + kCountEpsilon ? Verdict::Regression : Verdict::Pass;
-      return;
-    }
-    case MetricKind::ThroughputRatio: {
-      const double loss = loss_pct(base, cur);
-      row.delta = fmt::format("{:+.1f} %", -loss);
-      row.threshold = fmt::format(">= -{:.0f} %{}", th.throughput_max_loss_pct,
-                                  th.throughput_confirm_by_rerun ? " twice" : "");
-      if (loss <= th.throughput_max_loss_pct) {
-        row.verdict = Verdict::Pass;
-        return;
-      }
-      auto it = current.throughput_rerun.find(row.key);
-      if (th.throughput_confirm_by_rerun && it != current.throughput_rerun.end()) {
-        row.rerun = it->second;
-        row.verdict = loss_pct(base, it->second) > th.throughput_max_loss_pct ? Verdict::Regression : Verdict::Noise;
-        row.delta += fmt::format(" (rerun {:+.1f} %)", -loss_pct(base, it->second));
-        return;
-      }
-      row.verdict = Verdict::Regression;
       return;
     }
     default: {
@@ -74,7 +54,8 @@ std::string_view to_string(Verdict v) noexcept {
   switch (v) {
     case Verdict::Regression: return "REGRESSION";
     case Verdict::Missing: return "MISSING";
-    case Verdict::Noise: return "noise";
+    case Verdict::Inconclusive: return "inconclusive";
+    case Verdict::NotDone: return "NOT DONE";
     case Verdict::Pass: return "ok";
     case Verdict::New: return "new";
   }
@@ -117,7 +98,7 @@ std::vector<MetricRow> compare(const GateDoc& baseline, const GateDoc& current, 
       row.verdict = Verdict::Missing;
     } else {
       row.current = it->second.value;
-      judge(row, current, th);
+      judge(row, th);
     }
     rows.push_back(std::move(row));
   }
@@ -132,22 +113,15 @@ std::vector<MetricRow> compare(const GateDoc& baseline, const GateDoc& current, 
     row.verdict = Verdict::New;
     rows.push_back(std::move(row));
   }
+  if (scope.ab && current.ab) {
+    for (MetricRow& row : ab_rows(*current.ab, th.ab)) {
+      if (scope.subjects.empty() || scope.subjects.count(row.key.substr(row.key.find('/') + 1))) rows.push_back(std::move(row));
+    }
+  }
   std::stable_sort(rows.begin(), rows.end(), [](const MetricRow& a, const MetricRow& b) {
     return a.verdict != b.verdict ? a.verdict < b.verdict : a.key < b.key;
   });
   return rows;
-}
-
-std::vector<std::string> throughput_losses(const GateDoc& baseline, const GateDoc& current, const Thresholds& th) {
-  std::vector<std::string> keys;
-  for (const auto& [key, m] : current.metrics) {
-    if (m.kind != MetricKind::ThroughputRatio) continue;
-    auto it = baseline.metrics.find(key);
-    if (it != baseline.metrics.end() && loss_pct(it->second.value, m.value) > th.throughput_max_loss_pct) {
-      keys.push_back(key);
-    }
-  }
-  return keys;
 }
 
 bool any_failure(const std::vector<MetricRow>& rows) noexcept {

@@ -190,30 +190,6 @@ void e2e_variant(const MeasureOptions& o, const std::string& variant, GateDoc& d
   }
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double msgs_per_sec(const MeasureOptions& o, const Thresholds& th, uint16_t port, const std::string& tag) {
-  std::vector<std::string> argv;
-  if (o.pin) argv = {"taskset", "-c", "1"};
-  const std::vector<std::string> rest = {bin(o, "wsload"), "--port", std::to_string(port), "--json", "-q",
-                                         "-c", "8", "-k", "16", "-s", "32",
-                                         "-d", fmt::format("{}", th.throughput_window_s),
-                                         "-w", fmt::format("{}", th.throughput_warmup_s),
-                                         "--drain", "1"};
-  argv.insert(argv.end(), rest.begin(), rest.end());
-  ToolResult r = run_tool(argv, std::chrono::milliseconds(int64_t(1000 * (th.throughput_window_s + th.throughput_warmup_s)) + 20000),
-                          o.workdir, tag);
-  if (!r.status.ok()) tool_failed("wsload " + tag, r);
-  nlohmann::json j = parse_json("wsload " + tag, r.out);
-  const double rate = j.value("msgs_per_sec", 0.0);
-  if (!(rate > 0)) throw GateHarnessError(fmt::format("wsload {}: msgs_per_sec {} (nothing echoed)", tag, rate));
-  return rate;
-}
-
 }  // namespace
 
 void measure_instructions(const MeasureOptions& o, GateDoc& doc) {
@@ -257,48 +233,7 @@ void measure_e2e_allocations(const MeasureOptions& o, GateDoc& doc) {
   for (const std::string& v : o.variants) e2e_variant(o, v, doc);
 }
 
-std::map<std::string, double> measure_throughput(const MeasureOptions& o, const Thresholds& th,
-                                                 const std::vector<std::string>& variants, GateDoc* into) {
-  if (std::find(variants.begin(), variants.end(), "malloc") == variants.end()) {
-    throw GateHarnessError("throughput: ratios are to the malloc variant, which is not selected");
-  }
-  // All servers stay up for the whole pass (an idle one costs nothing); malloc is measured first
-  // in every round so each round's ratio compares neighbours in time.
-  std::vector<std::string> order = {"malloc"};
-  for (const std::string& v : variants)
-    if (v != "malloc") order.push_back(v);
-  std::vector<Target> targets;
-  for (const std::string& v : order) targets.push_back(variant_target(o, v));
-  std::vector<RunningServer> servers;
-  struct Cleanup {
-    std::vector<RunningServer>& s;
-    ~Cleanup() {
-      for (RunningServer& r : s) stop_server(r, 5s);
-    }
-  } cleanup{servers};
-  for (size_t i = 0; i < order.size(); ++i) servers.push_back(must_start(start_variant(o, order[i], {}, {}, 0, targets[i]), order[i]));
-
-  std::map<std::string, std::vector<double>> ratios;
-  for (int round = 0; round < th.throughput_rounds; ++round) {
-    double base = 0;
-    for (size_t i = 0; i < order.size(); ++i) {
-      const double rate = msgs_per_sec(o, th, servers[i].port, fmt::format("tput-{}-{}", order[i], round));
-      if (i == 0) base = rate;
-      else ratios[order[i]].push_back(rate / base);
-    }
-  }
-  std::map<std::string, double> out;
-  for (auto& [v, rs] : ratios) {
-    out[v] = median(rs);
-    if (into) {
-      into->metrics[metric_key(MetricKind::ThroughputRatio, v)] =
-          Metric{MetricKind::ThroughputRatio, v, out[v], "msgs/s relative to malloc (median of rounds)"};
-    }
-  }
-  return out;
-}
-
-GateDoc measure_all(const MeasureOptions& o, const Thresholds& th) {
+GateDoc measure_all(const MeasureOptions& o) {
   GateDoc doc;
   doc.meta = collect_meta(o.paths.repo_root);
   const auto t0 = std::chrono::steady_clock::now();
@@ -310,14 +245,9 @@ GateDoc measure_all(const MeasureOptions& o, const Thresholds& th) {
   lap("instructions + in-process allocations (callgrind)");
   measure_e2e_allocations(o, doc);
   lap("end-to-end allocations (LD_PRELOAD)");
-  if (o.throughput && o.variants.size() > 1) {
-    measure_throughput(o, th, o.variants, &doc);
-    lap("throughput ratios");
-  }
   finish_meta(doc.meta);
   doc.meta["gate"] = {{"variants", o.variants},
                       {"core", o.core},
-                      {"throughput", o.throughput},
                       {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
   return doc;
 }

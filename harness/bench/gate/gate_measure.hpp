@@ -1,5 +1,5 @@
-// The gate's measurement: one job, three passes, each a separate run (STYLE rule 9: counting and
-// timing never share a run).
+// The gate's exact measurement: one job, two passes, each a separate run (STYLE rule 9: counting
+// and timing never share a run). Time is measured by the A/B run (gate_ab.hpp), not here.
 //   1. instructions + in-process allocations: `wsalloc-instr --run-callgrind` (callgrind on fixed
 //      work; its allocation twin counts the same work natively). Exact.
 //   2. end-to-end allocations: wsalloc-server under LD_PRELOAD=libwsalloc-malloccount.so driven by
@@ -7,20 +7,16 @@
 //      so connection set-up and teardown cancel out. Each run starts after a warm-up run and after
 //      the counters have gone quiet. Exact for the allocation-free variants. The arena's page
 //      mappings (GET /stats memory.pages.maps, read outside the windows) count as allocations.
-//   3. throughput: every variant's server pinned to CPU 0, wsload pinned to CPU 1, rounds of
-//      A B C D (malloc first), ratio to malloc per round, median over rounds.
 // Every failure to measure throws GateHarnessError naming the program, its exit status and the
 // last line of its stderr.
 #pragma once
 
 #include <filesystem>
-#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench/gate/gate_metrics.hpp"
-#include "bench/gate/gate_thresholds.hpp"
 #include "bench/paths.hpp"
 
 namespace wsalloc::bench::gate {
@@ -35,19 +31,13 @@ struct MeasureOptions {
   BenchPaths paths;
   std::vector<std::string> variants = kAllVariants;
   bool core = true;             // the core workloads (subject "core")
-  bool throughput = true;
   bool pin = true;              // taskset: server on CPU 0, wsload on CPU 1
   std::filesystem::path workdir;  // server logs, callgrind output of a failed run
 };
 
 void measure_instructions(const MeasureOptions& o, GateDoc& doc);
 void measure_e2e_allocations(const MeasureOptions& o, GateDoc& doc);
-// Ratio of each variant (but malloc) to malloc; `variants` must hold "malloc". Returns the median
-// ratio per variant; with `into` set, also records them as metrics.
-std::map<std::string, double> measure_throughput(const MeasureOptions& o, const Thresholds& th,
-                                                 const std::vector<std::string>& variants, GateDoc* into);
-
-// The whole measurement, meta block included.
-GateDoc measure_all(const MeasureOptions& o, const Thresholds& th);
+// Both exact passes, meta block included.
+GateDoc measure_all(const MeasureOptions& o);
 
 }  // namespace wsalloc::bench::gate

@@ -15,8 +15,11 @@ constexpr std::array<std::pair<MetricKind, std::string_view>, 6> kKindNames = {{
     {MetricKind::E2eAllocations, "e2e_allocations"},
     {MetricKind::E2eBytes, "e2e_bytes"},
     {MetricKind::Instructions, "instructions"},
-    {MetricKind::ThroughputRatio, "throughput_ratio"},
+    {MetricKind::AbCpuPerMessage, "ab_cpu_per_msg"},
 }};
+
+// Stored msgs/s ratios of documents written before the A/B run: skipped when read.
+constexpr std::string_view kLegacyThroughputKind = "throughput_ratio";
 
 }  // namespace
 
@@ -43,7 +46,7 @@ nlohmann::json to_json(const GateDoc& doc) {
     metrics[key] = {{"kind", to_string(m.kind)}, {"subject", m.subject}, {"value", m.value}, {"unit", m.unit}};
   }
   nlohmann::ordered_json out = {{"gate_version", kGateDocVersion}, {"meta", doc.meta}, {"metrics", metrics}};
-  if (!doc.throughput_rerun.empty()) out["throughput_rerun"] = doc.throughput_rerun;
+  if (doc.ab) out["ab"] = to_json(*doc.ab);
   return nlohmann::json::parse(out.dump());  // keeps the key order of std::map: sorted, diff-friendly
 }
 
@@ -58,6 +61,7 @@ GateDoc gate_doc_from_json(const nlohmann::json& j, std::string_view origin) {
   }
   if (j.contains("meta")) doc.meta = j["meta"];
   for (const auto& [key, v] : j["metrics"].items()) {
+    if (v.value("kind", "") == kLegacyThroughputKind) continue;
     auto kind = metric_kind_from(v.value("kind", ""));
     if (!kind) throw std::runtime_error(fmt::format("{}: metric {}: unknown kind {}", origin, key, v.value("kind", "")));
     if (!v.contains("value") || !v["value"].is_number()) {
@@ -65,9 +69,7 @@ GateDoc gate_doc_from_json(const nlohmann::json& j, std::string_view origin) {
     }
     doc.metrics[key] = Metric{*kind, v.value("subject", ""), v["value"].get<double>(), v.value("unit", "")};
   }
-  if (j.contains("throughput_rerun")) {
-    for (const auto& [key, v] : j["throughput_rerun"].items()) doc.throughput_rerun[key] = v.get<double>();
-  }
+  if (j.contains("ab")) doc.ab = ab_session_from_json(j["ab"], origin);
   return doc;
 }
 

@@ -5,10 +5,11 @@
 //     "meta": { "build": {"compiler", "flags", "build_type"}, "cpu": {"model"}, ... },
 //     "metrics": { "instructions/zerocopy/echo_32": { "kind": "instructions", "subject": "zerocopy",
 //                                                    "value": 1234.5, "unit": "instructions/message" }, ... },
-//     "throughput_rerun": { "throughput_ratio/pool": 0.97 } }          // optional, see gate_compare.hpp
+//     "ab": { ... } }      // optional: the A/B run of the server against the base commit (gate_ab_session.hpp)
 //
-// Keys are "<kind>/<subject>/<workload>" (throughput: "throughput_ratio/<variant>"); subject is a
-// variant name or "core". A value that was not measured is absent, never 0 (STYLE rule 9).
+// Keys are "<kind>/<subject>/<workload>"; subject is a variant name or "core". A value that was not
+// measured is absent, never 0 (STYLE rule 9). Earlier documents also held "throughput_ratio/<variant>"
+// metrics (msgs/s ratios stored in the baseline); the A/B run replaced them, and reading skips them.
 #pragma once
 
 #include <map>
@@ -17,6 +18,8 @@
 #include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "bench/gate/gate_ab_session.hpp"
 
 namespace wsalloc::bench::gate {
 
@@ -28,7 +31,7 @@ enum class MetricKind : uint8_t {
   E2eAllocations,   // wsalloc-server under the LD_PRELOAD counter, marginal per message
   E2eBytes,
   Instructions,     // callgrind, fixed work: exact
-  ThroughputRatio,  // msgs/s of a variant / msgs/s of malloc, same job, interleaved: noisy
+  AbCpuPerMessage,  // table rows only: server CPU per message, candidate / base, paired (never stored)
 };
 std::string_view to_string(MetricKind k) noexcept;
 std::optional<MetricKind> metric_kind_from(std::string_view s) noexcept;
@@ -43,7 +46,7 @@ struct Metric {
 struct GateDoc {
   nlohmann::json meta = nlohmann::json::object();
   std::map<std::string, Metric> metrics;
-  std::map<std::string, double> throughput_rerun;  // key -> ratio of the confirming rerun
+  std::optional<AbSession> ab;  // absent: not run (--no-ab, --update-baseline) or an older document
 };
 
 std::string metric_key(MetricKind k, std::string_view subject, std::string_view workload = {});

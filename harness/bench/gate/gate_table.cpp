@@ -15,13 +15,13 @@ std::string num(const std::optional<double>& v) {
 }
 
 struct Cells {
-  std::string key, base, cur, delta, threshold, verdict;
+  std::string key, base, cur, delta, threshold, verdict, note;
 };
 
 std::vector<Cells> cells(const std::vector<MetricRow>& rows) {
   std::vector<Cells> out;
   for (const MetricRow& r : rows) {
-    out.push_back({r.key, num(r.baseline), num(r.current), r.delta, r.threshold, std::string(to_string(r.verdict))});
+    out.push_back({r.key, num(r.baseline), num(r.current), r.delta, r.threshold, std::string(to_string(r.verdict)), r.note});
   }
   return out;
 }
@@ -41,27 +41,28 @@ std::string terminal_table(const std::vector<MetricRow>& rows) {
   std::string out = fmt::format("{:<{}}  {:>{}}  {:>{}}  {:>{}}  {:<{}}  {}\n", "metric", w[0], "baseline", w[1],
                                 "current", w[2], "delta", w[3], "threshold", w[4], "verdict");
   for (const Cells& c : cs) {
-    out += fmt::format("{:<{}}  {:>{}}  {:>{}}  {:>{}}  {:<{}}  {}\n", c.key, w[0], c.base, w[1], c.cur, w[2], c.delta,
-                       w[3], c.threshold, w[4], c.verdict);
+    out += fmt::format("{:<{}}  {:>{}}  {:>{}}  {:>{}}  {:<{}}  {}{}\n", c.key, w[0], c.base, w[1], c.cur, w[2], c.delta,
+                       w[3], c.threshold, w[4], c.verdict, c.note.empty() ? "" : "  (" + c.note + ")");
   }
   return out;
 }
 
 std::string markdown_report(const std::vector<MetricRow>& rows, const std::vector<std::string>& warnings,
-                            const std::string& summary) {
+                            const std::string& summary, const std::string& extra) {
   std::string out = fmt::format("## wsbench gate\n\n**{}**\n\n", summary);
   for (const std::string& w : warnings) out += fmt::format("> warning: {}\n\n", w);
+  out += extra;
   out += "| metric | baseline | current | Δ | threshold | verdict |\n|---|---:|---:|---:|---|---|\n";
   for (const Cells& c : cells(rows)) {
-    const bool bad = c.verdict == "REGRESSION" || c.verdict == "MISSING";
-    out += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", c.key, c.base, c.cur, c.delta, c.threshold,
-                       bad ? "**" + c.verdict + "**" : c.verdict);
+    const bool loud = c.verdict == "REGRESSION" || c.verdict == "MISSING" || c.verdict == "NOT DONE";
+    out += fmt::format("| `{}` | {} | {} | {} | {} | {}{} |\n", c.key, c.base, c.cur, c.delta, c.threshold,
+                       loud ? "**" + c.verdict + "**" : c.verdict, c.note.empty() ? "" : " (" + c.note + ")");
   }
   return out;
 }
 
 std::string summary_line(const std::vector<MetricRow>& rows) {
-  size_t counts[5] = {};
+  size_t counts[kVerdictCount] = {};
   std::vector<std::string> failing;
   for (const MetricRow& r : rows) {
     ++counts[static_cast<int>(r.verdict)];
@@ -70,8 +71,15 @@ std::string summary_line(const std::vector<MetricRow>& rows) {
   std::string names;
   for (size_t i = 0; i < failing.size() && i < 8; ++i) names += (i ? ", " : "") + failing[i];
   if (failing.size() > 8) names += fmt::format(", ... {} more", failing.size() - 8);
-  return fmt::format("gate: {} - {} regression(s), {} missing, {} noise, {} ok, {} new{}",
-                     failing.empty() ? "PASS" : "FAIL", counts[0], counts[1], counts[2], counts[3], counts[4],
+  // A pass with warnings says so in its first words: an A/B that could not be done or did not
+  // decide is not the same as a clean pass.
+  const size_t inconclusive = counts[size_t(Verdict::Inconclusive)], not_done = counts[size_t(Verdict::NotDone)];
+  std::string outcome = failing.empty() ? "PASS" : "FAIL";
+  if (not_done) outcome += " (A/B NOT DONE)";
+  else if (inconclusive) outcome += " (A/B inconclusive)";
+  return fmt::format("gate: {} - {} regression(s), {} missing, {} inconclusive, {} not done, {} ok, {} new{}", outcome,
+                     counts[size_t(Verdict::Regression)], counts[size_t(Verdict::Missing)], inconclusive, not_done,
+                     counts[size_t(Verdict::Pass)], counts[size_t(Verdict::New)],
                      failing.empty() ? "" : " (" + names + ")");
 }
 

@@ -12,14 +12,35 @@
 namespace wsalloc::bench::gate {
 namespace {
 
-double non_negative(const toml::table& t, const std::string& path, std::string_view section, std::string_view key,
-                    double fallback) {
+// A number at `section.key` within [low, high], or `fallback` when absent.
+double number(const toml::table& t, const std::string& path, std::string_view section, std::string_view key,
+              double fallback, double low, double high) {
   const toml::node* n = t.at_path(fmt::format("{}.{}", section, key)).node();
   if (!n) return fallback;
   std::optional<double> v = n->value<double>();
   if (!v) throw std::runtime_error(fmt::format("{}: [{}] {}: expected a number", path, section, key));
-  if (*v < 0) throw std::runtime_error(fmt::format("{}: [{}] {} = {}: must be >= 0", path, section, key, *v));
+  if (*v < low || *v > high) {
+    throw std::runtime_error(fmt::format("{}: [{}] {} = {}: must be within {}..{}", path, section, key, *v, low, high));
+  }
   return *v;
+}
+
+constexpr double kNoLimit = 1e300;
+
+void load_ab(const toml::table& t, const std::string& path, AbSettings& ab) {
+  ab.max_cpu_increase_pct = number(t, path, "ab", "max_cpu_increase_pct", ab.max_cpu_increase_pct, 0.1, 1000);
+  ab.confidence = number(t, path, "ab", "confidence", ab.confidence, 0.5, 0.999);
+  ab.delta_pct = number(t, path, "ab", "delta_pct", ab.delta_pct, 0.1, 50);
+  ab.min_blocks = int(number(t, path, "ab", "min_blocks", ab.min_blocks, 2, 200));
+  ab.max_blocks = int(number(t, path, "ab", "max_blocks", ab.max_blocks, 2, 200));
+  if (ab.max_blocks < ab.min_blocks) {
+    throw std::runtime_error(fmt::format("{}: [ab] max_blocks = {} < min_blocks = {}", path, ab.max_blocks, ab.min_blocks));
+  }
+  ab.messages = uint64_t(number(t, path, "ab", "messages", double(ab.messages), 1000, 1e9));
+  ab.connections = int(number(t, path, "ab", "connections", ab.connections, 1, 10000));
+  ab.pipeline = int(number(t, path, "ab", "pipeline", ab.pipeline, 1, 65536));
+  ab.payload = int(number(t, path, "ab", "payload", ab.payload, 0, 16 << 20));
+  ab.max_steal_pct = number(t, path, "ab", "max_steal_pct", ab.max_steal_pct, 0, 100);
 }
 
 }  // namespace
@@ -34,23 +55,15 @@ Thresholds load_thresholds(const std::string& path) {
     throw std::runtime_error(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
   }
   Thresholds th;
-  for (auto& [kind, limit] : th.max_increase) limit = non_negative(t, path, to_string(kind), "max_increase", limit);
+  for (auto& [kind, limit] : th.max_increase) limit = number(t, path, to_string(kind), "max_increase", limit, 0, kNoLimit);
   th.instructions_max_increase_pct =
-      non_negative(t, path, "instructions", "max_increase_pct", th.instructions_max_increase_pct);
-  th.throughput_max_loss_pct = non_negative(t, path, "throughput_ratio", "max_loss_pct", th.throughput_max_loss_pct);
-  if (th.throughput_max_loss_pct >= 100) {
-    throw std::runtime_error(fmt::format("{}: [throughput_ratio] max_loss_pct = {}: must be < 100", path,
-                                         th.throughput_max_loss_pct));
+      number(t, path, "instructions", "max_increase_pct", th.instructions_max_increase_pct, 0, kNoLimit);
+  if (t.contains("throughput_ratio")) {
+    throw std::runtime_error(fmt::format("{}: [throughput_ratio]: stored throughput ratios were replaced by the A/B "
+                                         "run; use the [ab] section (see harness/bench/README.md, \"The gate\")",
+                                         path));
   }
-  th.throughput_confirm_by_rerun =
-      t.at_path("throughput_ratio.confirm_by_rerun").value_or(th.throughput_confirm_by_rerun);
-  th.throughput_rounds = int(non_negative(t, path, "throughput_ratio", "rounds", th.throughput_rounds));
-  if (th.throughput_rounds < 1 || th.throughput_rounds > 20) {
-    throw std::runtime_error(fmt::format("{}: [throughput_ratio] rounds = {}: must be 1..20", path, th.throughput_rounds));
-  }
-  th.throughput_window_s = non_negative(t, path, "throughput_ratio", "window_s", th.throughput_window_s);
-  th.throughput_warmup_s = non_negative(t, path, "throughput_ratio", "warmup_s", th.throughput_warmup_s);
-  if (th.throughput_window_s <= 0) throw std::runtime_error(fmt::format("{}: [throughput_ratio] window_s must be > 0", path));
+  load_ab(t, path, th.ab);
   return th;
 }
 

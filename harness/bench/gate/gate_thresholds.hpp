@@ -1,13 +1,28 @@
-// Gate thresholds, from one TOML file (harness/bench/gate/thresholds.toml): how far each metric
-// kind may move against the baseline, and how throughput is measured.
+// Gate thresholds, from one TOML file (harness/bench/gate/thresholds.toml): how far each exact
+// metric may move against the baseline, and how the A/B run of the server is measured and judged.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 
 #include "bench/gate/gate_metrics.hpp"
 
 namespace wsalloc::bench::gate {
+
+// The A/B run (gate_ab.hpp): the candidate's wsalloc-server against the base commit's, paired.
+struct AbSettings {
+  double max_cpu_increase_pct = 10.0;  // fail only when the whole interval lies above +10 %
+  double confidence = 0.99;
+  double delta_pct = 5.0;              // "equivalent" in the printed verdict: within ±5 %
+  int min_blocks = 8;                  // 99 % needs >= 8 (compare/bootstrap.hpp)
+  int max_blocks = 16;                 // undecided variants get more blocks, two at a time, up to this
+  uint64_t messages = 200'000;         // per run: fixed work, echoed by wsload
+  int connections = 64;
+  int pipeline = 32;
+  int payload = 32;
+  double max_steal_pct = 10.0;         // a pair with more steal on either CPU is measured again
+};
 
 struct Thresholds {
   // Absolute rise allowed per message for the count kinds (default 0: may not rise at all).
@@ -16,15 +31,11 @@ struct Thresholds {
                                                {MetricKind::E2eAllocations, 0.0},
                                                {MetricKind::E2eBytes, 0.0}};
   double instructions_max_increase_pct = 3.0;
-  double throughput_max_loss_pct = 25.0;
-  bool throughput_confirm_by_rerun = true;
-  int throughput_rounds = 3;
-  double throughput_window_s = 2.0;
-  double throughput_warmup_s = 0.3;
+  AbSettings ab;
 };
 
-// Throws std::runtime_error naming the file and the key (a negative limit, a wrong type, a parse
-// error with its line). Keys absent from the file keep the defaults above.
+// Throws std::runtime_error naming the file and the key (a negative limit, a wrong type, a value
+// out of range, a parse error with its line). Keys absent from the file keep the defaults above.
 Thresholds load_thresholds(const std::string& path);
 
 // The compiled-in default path: <source tree>/harness/bench/gate/thresholds.toml.

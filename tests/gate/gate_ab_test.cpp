@@ -1,0 +1,98 @@
+#include "bench/gate/gate_ab.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "bench/gate/gate_measure.hpp"
+
+namespace wsalloc::bench::gate {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The real servers and wsload, briefly and unpinned (this checks the mechanics, never a speed:
+// base and candidate are the same binary here).
+class GateAb : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("gate-ab-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    o_.base_server = WSALLOC_SERVER_BIN;
+    o_.candidate_server = WSALLOC_SERVER_BIN;
+    o_.wsload = WSLOAD_BIN;
+    o_.variants = {"zerocopy", "malloc"};
+    o_.settings.min_blocks = 2;
+    o_.settings.max_blocks = 2;
+    o_.settings.messages = 2000;
+    o_.seed = 7;
+    o_.pin = false;
+    o_.workdir = dir_;
+    session_.variants = o_.variants;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+  AbOptions o_;
+  AbSession session_;
+};
+
+TEST_F(GateAb, measures_paired_blocks_of_server_cpu_per_message) {
+  const AbSession s = run_ab(o_, session_);
+  ASSERT_EQ(s.status, AbStatus::Done) << s.reason;
+  EXPECT_EQ(s.seed, 7u);
+  for (const std::string& v : o_.variants) {
+    ASSERT_EQ(s.blocks.at(v).size(), 2u) << v;
+    for (const compare::Block& b : s.blocks.at(v)) {
+      EXPECT_GT(b.target, 0);
+      EXPECT_GT(b.reference, 0);
+    }
+  }
+  ASSERT_EQ(s.runs.size(), 8u) << "2 blocks x 2 variants x (base, candidate)";
+  for (const AbRun& r : s.runs) {
+    EXPECT_EQ(r.messages, 2000u);
+    EXPECT_GT(r.run_ns, 0u);
+    EXPECT_EQ(r.attempt, 0u);
+  }
+  // Balanced: for each variant one block ran the base first and the other the candidate first.
+  for (const std::string& v : o_.variants) {
+    std::vector<std::string> firsts;
+    for (size_t i = 0; i + 1 < s.runs.size(); i += 2)
+      if (s.runs[i].variant == v) firsts.push_back(s.runs[i].build);
+    ASSERT_EQ(firsts.size(), 2u);
+    EXPECT_NE(firsts[0], firsts[1]) << v;
+  }
+  EXPECT_TRUE(s.workload.contains("wsload"));
+}
+
+TEST_F(GateAb, base_that_does_not_start_is_an_ab_not_done_with_the_reason) {
+  o_.base_server = dir_ / "no-such-server";
+  const AbSession s = run_ab(o_, session_);
+  EXPECT_EQ(s.status, AbStatus::NotDone);
+  EXPECT_NE(s.reason.find("the base's server did not start"), std::string::npos) << s.reason;
+  EXPECT_TRUE(s.blocks.empty());
+}
+
+TEST_F(GateAb, candidate_that_does_not_start_is_a_harness_error) {
+  o_.candidate_server = dir_ / "no-such-server";
+  EXPECT_THROW(run_ab(o_, session_), GateHarnessError);
+}
+
+TEST_F(GateAb, wsload_runs_fixed_work_from_the_settings) {
+  const auto args = ab_wsload_args(o_, 4242);
+  auto has = [&](const std::string& flag, const std::string& value) {
+    auto it = std::find(args.begin(), args.end(), flag);
+    return it != args.end() && it + 1 != args.end() && *(it + 1) == value;
+  };
+  EXPECT_TRUE(has("--port", "4242"));
+  EXPECT_TRUE(has("-m", "2000"));
+  EXPECT_TRUE(has("-d", "0")) << "no time limit: the same work for base and candidate";
+  EXPECT_TRUE(has("-c", "64"));
+  EXPECT_TRUE(has("-k", "32"));
+}
+
+}  // namespace
+}  // namespace wsalloc::bench::gate
