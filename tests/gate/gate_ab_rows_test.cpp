@@ -43,14 +43,17 @@ TEST(GateAbRows, interval_containing_the_limit_is_inconclusive_with_an_estimate)
   EXPECT_NE(r.note.find("more blocks would settle it"), std::string::npos) << r.note;
 }
 
-TEST(GateAbRows, not_done_session_gives_not_done_rows_with_the_reason) {
-  const auto rows = ab_rows(testing::ab_not_done({"malloc", "pool"}, "git is not on PATH"), AbSettings{});
+TEST(GateAbRows, not_done_session_gives_not_done_rows_and_says_why_once) {
+  const AbSession s = testing::ab_not_done({"malloc", "pool"}, "git is not on PATH");
+  const auto rows = ab_rows(s, AbSettings{});
   ASSERT_EQ(rows.size(), 2u);
   for (const MetricRow& r : rows) {
     EXPECT_EQ(r.verdict, Verdict::NotDone);
-    EXPECT_EQ(r.note, "git is not on PATH");
+    EXPECT_NE(r.note.find("A/B NOT DONE"), std::string::npos) << r.note;
     EXPECT_FALSE(r.current) << "not measured is absent, never 0";
   }
+  EXPECT_NE(ab_summary_line(s, AbSettings{}).find("git is not on PATH"), std::string::npos);
+  EXPECT_NE(ab_markdown(s, AbSettings{}).find("**A/B NOT DONE**: git is not on PATH"), std::string::npos);
 }
 
 TEST(GateAbRows, variant_without_blocks_in_a_done_session_is_not_done) {

@@ -92,6 +92,7 @@ TEST_F(GateBase, unknown_baseline_commit_on_main_finds_no_base_and_says_what_to_
   const BaseChoice c = choose_base(repo_, "", baseline_naming("1111111111111111111111111111111111111111"));
   EXPECT_TRUE(c.sha.empty());
   EXPECT_NE(c.why_none.find("1111111111, which is not in this clone"), std::string::npos) << c.why_none;
+  EXPECT_NE(c.why_none.find("the merge base with main is HEAD itself"), std::string::npos) << c.why_none;
   EXPECT_NE(c.why_none.find("--ab-base"), std::string::npos) << c.why_none;
 }
 
@@ -101,6 +102,7 @@ TEST_F(GateBase, shallow_clone_is_named_as_the_reason) {
   const BaseChoice c = choose_base(shallow, "", baseline_naming(c1_));
   EXPECT_TRUE(c.sha.empty());
   EXPECT_NE(c.why_none.find("shallow clone"), std::string::npos) << c.why_none;
+  EXPECT_NE(c.why_none.find("is HEAD itself"), std::string::npos) << c.why_none;
 }
 
 // The build script's outcome, with a stand-in script (the real one is exercised by `make gate`).

@@ -27,7 +27,7 @@ for ((i = 1; i <= runs; i++)); do
   codes[$rc]=$((${codes[$rc]:-0} + 1))
   {
     printf 'run %2d  %s  load %s  %5d s  exit %d\n' "$i" "$start" "$load" "$secs" "$rc"
-    grep -E '^gate: (A/B|PASS|FAIL)' "$log.d/run-$i.txt" | sed 's/^/    /'
+    grep -E '^gate: (A/B vs|A/B NOT DONE|PASS|FAIL)' "$log.d/run-$i.txt" | sed 's/^/    /'
   } | tee -a "$log"
 done
 summary="runs: $runs;"

@@ -6,7 +6,8 @@
 //   the whole interval above it      -> Regression (the only A/B outcome that fails the gate)
 //   the whole interval at or below   -> Pass
 //   the interval contains it         -> Inconclusive (warns; the note says how many more blocks)
-// A session that was not done gives a NotDone row per variant, its reason in the note.
+// A session that was not done gives a NotDone row per variant; the reason is said once, in
+// ab_summary_line and ab_markdown.
 #pragma once
 
 #include <vector>

@@ -58,8 +58,11 @@ std::string baseline_sha(const GateDoc& baseline) {
   return sha == "unknown" ? "" : sha;
 }
 
-std::string merge_base_with_main(const fs::path& repo, std::string& which) {
+// The merge base of HEAD with main (or origin/main) when it is not HEAD itself; otherwise "" and
+// `why` says what was found instead.
+std::string merge_base_with_main(const fs::path& repo, std::string& which, std::string& why) {
   const std::string head = commit_of(repo, "HEAD");
+  why = "this clone has no branch main or origin/main";
   for (const char* main : {"main", "origin/main"}) {
     if (commit_of(repo, main).empty()) continue;
     const std::string mb = git(repo, {"merge-base", "HEAD", main});
@@ -67,6 +70,7 @@ std::string merge_base_with_main(const fs::path& repo, std::string& which) {
       which = main;
       return mb;
     }
+    why = fmt::format("the merge base with {} is HEAD itself", main);
   }
   return "";
 }
@@ -102,15 +106,16 @@ BaseChoice choose_base(const fs::path& repo, const std::string& explicit_rev, co
   } else {
     missing = "results/baseline.json names no commit (meta.git.sha)";
   }
-  std::string which;
-  c.sha = merge_base_with_main(repo, which);
+  std::string which, no_merge_base;
+  c.sha = merge_base_with_main(repo, which, no_merge_base);
   if (!c.sha.empty()) {
     c.source = "merge-base with " + which;
     c.warnings.push_back(missing + "; using the merge base with " + which);
     return c;
   }
-  c.why_none = missing + "; and HEAD has no merge base with main other than itself. Pass --ab-base REV, or run "
-                         "`wsbench gate --update-baseline` on a committed tree";
+  c.why_none = fmt::format("{}, and {}. Pass --ab-base REV, or run `wsbench gate --update-baseline` on a committed "
+                           "tree",
+                           missing, no_merge_base);
   return c;
 }
 
