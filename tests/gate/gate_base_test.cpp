@@ -71,6 +71,29 @@ TEST_F(GateBase, baseline_commit_is_the_default) {
   EXPECT_TRUE(c.warnings.empty());
 }
 
+// A branch measures its baseline before the merge and names a commit of main as the A/B base
+// (--update-baseline --ab-base main): that name wins over the measured HEAD, which a rebase replaces.
+TEST_F(GateBase, baseline_naming_an_ab_base_wins_over_its_measured_commit) {
+  sh("git checkout -q -b feature " + c2_);
+  const std::string c3 = commit("three");
+  GateDoc d = baseline_naming(c3, /*dirty=*/true);
+  d.meta["gate"] = {{"ab_base", c2_}};
+  const BaseChoice c = choose_base(repo_, "", d);
+  EXPECT_EQ(c.sha, c2_);
+  EXPECT_EQ(c.source, "results/baseline.json");
+  EXPECT_TRUE(c.warnings.empty()) << "the dirty measurement is not the base's business here";
+}
+
+TEST_F(GateBase, a_branch_commit_is_not_on_main_and_main_commits_are) {
+  sh("git checkout -q -b feature " + c1_);
+  const std::string c3 = commit("three");
+  EXPECT_FALSE(on_main(repo_, c3));
+  EXPECT_TRUE(on_main(repo_, c1_));
+  EXPECT_TRUE(on_main(repo_, c2_));
+  EXPECT_EQ(resolve_commit(repo_, "main"), c2_);
+  EXPECT_EQ(resolve_commit(repo_, "no-such-rev"), "");
+}
+
 TEST_F(GateBase, baseline_of_a_dirty_tree_warns) {
   const BaseChoice c = choose_base(repo_, "", baseline_naming(c1_, /*dirty=*/true));
   EXPECT_EQ(c.sha, c1_);

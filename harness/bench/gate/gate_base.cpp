@@ -51,11 +51,10 @@ std::string shallow_hint(const fs::path& repo) {
              : "";
 }
 
-std::string baseline_sha(const GateDoc& baseline) {
-  const nlohmann::json& m = baseline.meta;
-  if (!m.contains("git") || !m["git"].is_object() || !m["git"].contains("sha") || !m["git"]["sha"].is_string()) return "";
-  const std::string sha = m["git"]["sha"].get<std::string>();
-  return sha == "unknown" ? "" : sha;
+std::string string_at(const nlohmann::json& m, const char* object, const char* key) {
+  if (!m.contains(object) || !m[object].is_object() || !m[object].contains(key) || !m[object][key].is_string()) return "";
+  const std::string s = m[object][key].get<std::string>();
+  return s == "unknown" ? "" : s;
 }
 
 // The merge base of HEAD with main (or origin/main) when it is not HEAD itself; otherwise "" and
@@ -77,6 +76,18 @@ std::string merge_base_with_main(const fs::path& repo, std::string& which, std::
 
 }  // namespace
 
+std::string resolve_commit(const fs::path& repo, const std::string& rev) {
+  return find_on_path("git") ? commit_of(repo, rev) : std::string();
+}
+
+bool on_main(const fs::path& repo, const std::string& sha) {
+  for (const char* main : {"main", "origin/main"}) {
+    if (commit_of(repo, main).empty()) continue;
+    if (run_capture({"git", "-C", repo.string(), "merge-base", "--is-ancestor", sha, main}, 10000ms).first.ok()) return true;
+  }
+  return false;
+}
+
 BaseChoice choose_base(const fs::path& repo, const std::string& explicit_rev, const GateDoc& baseline) {
   BaseChoice c;
   if (!find_on_path("git")) {
@@ -90,11 +101,12 @@ BaseChoice choose_base(const fs::path& repo, const std::string& explicit_rev, co
     return c;
   }
   std::string missing;
-  if (const std::string named = baseline_sha(baseline); !named.empty()) {
+  const std::string named_base = string_at(baseline.meta, "gate", "ab_base");
+  if (const std::string named = named_base.empty() ? string_at(baseline.meta, "git", "sha") : named_base; !named.empty()) {
     c.sha = commit_of(repo, named);
     if (!c.sha.empty()) {
       c.source = "results/baseline.json";
-      if (baseline.meta["git"].value("dirty", false)) {
+      if (named_base.empty() && baseline.meta["git"].value("dirty", false)) {
         c.warnings.push_back(fmt::format("the baseline was measured on a dirty tree; the A/B base is its commit {} "
                                          "without those uncommitted changes",
                                          named.substr(0, 10)));

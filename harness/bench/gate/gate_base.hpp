@@ -2,9 +2,10 @@
 //
 // Which commit (choose_base), first that applies:
 //   1. --ab-base REV, when given (any revision git understands: a sha, main~3, a tag);
-//   2. the commit results/baseline.json names (meta.git.sha): the state the exact counts were
-//      measured on, so the whole gate compares with one point in history. CI runs in a full clone
-//      of main, where that commit exists;
+//   2. the commit results/baseline.json names: meta.gate.ab_base when --update-baseline was given
+//      --ab-base REV (a branch measured before its merge names a commit of main, which a rebase
+//      keeps, instead of its own HEAD, which a rebase replaces), else meta.git.sha, the commit the
+//      exact counts were measured on. CI runs in a full clone of main, where that commit exists;
 //   3. the merge base of HEAD and main (or origin/main), when it is not HEAD itself.
 // None found (a shallow clone, a baseline measured on a commit that was rebased away): no base,
 // and `why_none` says which of these failed and how to fix it. The gate then warns, loudly.
@@ -31,6 +32,12 @@ struct BaseChoice {
 };
 
 BaseChoice choose_base(const std::filesystem::path& repo, const std::string& explicit_rev, const GateDoc& baseline);
+
+// The full sha of `rev` in `repo`, or "" (no such commit, or no git).
+std::string resolve_commit(const std::filesystem::path& repo, const std::string& rev);
+// Whether commit `sha` is main or origin/main or an ancestor of either: a commit that a later
+// rebase of the branch under test cannot take out of history.
+bool on_main(const std::filesystem::path& repo, const std::string& sha);
 
 struct BaseBuildSpec {
   std::filesystem::path repo;

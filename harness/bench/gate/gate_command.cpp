@@ -42,11 +42,36 @@ std::vector<MetricRow> changed(const std::vector<MetricRow>& rows) {
   return out;
 }
 
-int update_baseline(const GateOptions& o, const GateDoc& current, const Thresholds& th) {
+// Which commit the written baseline names as the A/B base (meta.gate.ab_base): --ab-base REV when
+// given, else HEAD (meta.git.sha, nothing extra written). Warns when that commit is on no main: a
+// rebase of this branch replaces it, and a later gate in a clone of main finds no base.
+bool name_ab_base(const GateOptions& o, GateDoc& current) {
+  std::string sha = current.meta.contains("git") ? current.meta["git"].value("sha", "") : "";
+  if (!o.ab_base.empty()) {
+    sha = resolve_commit(o.paths.repo_root, o.ab_base);
+    if (sha.empty()) {
+      fmt::print(stderr, "gate: --ab-base {}: not a commit in {}\n", o.ab_base, o.paths.repo_root.string());
+      return false;
+    }
+    current.meta["gate"]["ab_base"] = sha;
+    fmt::print("gate: the baseline names {} (--ab-base {}) as the A/B base, not HEAD\n", sha.substr(0, 10), o.ab_base);
+  }
+  if (!sha.empty() && sha != "unknown" && !on_main(o.paths.repo_root, sha)) {
+    fmt::print(stderr,
+               "gate: WARNING: the A/B base {} is on no main branch: a rebase or squash replaces it, and a gate in a "
+               "clone of main then finds no base (A/B NOT DONE). On a branch, name a commit of main: "
+               "--update-baseline --ab-base main\n",
+               sha.substr(0, 10));
+  }
+  return true;
+}
+
+int update_baseline(const GateOptions& o, GateDoc& current, const Thresholds& th) {
   if (!o.variants.empty() || !o.core || !o.exact) {
     fmt::print(stderr, "gate: --update-baseline needs the full measurement (no --variants/--no-core/--no-exact)\n");
     return kGateHarnessError;
   }
+  if (!name_ab_base(o, current)) return kGateHarnessError;
   // The baseline names HEAD: a commit anyone can check out, which the A/B will build as its base.
   if (current.meta.contains("git") && current.meta["git"].value("dirty", false)) {
     fmt::print(stderr,
@@ -240,7 +265,8 @@ void add_gate_command(CLI::App& app) {
   cmd->add_flag("--no-exact", [o](int64_t) { o->exact = false; },
                 "only the A/B run (no allocation or instruction counts)");
   cmd->add_option("--ab-base", o->ab_base, "A/B base revision (default: the commit results/baseline.json names, "
-                                           "else the merge base with main)");
+                                           "else the merge base with main); with --update-baseline, the commit the "
+                                           "written baseline names as the A/B base");
   cmd->add_option("--ab-seed", o->ab_seed, "seed of the A/B block order and bootstrap (default: fresh, printed)");
   cmd->add_flag("--no-pin", [o](int64_t) { o->pin = false; }, "do not pin with taskset");
   cmd->callback([&app, o] {
