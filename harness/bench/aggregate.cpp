@@ -74,6 +74,9 @@ std::vector<SummaryRow> summarise(const std::vector<RunRecord>& records) {
   std::map<std::tuple<std::string, std::string, std::string>, size_t> index;
   std::map<size_t, std::vector<const RunRecord*>> by_row;
   for (const RunRecord& r : records) {
+    // A′ (the reference's second run of a block) is for the comparisons' noise floor only: the
+    // reference's row keeps one run per repetition like every other target.
+    if (std::find(r.flags.begin(), r.flags.end(), "reference_repeat") != r.flags.end()) continue;
     auto key = std::make_tuple(r.scenario, r.case_name, r.target);
     auto it = index.find(key);
     if (it == index.end()) {

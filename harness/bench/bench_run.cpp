@@ -5,13 +5,16 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <random>
 
 #include <fmt/core.h>
 
 #include "bench/aggregate.hpp"
+#include "bench/bench_comparisons.hpp"
 #include "bench/case_gate.hpp"
 #include "bench/child_process.hpp"
 #include "bench/clock_text.hpp"
+#include "bench/compare/block_schedule.hpp"
 #include "bench/environment.hpp"
 #include "bench/locust_engine.hpp"
 #include "bench/measure.hpp"
@@ -290,9 +293,16 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
           }
         }
       }
+      if (pc.runnable.size() > 1 && !repeated_reference(pc.runnable).empty()) {
+        total_runs += pc.repetitions;  // A′
+        planned_load_s += pc.repetitions * (pc.load.warmup_s + pc.load.duration_s);
+      }
       plan.push_back(std::move(pc));
     }
   }
+  // Block order: a fresh random permutation per block, recorded so a run can be reproduced.
+  const uint64_t block_seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
+  compare::SplitMix64 block_rng(block_seed);
 
   ResultsContent content;
   content.meta = meta;
@@ -317,6 +327,7 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
                       {"load", engine ? engine->describe() : nlohmann::json{{"engine", "wsload"}, {"hosts", {"this machine"}}}},
                       {"saturation_rule", fmt::format("wsload CPU >= {:.0f} % of one core while the server's < {:.0f} %",
                                                       100 * env.load_saturated_at, 100 * env.server_busy_below)},
+                      {"block_seed", block_seed},
                       {"interrupted", false}};
   content.meta["results_dir"] = run_dir.string();
   auto save = [&] {
@@ -377,10 +388,21 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
         runnable.push_back(t);
       }
 
+      // Blocks: each repetition runs every target once in a fresh random order, and the reference
+      // once more (A′) at a random place, so the block carries its own noise floor.
+      const std::string twice = runnable.size() > 1 ? repeated_reference(runnable) : std::string();
+      std::vector<const Target*> block = runnable;
+      for (const Target* t : runnable)
+        if (t->name == twice) block.push_back(t);
       for (uint32_t rep = 1; rep <= pc.repetitions && !g_stop_requested; ++rep) {
-        for (const Target* t : runnable) {
+        bool reference_seen = false;
+        for (size_t i : compare::random_order(block.size(), block_rng)) {
           if (g_stop_requested) break;
+          const Target* t = block[i];
+          const bool repeat = t->name == twice && reference_seen;
+          reference_seen = reference_seen || t->name == twice;
           measure(pc, *t, loads[t], rep, RunPass::Time, notes[t]);
+          if (repeat) content.records.back().flags.emplace_back(kReferenceRepeat);
         }
       }
       for (const Target* t : runnable) {
@@ -446,6 +468,7 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
     }
   }
   std::fputs(render_summary(summarise(content.records)).c_str(), stdout);
+  std::fputs(render_comparisons(compare_targets(content.records, content.targets)).c_str(), stdout);
   fmt::print("\n{} runs measured, {} failed or without a measurement; results: {}\n", outcome.measured, outcome.failed,
              outcome.results_file.string());
   if (g_stop_requested) return kExitInterrupted;

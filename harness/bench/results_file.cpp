@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "bench/aggregate.hpp"
+#include "bench/bench_comparisons.hpp"
 #include "bench/clock_text.hpp"
 #include "bench/metrics.hpp"
 
@@ -64,6 +65,7 @@ nlohmann::json build_results_json(const ResultsContent& c) {
           {"scenarios", scenarios},
           {"records", records},
           {"summary", summary},
+          {"comparisons", comparisons_json(compare_targets(c.records, c.targets))},
           {"profiles", c.profiles}};
 }
 
@@ -174,6 +176,23 @@ std::vector<std::string> validate_results_json(const nlohmann::json& j) {
       const std::string where = fmt::format("summary[{}]", i++);
       for (const char* k : {"scenario", "case", "target", "status"}) need(r, k, where.c_str(), T::string);
       if (need(r, "metrics", where.c_str(), T::object)) check_metrics(r["metrics"], where, true);
+    }
+  }
+  // Optional (results written before the comparisons existed have none); when there, the contract.
+  if (j.contains("comparisons")) {
+    if (!j["comparisons"].is_array()) {
+      problems.push_back("top: comparisons is not an array");
+    } else {
+      size_t i = 0;
+      for (const auto& c : j["comparisons"]) {
+        const std::string where = fmt::format("comparisons[{}]", i++);
+        for (const char* k : {"scenario", "case", "target", "reference", "metric", "verdict"}) need(c, k, where.c_str(), T::string);
+        need(c, "ratio", where.c_str(), T::number_float);
+        need(c, "blocks", where.c_str(), T::number_unsigned);
+        for (const char* k : {"ci_low", "ci_high"}) {
+          if (!c.contains(k) || !(c[k].is_number() || c[k].is_null())) problems.push_back(where + ": " + k + " missing or not a number/null");
+        }
+      }
     }
   }
   return problems;

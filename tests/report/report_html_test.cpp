@@ -128,3 +128,17 @@ TEST(ReportHtml, html_escape_covers_markup_and_quotes) {
   EXPECT_EQ(wsalloc::report::html_escape("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
 }
+
+TEST(ReportHtml, comparisons_show_ratio_interval_and_verdict_or_say_there_are_none) {
+  json view = fixture_view();
+  view["comparisons"] = json::array();
+  EXPECT_NE(render_html(view, "").find("No paired comparisons"), std::string::npos);
+  view["comparisons"] = json::array({json{{"scenario", "echo-small"}, {"case", "default"}, {"target", "pool"},
+                                          {"reference", "malloc"}, {"metric", "server_cpu_us_per_msg"}, {"ratio", 0.8123},
+                                          {"ci_low", 0.79}, {"ci_high", 0.83}, {"blocks", 8}, {"verdict", "faster"},
+                                          {"confidence", 0.95}, {"delta", 0.05}, {"more_blocks", nullptr}}});
+  const std::string html = render_html(view, "");
+  const std::string table = between(html, "<table id=\"comparisons-table\"", "</table>");
+  EXPECT_NE(table.find("<td class=\"num\">0.812</td><td class=\"num\">[0.790, 0.830]</td>"), std::string::npos) << table;
+  EXPECT_NE(table.find("<td class=\"good\">faster</td>"), std::string::npos) << table;
+}

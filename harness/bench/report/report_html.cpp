@@ -232,6 +232,40 @@ void section_summary_table(std::string& h, const json& view) {
   h += "</table></section>\n";
 }
 
+// The paired comparisons: ratio, interval and verdict per (case, target, reference, metric).
+void section_comparisons(std::string& h, const json& view) {
+  const json& cs = view["comparisons"];
+  h += "<section id=\"comparisons\"><h2>Comparisons</h2>";
+  if (cs.empty()) {
+    h += "<p class=\"muted\">No paired comparisons in these results (written before <code>wsbench run</code> "
+         "measured in blocks).</p></section>\n";
+    return;
+  }
+  const json& first = cs.front();
+  h += fmt::format("<p class=\"muted\">Target / reference: the geometric mean of per-block ratios (each block runs "
+                   "every target once in a random order, and the reference twice: A′ against A is the run's noise "
+                   "floor), with its {:.0f} % bootstrap interval. Equivalent = the whole interval within ±{:.0f} %; "
+                   "inconclusive says how many more blocks would settle it.</p>",
+                   100 * num(first, "confidence").value_or(0.95), 100 * num(first, "delta").value_or(0.05));
+  h += "<table id=\"comparisons-table\" class=\"rows\"><tr><th>scenario</th><th>target</th><th>reference</th>"
+       "<th>metric</th><th>ratio</th><th>interval</th><th>blocks</th><th>verdict</th></tr>";
+  for (const json& c : cs) {
+    const std::string verdict = str(c, "verdict");
+    const std::string cls = verdict == "faster" ? "good" : verdict == "slower" ? "bad" : verdict == "inconclusive" ? "warn" : "muted";
+    const auto lo = num(c, "ci_low"), hi = num(c, "ci_high");
+    const std::string interval = lo && hi ? fmt::format("[{:.3f}, {:.3f}]", *lo, *hi) : std::string("none (1 block)");
+    std::string more;
+    if (const auto m = num(c, "more_blocks")) more = fmt::format(" (~{:.0f} more blocks)", *m);
+    const std::string case_name = str(c, "case");
+    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.3f}</td><td class=\"num\">{}"
+                     "</td><td class=\"num\">{}</td><td class=\"{}\">{}{}</td></tr>",
+                     esc(str(c, "scenario") + (case_name == "default" ? "" : "/" + case_name)), esc(str(c, "target")),
+                     esc(str(c, "reference")), esc(str(c, "metric")), num(c, "ratio").value_or(0), interval,
+                     num(c, "blocks").value_or(0), cls, esc(verdict), more);
+  }
+  h += "</table></section>\n";
+}
+
 void section_allocators(std::string& h, const json& view) {
   const json& a = view["allocators"];
   if (a["rows"].empty()) {
@@ -394,12 +428,13 @@ std::string render_html(const nlohmann::json& view, std::string_view chartjs) {
        "</title>\n<style>" + std::string(page_style()) + "</style>\n</head><body>\n";
   h += "<header><h1>" + esc(view["title"].get<std::string>()) + "</h1><p class=\"muted\">from <code>" +
        esc(str(view, "source")) + "</code></p><nav><a href=\"#verdict\">verdict</a> <a href=\"#environment\">environment</a> "
-       "<a href=\"#scenarios\">scenarios</a> <a href=\"#summary\">summary</a> <a href=\"#allocators\">allocators</a> "
+       "<a href=\"#scenarios\">scenarios</a> <a href=\"#summary\">summary</a> <a href=\"#comparisons\">comparisons</a> <a href=\"#allocators\">allocators</a> "
        "<a href=\"#heaptrack\">heaptrack</a> <a href=\"#baseline\">baseline</a> <a href=\"#reproduce\">reproduce</a></nav></header>\n";
   section_verdict(h, view);
   section_environment(h, view);
   section_load_hosts(h, view);
   section_summary_table(h, view);
+  section_comparisons(h, view);
   section_scenarios(h, view);
   section_allocators(h, view);
   section_profiles(h, view);

@@ -488,6 +488,8 @@ nlohmann::json build_report_view(const ViewInputs& in) {
       {"summary_table", {{"variants", variants}, {"rows", table_rows}}},
       {"allocators", {{"targets", alloc_targets}, {"rows", alloc_rows}}},
       {"profiles", build_profiles(res)},
+      // `wsbench run`'s paired comparisons (bench_comparisons.hpp), as written; older results have none.
+      {"comparisons", res.contains("comparisons") && res["comparisons"].is_array() ? res["comparisons"] : json::array()},
       {"baseline", in.baseline ? build_baseline(groups, *in.baseline, metrics, in) : json(nullptr)},
       {"load_hosts", build_load_hosts(res)},
       {"commands", build_commands(res, in)}};

@@ -1,0 +1,126 @@
+#include "bench/bench_comparisons.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include <fmt/core.h>
+
+namespace wsalloc::bench {
+namespace {
+
+using compare::Direction;
+
+struct MetricSpec {
+  const char* name;
+  Direction direction;
+};
+constexpr MetricSpec kMetrics[] = {{"server_cpu_us_per_msg", Direction::LowerIsBetter},
+                                   {"msgs_per_sec", Direction::HigherIsBetter},
+                                   {"rss_per_conn_bytes", Direction::LowerIsBetter}};
+
+bool is_repeat(const RunRecord& r) {
+  return std::find(r.flags.begin(), r.flags.end(), kReferenceRepeat) != r.flags.end();
+}
+
+std::string a_prime(const std::string& reference) { return reference + " (A′)"; }
+
+// (scenario, case, target name as compared, repetition) -> record
+using Key = std::tuple<std::string, std::string, std::string, uint32_t>;
+
+}  // namespace
+
+std::vector<std::string> references_of(const Target& t) {
+  std::vector<std::string> out;
+  if ((t.kind == TargetKind::Variant || t.kind == TargetKind::Allocator) && t.name != "malloc") out.push_back("malloc");
+  if ((t.kind == TargetKind::Variant || t.kind == TargetKind::Peer) && t.name != "rawecho") out.push_back("rawecho");
+  return out;
+}
+
+std::string repeated_reference(const std::vector<const Target*>& runnable) {
+  for (const char* ref : {"malloc", "rawecho"})
+    for (const Target* t : runnable)
+      if (t->name == ref) return ref;
+  return "";
+}
+
+std::vector<BenchComparison> compare_targets(const std::vector<RunRecord>& records, const std::vector<Target>& targets) {
+  std::map<Key, const RunRecord*> by_key;
+  std::vector<std::pair<std::string, std::string>> cases;  // first-appearance order
+  for (const RunRecord& r : records) {
+    if (r.pass != RunPass::Time || r.repetition == 0 || !status_has_measurement(r.status)) continue;
+    const std::string name = is_repeat(r) ? a_prime(r.target) : r.target;
+    by_key[{r.scenario, r.case_name, name, r.repetition}] = &r;
+    if (std::find(cases.begin(), cases.end(), std::make_pair(r.scenario, r.case_name)) == cases.end())
+      cases.emplace_back(r.scenario, r.case_name);
+  }
+  // Pairs: every target with its references, and each reference's A′ with the reference.
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const Target& t : targets) {
+    for (const std::string& ref : references_of(t)) pairs.emplace_back(t.name, ref);
+    if (t.name == "malloc" || t.name == "rawecho") pairs.emplace_back(a_prime(t.name), t.name);
+  }
+  std::vector<BenchComparison> out;
+  for (const auto& [scenario, case_name] : cases) {
+    for (const auto& [target, reference] : pairs) {
+      for (const MetricSpec& spec : kMetrics) {
+        std::vector<compare::Block> blocks;
+        for (const auto& [key, rec] : by_key) {
+          if (std::get<0>(key) != scenario || std::get<1>(key) != case_name || std::get<2>(key) != target) continue;
+          auto ref = by_key.find({scenario, case_name, reference, std::get<3>(key)});
+          if (ref == by_key.end()) continue;
+          // RSS per connection is the headline of idle cases only (elsewhere it mixes in buffers in flight).
+          if (std::string_view(spec.name) == "rss_per_conn_bytes" && rec->metrics.has("msgs_per_sec")) continue;
+          const auto a = rec->metrics.get(spec.name), b = ref->second->metrics.get(spec.name);
+          if (a && b && *a > 0 && *b > 0) blocks.push_back({*a, *b});
+        }
+        if (blocks.empty()) continue;
+        compare::CompareSettings s;
+        s.confidence = kBenchConfidence;
+        s.delta = kBenchDelta;
+        s.direction = spec.direction;
+        out.push_back({scenario, case_name, target, reference, spec.name, compare::compare_blocks(blocks, s)});
+      }
+    }
+  }
+  return out;
+}
+
+nlohmann::json comparisons_json(const std::vector<BenchComparison>& cs) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const BenchComparison& c : cs) {
+    const compare::Comparison& r = c.result;
+    arr.push_back({{"scenario", c.scenario},
+                   {"case", c.case_name},
+                   {"target", c.target},
+                   {"reference", c.reference},
+                   {"metric", c.metric},
+                   {"ratio", r.ratio},
+                   {"ci_low", r.ci ? nlohmann::json(r.ci->low) : nlohmann::json(nullptr)},
+                   {"ci_high", r.ci ? nlohmann::json(r.ci->high) : nlohmann::json(nullptr)},
+                   {"blocks", r.blocks},
+                   {"verdict", std::string(compare::to_string(r.verdict))},
+                   {"confidence", r.confidence},
+                   {"delta", r.delta},
+                   {"more_blocks", r.more_blocks ? nlohmann::json(*r.more_blocks) : nlohmann::json(nullptr)}});
+  }
+  return arr;
+}
+
+std::string render_comparisons(const std::vector<BenchComparison>& cs) {
+  if (cs.empty()) return "";
+  std::string out = fmt::format(
+      "\nComparisons (target / reference, geometric mean of per-block ratios, {:.0f} % bootstrap interval; "
+      "equivalent = inside ±{:.0f} %):\n",
+      100 * kBenchConfidence, 100 * kBenchDelta);
+  std::string last;
+  for (const BenchComparison& c : cs) {
+    const std::string id = c.case_name == "default" ? c.scenario : c.scenario + "/" + c.case_name;
+    if (id != last) out += fmt::format("  {}\n", id);
+    last = id;
+    out += fmt::format("    {:<22} vs {:<8} {:<22} {}\n", c.target, c.reference, c.metric, compare::describe(c.result));
+  }
+  return out;
+}
+
+}  // namespace wsalloc::bench

@@ -1,0 +1,48 @@
+// `wsbench run`'s comparisons: every target against its reference, over the run's blocks.
+//
+// A block is one repetition of a (scenario, case): every runnable target once, in a fresh random
+// order, plus the first reference a second time (A′, flagged kReferenceRepeat) at a random place,
+// so the run measures its own noise floor: "malloc (A′)" against malloc must come out equivalent.
+// References: the malloc variant for the other variants and the allocator targets; the raw TCP
+// echo (rawecho) for the peers and the variants. Per (case, target, reference, metric) the blocks
+// where both have the metric give compare_blocks() (compare/comparison.hpp): the geometric mean of
+// per-block ratios, a bootstrap interval at kBenchConfidence and a verdict (±kBenchDelta =
+// equivalent). Metrics: server CPU per message (lower is better), msgs/s (higher is better), and
+// for idle cases RSS per connection (lower is better).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/compare/comparison.hpp"
+#include "bench/run_record.hpp"
+#include "bench/targets.hpp"
+
+namespace wsalloc::bench {
+
+inline constexpr std::string_view kReferenceRepeat = "reference_repeat";  // the flag of A′ records
+inline constexpr double kBenchConfidence = 0.95;
+inline constexpr double kBenchDelta = 0.05;
+
+struct BenchComparison {
+  std::string scenario, case_name, target, reference, metric;
+  compare::Comparison result;
+};
+
+// The references a target is compared with (none for the references of its own kind).
+std::vector<std::string> references_of(const Target& t);
+// The reference run twice per block: malloc when it runs, else rawecho, else none ("").
+std::string repeated_reference(const std::vector<const Target*>& runnable);
+
+std::vector<BenchComparison> compare_targets(const std::vector<RunRecord>& records, const std::vector<Target>& targets);
+
+// The `comparisons` array of results.json: scenario, case, target, reference, metric, ratio,
+// ci_low, ci_high, blocks, verdict (+ confidence, delta, more_blocks).
+nlohmann::json comparisons_json(const std::vector<BenchComparison>& cs);
+// The terminal section: one line per comparison, grouped by case.
+std::string render_comparisons(const std::vector<BenchComparison>& cs);
+
+}  // namespace wsalloc::bench

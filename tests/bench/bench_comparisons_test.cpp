@@ -1,0 +1,89 @@
+#include "bench/bench_comparisons.hpp"
+
+#include <gtest/gtest.h>
+
+
+namespace wsalloc::bench {
+namespace {
+
+Target target(const std::string& name, TargetKind kind) {
+  Target t;
+  t.name = name;
+  t.kind = kind;
+  return t;
+}
+
+RunRecord timed(const std::string& target, uint32_t block, double cpu_us, bool repeat = false) {
+  RunRecord r;
+  r.scenario = "echo-small";
+  r.case_name = "default";
+  r.target = target;
+  r.repetition = block;
+  r.status = RunStatus::Ok;
+  r.metrics.set("server_cpu_us_per_msg", cpu_us);
+  if (repeat) r.flags.emplace_back(kReferenceRepeat);
+  return r;
+}
+
+const BenchComparison* find(const std::vector<BenchComparison>& cs, const std::string& target, const std::string& ref) {
+  for (const BenchComparison& c : cs)
+    if (c.target == target && c.reference == ref && c.metric == "server_cpu_us_per_msg") return &c;
+  return nullptr;
+}
+
+TEST(BenchComparisons, references_follow_the_target_kind) {
+  EXPECT_EQ(references_of(target("pool", TargetKind::Variant)), (std::vector<std::string>{"malloc", "rawecho"}));
+  EXPECT_EQ(references_of(target("malloc", TargetKind::Variant)), (std::vector<std::string>{"rawecho"}));
+  EXPECT_EQ(references_of(target("malloc+jemalloc", TargetKind::Allocator)), (std::vector<std::string>{"malloc"}));
+  EXPECT_EQ(references_of(target("beast", TargetKind::Peer)), (std::vector<std::string>{"rawecho"}));
+  EXPECT_TRUE(references_of(target("rawecho", TargetKind::Raw)).empty());
+}
+
+// Blocks where the whole machine got slower by a different factor each time: the per-block ratio
+// is what matters, so a 20 % cheaper target is "faster" with a tight interval, and the reference's
+// second run in each block (A′) is "equivalent" to the reference.
+TEST(BenchComparisons, paired_blocks_cancel_the_drift_and_a_prime_gives_the_noise_floor) {
+  const std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("pool", TargetKind::Variant)};
+  std::vector<RunRecord> recs;
+  const double drift[] = {1.0, 1.6, 0.8, 2.1, 1.2, 0.9, 1.4, 1.1};
+  for (uint32_t b = 1; b <= 8; ++b) {
+    const double wobble = b % 2 ? 1.004 : 0.996;
+    recs.push_back(timed("malloc", b, 10 * drift[b - 1]));
+    recs.push_back(timed("pool", b, 8 * drift[b - 1] * wobble));
+    recs.push_back(timed("malloc", b, 10 * drift[b - 1] / wobble, /*repeat=*/true));
+  }
+  const auto cs = compare_targets(recs, targets);
+  const BenchComparison* pool = find(cs, "pool", "malloc");
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->result.blocks, 8u);
+  EXPECT_NEAR(pool->result.ratio, 0.8, 0.01);
+  EXPECT_EQ(pool->result.verdict, compare::Verdict::Faster);
+  const BenchComparison* noise = find(cs, "malloc (A′)", "malloc");
+  ASSERT_NE(noise, nullptr);
+  EXPECT_EQ(noise->result.verdict, compare::Verdict::Equivalent);
+  EXPECT_EQ(find(cs, "pool", "rawecho"), nullptr) << "no rawecho runs, no comparison";
+}
+
+TEST(BenchComparisons, json_carries_the_contract_fields) {
+  const std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("arena", TargetKind::Variant)};
+  std::vector<RunRecord> recs = {timed("malloc", 1, 10), timed("arena", 1, 11), timed("malloc", 2, 12), timed("arena", 2, 13)};
+  const nlohmann::json j = comparisons_json(compare_targets(recs, targets));
+  ASSERT_EQ(j.size(), 1u);
+  for (const char* k : {"scenario", "case", "target", "reference", "metric", "ratio", "ci_low", "ci_high", "blocks", "verdict"})
+    EXPECT_TRUE(j[0].contains(k)) << k;
+  EXPECT_EQ(j[0]["target"], "arena");
+  EXPECT_EQ(j[0]["blocks"], 2);
+  EXPECT_FALSE(render_comparisons(compare_targets(recs, targets)).empty());
+}
+
+TEST(BenchComparisons, a_single_block_has_no_interval_and_is_inconclusive) {
+  const std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("arena", TargetKind::Variant)};
+  const auto cs = compare_targets({timed("malloc", 1, 10), timed("arena", 1, 5)}, targets);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_FALSE(cs[0].result.ci);
+  EXPECT_EQ(cs[0].result.verdict, compare::Verdict::Inconclusive);
+  EXPECT_TRUE(comparisons_json(cs)[0]["ci_low"].is_null());
+}
+
+}  // namespace
+}  // namespace wsalloc::bench
