@@ -104,6 +104,21 @@ TEST_F(ReportBrowser, every_chart_renders_and_the_page_has_no_errors) {
   }
 }
 
+// Issue 14, item 8: at 1400 px no table runs past the window and the page never scrolls sideways.
+TEST_F(ReportBrowser, tables_fit_a_1400_px_window) {
+  ASSERT_EQ(render_rc_, 0);
+  ASSERT_EQ(::access(chromium().c_str(), X_OK), 0) << chromium() << " missing (scripts/install-deps.sh installs it)";
+  const auto [dom, rc] = run("timeout -k 5 " + std::to_string(kBrowserTimeoutS) + " " + chromium() + " " +
+                             flags(dir_ / "profile-width") + " --window-size=1400,1000 --dump-dom file://" +
+                             (dir_ / "report.html").string() + " 2>" + (dir_ / "chromium-width.log").string());
+  ASSERT_EQ(rc, 0) << "chromium exit " << rc << "; see " << (dir_ / "chromium-width.log");
+  const json status = json::parse(unescape_html(between(dom, "<pre id=\"render-status\">", "</pre>")), nullptr, false);
+  ASSERT_FALSE(status.is_discarded());
+  ASSERT_EQ(status["done"], true) << status.dump();
+  EXPECT_TRUE(status["wide_tables"].empty()) << "tables past the window: " << status["wide_tables"].dump();
+  EXPECT_LE(status["page_width"].get<double>(), status["window_width"].get<double>()) << status.dump();
+}
+
 // The detector itself: a page whose script throws must show up as an error with nothing drawn,
 // otherwise the test above could pass on a page that never ran.
 TEST_F(ReportBrowser, a_throwing_page_script_is_reported_not_passed) {

@@ -221,6 +221,12 @@ void section_summary_table(std::string& h, const json& view) {
         return fmt::format("<span data-id=\"{}\" data-target=\"{}\" data-field=\"{}\">{}</span>", esc(id), esc(var), key,
                            esc(text));
       };
+      if (!num(c, "msgs_per_sec") && num(c, "rss_per_conn_bytes")) {  // idle: what a held connection costs
+        h += "<td class=\"cell\">" + part("rss_per_conn_bytes", format_number(num(c, "rss_per_conn_bytes"))) +
+             " B/conn<br>" + part("allocations_per_conn", format_number(num(c, "allocations_per_conn"))) +
+             " alloc/conn</td>";
+        continue;
+      }
       h += "<td class=\"cell\">" + part("msgs_per_sec", format_number(num(c, "msgs_per_sec"))) + " msg/s<br>" +
            part("ratio_malloc", format_ratio(num(c, "ratio_malloc"))) + " malloc · " +
            part("ratio_raw", format_ratio(num(c, "ratio_raw"))) + " raw<br>" +

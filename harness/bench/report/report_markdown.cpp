@@ -103,6 +103,11 @@ std::string render_markdown(const nlohmann::json& view) {
         continue;
       }
       const json& c = row["cells"][var];
+      if (!num(c, "msgs_per_sec") && num(c, "rss_per_conn_bytes")) {  // idle: what a held connection costs
+        md += fmt::format(" {} B/conn · {} alloc/conn |", format_number(num(c, "rss_per_conn_bytes")),
+                          format_number(num(c, "allocations_per_conn")));
+        continue;
+      }
       md += fmt::format(" {} · {} · {} · {} µs · {} alloc |", format_number(num(c, "msgs_per_sec")),
                         format_ratio(num(c, "ratio_malloc")), format_ratio(num(c, "ratio_raw")),
                         format_number(num(c, "server_cpu_us_per_msg")), format_number(num(c, "allocations_per_msg")));

@@ -11,7 +11,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
 h1{font-size:22px;margin:18px 0 2px}h2{font-size:18px;border-bottom:1px solid #d6dbe3;padding-bottom:3px;margin-top:28px}h3{font-size:16px;margin:18px 0 2px}
 nav a{margin-right:10px}.muted{color:#66708a}.good{color:#137333}.bad{color:#b3261e;font-weight:600}.warn{color:#9a6700}
 .banner{background:#eef4ff;border:1px solid #c6d6f5;border-radius:6px;padding:4px 16px 8px}.banner h2{border:0}
-table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #dde2ea;padding:3px 7px;vertical-align:top}th{background:#f0f3f7;text-align:left}
+table{border-collapse:collapse;margin:6px 0;display:block;max-width:100%;overflow-x:auto}td,th{border:1px solid #dde2ea;padding:3px 7px;vertical-align:top}th{background:#f0f3f7;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.nm,.nm{color:#8a93a6;font-style:italic}tr.notrun td{color:#8a93a6}
 td.notes{font-size:12px;color:#66708a;max-width:360px}td.cell{font-size:12.5px;white-space:nowrap}
 td.delta.better{background:#e6f4ea;color:#137333}td.delta.worse{background:#fce8e6;color:#b3261e;font-weight:600}td.delta.same{color:#66708a}td.delta.na{color:#aab}
@@ -201,6 +201,14 @@ std::string_view page_script() {
       var n = 0;
       canvases.forEach(function (c) { if (safely('census', function () { return drawn(c); })) n++; });
       status.sections[sec.dataset.section] = { expected: Number(sec.dataset.expectedCharts), canvases: canvases.length, rendered: n };
+    });
+    // Layout: the page's width, and every table that sticks out of the window (the test opens the
+    // page 1400 px wide: nothing may need the page to scroll sideways).
+    status.window_width = window.innerWidth;
+    status.page_width = document.documentElement.scrollWidth;
+    status.wide_tables = [];
+    document.querySelectorAll('table').forEach(function (t, i) {
+      if (t.getBoundingClientRect().right > window.innerWidth + 0.5) status.wide_tables.push(t.id || ('table ' + i));
     });
     status.done = true;
     writeStatus();

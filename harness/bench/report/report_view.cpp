@@ -445,7 +445,8 @@ nlohmann::json build_report_view(const ViewInputs& in) {
                     {"msgs_per_server_cpu_sec", opt_json(get("msgs_per_server_cpu_sec"))},
                     {"server_cpu_us_per_msg", opt_json(get("server_cpu_us_per_msg"))},
                     {"allocations_per_msg", opt_json(get("allocations_per_msg"))},
-                    {"rss_per_conn_bytes", opt_json(get("rss_per_conn_bytes"))}};
+                    {"rss_per_conn_bytes", opt_json(get("rss_per_conn_bytes"))},
+                    {"allocations_per_conn", opt_json(get("allocations_per_conn"))}};
     }
     if (any) table_rows.push_back({{"id", g.id}, {"raw_msgs_per_sec", opt_json(raw_tp)}, {"cells", cells}});
 
