@@ -364,7 +364,7 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
     count_end = life_count_end;
   }
   if (win_start && win_end) {
-    sw.cpu_s = win_end->cpu_s() - win_start->cpu_s();
+    sw.cpu_s = cpu_seconds_between(*win_start, *win_end);
     sw.wall_s = std::chrono::duration<double>(win_end->at - win_start->at).count();
     sw.hwm_kib = win_end->hwm_kib;
     rec.window = sw.source;

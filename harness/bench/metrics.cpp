@@ -11,7 +11,7 @@ const std::vector<MetricInfo>& metric_catalogue() {
       {"msgs_per_sec", "msg/s", true, "verified echoes (broadcast: deliveries) per second of the measured window"},
       {"mb_per_sec", "MB/s", true, "payload bytes per second, one direction, 10^6 B"},
       {"msgs_per_server_cpu_sec", "msg/cpu-s", true, "messages per second of server CPU time (user+sys): the fair throughput"},
-      {"server_cpu_us_per_msg", "us/msg", false, "server CPU time (user+sys, /proc/PID/stat) per message"},
+      {"server_cpu_us_per_msg", "us/msg", false, "server CPU time per message (all threads, ns from /proc/PID/task/*/schedstat)"},
       {"server_cpu_util", "cores", std::nullopt, "server CPU time / window wall time (1.0 = one core busy)"},
       {"load_cpu_us_per_msg", "us/msg", false, "wsload's own CPU time per message (its workers, measured window)"},
       {"load_cpu_util", "cores", std::nullopt, "wsload CPU time / window wall time"},

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/schedstat.hpp"
+
 namespace wsalloc::bench {
 namespace {
 
@@ -90,7 +92,14 @@ std::optional<ProcSample> sample_process(pid_t pid) {
   if (!cpu || !parse_status_memory(*status, s)) return std::nullopt;
   s.user_s = cpu->first;
   s.sys_s = cpu->second;
+  if (auto ss = read_schedstat(pid)) s.run_ns = ss->run_ns;
   return s;
+}
+
+double cpu_seconds_between(const ProcSample& earlier, const ProcSample& later) noexcept {
+  if (earlier.run_ns && later.run_ns && *later.run_ns >= *earlier.run_ns)
+    return static_cast<double>(*later.run_ns - *earlier.run_ns) / 1e9;
+  return later.cpu_s() - earlier.cpu_s();
 }
 
 }  // namespace wsalloc::bench

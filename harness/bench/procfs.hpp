@@ -1,5 +1,6 @@
 // What /proc says about one process at one moment: CPU time (user + sys, all threads, from
-// /proc/PID/stat) and memory (VmRSS, VmHWM from /proc/PID/status).
+// /proc/PID/stat, and the nanosecond sum from /proc/PID/task/*/schedstat) and memory (VmRSS, VmHWM
+// from /proc/PID/status).
 //
 // Resolution: CPU times are in clock ticks (sysconf(_SC_CLK_TCK), 100 per second here), so a
 // 2-second window at full load is measured to about 0.5 %. VmHWM is the peak RSS since the process
@@ -24,8 +25,14 @@ struct ProcSample {
   uint32_t threads = 0;
   std::chrono::steady_clock::time_point at;
 
+  std::optional<uint64_t> run_ns;  // on-CPU time of all threads in ns (schedstat.hpp), when /proc has it
+
   double cpu_s() const noexcept { return user_s + sys_s; }
 };
+
+// CPU seconds between two samples of one process: from schedstat's nanoseconds when both have
+// them (a 0.5 s window resolved to 1 ns, not to 2 % as with 10 ms ticks), else from the ticks.
+double cpu_seconds_between(const ProcSample& earlier, const ProcSample& later) noexcept;
 
 // nullopt when the process is gone (or /proc cannot be read).
 std::optional<ProcSample> sample_process(pid_t pid);

@@ -53,3 +53,28 @@ TEST(Procfs, vanished_process_gives_nullopt) { EXPECT_FALSE(sample_process(999'9
 
 }  // namespace
 }  // namespace wsalloc::bench
+
+namespace wsalloc::bench {
+namespace {
+
+TEST(ProcCpu, nanoseconds_when_both_samples_have_them_else_ticks) {
+  ProcSample a, b;
+  a.user_s = 1.00;
+  b.user_s = 1.01;  // one 10 ms tick
+  EXPECT_NEAR(cpu_seconds_between(a, b), 0.01, 1e-12);
+  a.run_ns = 1'000'000'000;
+  b.run_ns = 1'004'321'000;
+  EXPECT_NEAR(cpu_seconds_between(a, b), 0.004321, 1e-12);
+  b.run_ns.reset();
+  EXPECT_NEAR(cpu_seconds_between(a, b), 0.01, 1e-12) << "one sample without schedstat: both from ticks";
+}
+
+TEST(ProcCpu, a_live_process_has_schedstat_nanoseconds) {
+  const auto s = sample_process(::getpid());
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->run_ns) << "no /proc/self/task/*/schedstat (kernel without CONFIG_SCHED_INFO?)";
+  EXPECT_GT(*s->run_ns, 0u);
+}
+
+}  // namespace
+}  // namespace wsalloc::bench
