@@ -4,7 +4,10 @@
 // numbers, the counting pass, and reasons for everything that did not run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -53,14 +56,31 @@ server_args = ["--wsbench-test-no-such-flag"]
   auto problems = validate_results_json(j);
   EXPECT_TRUE(problems.empty()) << problems.front();
 
-  // Interleaved: repetition 1 of both targets, then repetition 2, then the counting passes.
-  std::vector<std::string> order;
+  // Blocks: all of repetition 1 (both targets in a random order, and malloc a second time, flagged
+  // A′), then all of repetition 2, then the counting passes.
+  std::vector<int> reps;
+  std::map<int, std::multiset<std::string>> blocks;
   for (const auto& r : j["records"]) {
     if (r["scenario"] == "tiny-echo" && r["pass"] == "time" && r["repetition"] > 0) {
-      order.push_back(r["target"].get<std::string>() + "#" + std::to_string(r["repetition"].get<int>()));
+      const int rep = r["repetition"].get<int>();
+      reps.push_back(rep);
+      const bool repeat = std::find(r["flags"].begin(), r["flags"].end(), "reference_repeat") != r["flags"].end();
+      blocks[rep].insert(r["target"].get<std::string>() + (repeat ? "′" : ""));
     }
   }
-  EXPECT_EQ(order, (std::vector<std::string>{"malloc#1", "zerocopy#1", "malloc#2", "zerocopy#2"}));
+  EXPECT_TRUE(std::is_sorted(reps.begin(), reps.end())) << "a block ends before the next begins";
+  const std::multiset<std::string> block = {"malloc", "malloc′", "zerocopy"};
+  EXPECT_EQ(blocks[1], block);
+  EXPECT_EQ(blocks[2], block);
+  // The comparisons: zerocopy against malloc, and A′ against A, over the 2 blocks.
+  int compared = 0;
+  for (const auto& c : j["comparisons"]) {
+    if (c["scenario"] != "tiny-echo" || c["metric"] != "server_cpu_us_per_msg" || c["reference"] != "malloc") continue;
+    EXPECT_EQ(c["blocks"], 2) << c.dump();
+    ++compared;
+  }
+  EXPECT_EQ(compared, 2) << j["comparisons"].dump(1);
+  EXPECT_NE(out.find("Comparisons"), std::string::npos) << out;
 
   int measured = 0, counted = 0;
   for (const auto& r : j["records"]) {
@@ -85,7 +105,7 @@ server_args = ["--wsbench-test-no-such-flag"]
       EXPECT_TRUE(r["counters"].is_object());
     }
   }
-  EXPECT_EQ(measured, 4);
+  EXPECT_EQ(measured, 6);  // 2 blocks of malloc, zerocopy and malloc's A′
   EXPECT_EQ(counted, 2);
 
   // The scenario no server can run is reported as skipped with the reason, never a silent pass.
