@@ -23,7 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 import server_process  # noqa: E402
 import wsproto  # noqa: E402
-from wsconn import Connection, build_request  # noqa: E402
+from test_connection_limits import try_open  # noqa: E402  (a refusal is a 503 with Retry-After there too)
+from wsconn import Connection  # noqa: E402
 
 SERVER = []  # filled from argv
 SHIM = os.environ.get("WSALLOC_FAULT_SHIM", "")
@@ -42,21 +43,6 @@ def faulty_server(extra_args, fault_env, stderr):
     # An ASan build wants its runtime first among the libraries; the shim only wraps two calls.
     env["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "verify_asan_link_order=0"]))
     return server_process.ServerProcess(SERVER + ["--threads", "1"] + list(extra_args), env=env, stderr=stderr)
-
-
-def try_open(server):
-    """An upgraded connection, or the HTTP status that refused it, or "closed"."""
-    conn = Connection(server.host, server.port)
-    try:
-        conn.send_raw(build_request(wsproto.new_client_key()))
-        response = conn.read_http_response()
-    except (AssertionError, OSError):
-        conn.close_socket()
-        return "closed"
-    if response.status == 101:
-        return conn
-    conn.close_socket()
-    return str(response.status)
 
 
 def echo(test, conn, what):
