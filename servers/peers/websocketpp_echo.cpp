@@ -5,6 +5,12 @@
 // a shared_ptr'd message per read and a per-connection 16 KiB read buffer are part of that picture.
 // TCP_NODELAY on every socket; max message 16 MiB like wsalloc's default; opcode preserved.
 //
+// /broadcast (the broadcast scenario; wsalloc-server's route): a message on a connection opened on
+// /broadcast goes to every other /broadcast connection, never back to the sender, written like
+// websocketpp's broadcast_server example (send(hdl, msg) to each member with the received
+// message_ptr). A member with more than kMaxBacklog bytes unsent is closed 1008, as wsalloc-server
+// closes a slow consumer past its --max-backlog default. Every other path echoes.
+//
 // permessage-deflate (--deflate): websocketpp's own extension (extensions/permessage_deflate), built
 // into a second config type; the extension fixes its zlib settings (level 6, memLevel 4), allocates
 // both zlib streams at the handshake, and offers no per-connection switches, so the other --deflate-*
@@ -45,6 +51,8 @@ enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
 
 constexpr std::size_t kMaxMessage = 16u << 20;  // 16 MiB, wsalloc's default max message
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
+constexpr std::size_t kMaxBacklog = 16u << 20;  // wsalloc-server's --max-backlog default
+constexpr const char* kBroadcastPath = "/broadcast";
 
 template <class Config>
 int serve(const std::string& host, uint16_t port, const boost::asio::ip::address& address) {
@@ -60,10 +68,13 @@ int serve(const std::string& host, uint16_t port, const boost::asio::ip::address
     server.set_max_message_size(kMaxMessage);
 
     // Open connections, so a signal can close each of them. Only touched on the one io thread.
-    std::set<connection_hdl, std::owner_less<connection_hdl>> open;
+    using Handles = std::set<connection_hdl, std::owner_less<connection_hdl>>;
+    Handles open;
+    Handles broadcast;  // the open /broadcast members
     bool stopping = false;
     auto forget = [&](connection_hdl hdl) {
       open.erase(hdl);
+      broadcast.erase(hdl);
       // Connections still in their opening handshake are not in `open`; stopping the loop here
       // drops them, which is all a half-open connection can be given at shutdown.
       if (stopping && open.empty()) server.stop();
@@ -73,13 +84,34 @@ int serve(const std::string& host, uint16_t port, const boost::asio::ip::address
       boost::system::error_code ec;
       s.set_option(boost::asio::ip::tcp::no_delay(true), ec);
     });
-    server.set_open_handler([&](connection_hdl hdl) { open.insert(hdl); });
+    server.set_open_handler([&](connection_hdl hdl) {
+      open.insert(hdl);
+      const std::string resource = server.get_con_from_hdl(hdl)->get_resource();
+      if (resource.substr(0, resource.find('?')) == kBroadcastPath) broadcast.insert(hdl);
+    });
     server.set_close_handler(forget);
     server.set_fail_handler(forget);
+    // A send can only fail on a connection that is closing; its close handler cleans up.
+    auto publish = [&](connection_hdl from, typename Server::message_ptr msg) {
+      websocketpp::lib::error_code ec;
+      // The iterator moves on before the send: a member closed for its backlog may leave the set.
+      for (auto it = broadcast.begin(); it != broadcast.end();) {
+        connection_hdl member = *it++;
+        if (!member.owner_before(from) && !from.owner_before(member)) continue;  // the sender
+        auto con = server.get_con_from_hdl(member, ec);
+        if (ec) continue;
+        if (con->get_buffered_amount() > kMaxBacklog) {
+          broadcast.erase(member);
+          con->close(websocketpp::close::status::policy_violation, "backlog", ec);
+          continue;
+        }
+        server.send(member, msg, ec);
+      }
+    };
     server.set_message_handler([&](connection_hdl hdl, typename Server::message_ptr msg) {
+      if (broadcast.count(hdl)) return publish(hdl, msg);
       websocketpp::lib::error_code ec;
       server.send(hdl, msg->get_payload(), msg->get_opcode(), ec);
-      // A send can only fail on a connection that is closing; its close handler cleans up.
     });
 
     server.listen(boost::asio::ip::tcp::endpoint(address, port));

@@ -61,7 +61,9 @@ TEST(Targets, every_built_in_target_is_defined_by_a_file_and_listed_even_when_no
   EXPECT_EQ(find(ts, "bun").counter, CounterCoverage::LibcOnly);
   EXPECT_TRUE(find(ts, "rawecho").raw_tcp);
   EXPECT_EQ(find(ts, "zerocopy").broadcast_path, "/broadcast");
-  EXPECT_TRUE(find(ts, "beast").broadcast_path.empty());
+  // The peers serve the broadcast scenario too (issue 14 item 7); the raw TCP echo cannot.
+  for (const char* peer : {"beast", "websocketpp", "bun"}) EXPECT_EQ(find(ts, peer).broadcast_path, "/broadcast") << peer;
+  EXPECT_TRUE(find(ts, "rawecho").broadcast_path.empty());
 }
 
 TEST(Targets, missing_programs_are_reported_with_the_files_hint) {

@@ -12,10 +12,20 @@
 // takeover, --deflate-server-no-context-takeover / --deflate-client-no-context-takeover), 16 MiB max message (wsalloc's default), no idle timeout and no automatic pings (wsload's runs are
 // silent for longer than Bun's 120 s default only in soak tests, but pings would add traffic), and
 // every echo sent with the opcode it arrived with (Bun hands text as a string, binary as a Buffer).
+//
+// /broadcast (the broadcast scenario; wsalloc-server's route): a connection upgraded on /broadcast
+// subscribes to one topic, and its messages are published there with ws.publish, uWebSockets' own
+// publish/subscribe, which sends to every subscriber but the sender. A connection with more than
+// 16 MiB unsent is closed (backpressureLimit + closeOnBackpressureLimit), as wsalloc-server closes
+// a slow consumer past its --max-backlog default; uWS's default would drop its messages silently
+// instead. Every other path echoes.
 "use strict";
 
 const kExitUsage = 2;
 const kMaxMessage = 16 * 1024 * 1024;
+const kMaxBacklog = 16 * 1024 * 1024;  // wsalloc-server's --max-backlog default
+const kBroadcastPath = "/broadcast";
+const kTopic = "broadcast";
 
 function parseArgs(argv) {
   const opts = { host: "127.0.0.1", port: 0, deflate: false, serverNoTakeover: false, clientNoTakeover: false };
@@ -56,16 +66,23 @@ const server = Bun.serve({
   hostname: opts.host,
   port: opts.port,
   fetch(req, srv) {
-    if (srv.upgrade(req)) return undefined;
+    const broadcast = new URL(req.url).pathname === kBroadcastPath;
+    if (srv.upgrade(req, { data: { broadcast } })) return undefined;
     return new Response("WebSocket echo only\n", { status: 426, headers: { "Sec-WebSocket-Version": "13" } });
   },
   websocket: {
     maxPayloadLength: kMaxMessage,
     perMessageDeflate,
     idleTimeout: 0,
+    backpressureLimit: kMaxBacklog,
+    closeOnBackpressureLimit: true,
     sendPings: false,
     // Bun compresses a send only when asked (the second argument), even on a connection that agreed.
-    message(ws, message) { ws.send(message, opts.deflate); },
+    open(ws) { if (ws.data.broadcast) ws.subscribe(kTopic); },
+    message(ws, message) {
+      if (ws.data.broadcast) ws.publish(kTopic, message, opts.deflate);
+      else ws.send(message, opts.deflate);
+    },
   },
 });
 
