@@ -87,7 +87,7 @@ struct RunFlags {
   bool no_count = false, no_pin = false;
   CLI::App* cmd = nullptr;
 
-  // A CLI11 option table: one statement per option, longer than a screen because there are 17.
+  // A CLI11 option table: one statement per option, in the order --help lists them.
   void add_to(CLI::App& app) {
     cmd = app.add_subcommand("run", "measure scenarios x targets, write results/runs/<date>-<sha>/results.json");
     cmd->add_option("--scenarios", run.scenarios, "scenario names or globs, comma-separated (default: all)");
