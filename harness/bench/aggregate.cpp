@@ -67,16 +67,26 @@ bool is_count_metric(std::string_view name) {
          name == "allocations_per_conn";
 }
 
-}  // namespace
+bool has_flag(const RunRecord& r, std::string_view flag) { return std::find(r.flags.begin(), r.flags.end(), flag) != r.flags.end(); }
 
-std::vector<SummaryRow> summarise(const std::vector<RunRecord>& records) {
-  std::vector<SummaryRow> rows;
+// One row's records sorted by what they can contribute.
+struct RowRuns {
+  std::vector<const RunRecord*> time, count;  // measured, by pass
+  const RunRecord* first_unmeasured = nullptr;  // timed
+  const RunRecord* first_partial = nullptr;
+  bool any_errors = false;
+  size_t saturated = 0, partial = 0;
+};
+
+// Records grouped by (scenario, case, target), rows in first-appearance order (so (scenario, case)
+// groups and targets keep their order).
+std::vector<std::vector<const RunRecord*>> group_records(const std::vector<RunRecord>& records, std::vector<SummaryRow>& rows) {
   std::map<std::tuple<std::string, std::string, std::string>, size_t> index;
-  std::map<size_t, std::vector<const RunRecord*>> by_row;
+  std::vector<std::vector<const RunRecord*>> by_row;
   for (const RunRecord& r : records) {
     // A′ (the reference's second run of a block) is for the comparisons' noise floor only: the
     // reference's row keeps one run per repetition like every other target.
-    if (std::find(r.flags.begin(), r.flags.end(), "reference_repeat") != r.flags.end()) continue;
+    if (has_flag(r, "reference_repeat")) continue;
     auto key = std::make_tuple(r.scenario, r.case_name, r.target);
     auto it = index.find(key);
     if (it == index.end()) {
@@ -86,79 +96,102 @@ std::vector<SummaryRow> summarise(const std::vector<RunRecord>& records) {
       row.target = r.target;
       it = index.emplace(key, rows.size()).first;
       rows.push_back(std::move(row));
+      by_row.emplace_back();
     }
     by_row[it->second].push_back(&r);
   }
-  // Keep rows grouped by (scenario, case) in first-appearance order, targets in their order.
-  for (auto& [i, recs] : by_row) {
+  return by_row;
+}
+
+RowRuns sort_runs(const std::vector<const RunRecord*>& recs, SummaryRow& row) {
+  RowRuns runs;
+  for (const RunRecord* r : recs) {
+    if (r->pass == RunPass::Time && r->repetition > 0) ++row.time_runs_planned;
+    // Load hosts missing: the figures are of part of the load, so they stay out of the medians.
+    if (has_flag(*r, "partial_load")) {
+      ++runs.partial;
+      if (!runs.first_partial) runs.first_partial = r;
+      continue;
+    }
+    if (!status_has_measurement(r->status)) {
+      if (!runs.first_unmeasured && r->pass == RunPass::Time) runs.first_unmeasured = r;
+      if (r->pass == RunPass::Count && row.counter_note.empty()) row.counter_note = "counting pass: " + r->reason;
+      continue;
+    }
+    if (r->status == RunStatus::Errors) runs.any_errors = true;
+    (r->pass == RunPass::Time ? runs.time : runs.count).push_back(r);
+    if (has_flag(*r, "load_generator_saturated")) ++runs.saturated;
+  }
+  return runs;
+}
+
+void set_row_status(const RowRuns& runs, const std::vector<const RunRecord*>& recs, SummaryRow& row) {
+  row.time_runs = runs.time.size();
+  if (!runs.time.empty()) {
+    row.status = runs.any_errors ? RunStatus::Errors : RunStatus::Ok;
+  } else if (runs.first_partial) {
+    row.status = RunStatus::Errors;
+    row.reason = "every measured run had load hosts missing: " + runs.first_partial->reason;
+  } else if (runs.first_unmeasured) {
+    row.status = runs.first_unmeasured->status;
+    row.reason = runs.first_unmeasured->reason;
+  } else if (!recs.empty()) {
+    row.status = recs.front()->status;
+    row.reason = recs.front()->reason;
+  }
+}
+
+// Each metric's spread over the runs of its pass; a metric null in every measured run for the
+// same stated reason (a server wsbench did not start) keeps that reason.
+void fill_spreads(const RowRuns& runs, SummaryRow& row) {
+  for (const MetricInfo& info : metric_catalogue()) {
+    const auto& source = is_count_metric(info.name) ? runs.count : runs.time;
+    std::vector<double> v;
+    for (const RunRecord* r : source) {
+      if (auto x = r->metrics.get(info.name)) v.push_back(*x);
+    }
+    if (auto s = spread_of(v)) {
+      row.metrics.emplace_back(std::string(info.name), *s);
+    } else if (!runs.time.empty()) {
+      const std::string* why = runs.time.front()->metrics.null_reason(info.name);
+      for (const RunRecord* r : runs.time) {
+        const std::string* w = r->metrics.null_reason(info.name);
+        if (!why || !w || *w != *why) why = nullptr;
+      }
+      if (why) row.null_reasons.emplace_back(std::string(info.name), *why);
+    }
+  }
+}
+
+void add_row_flags(const RowRuns& runs, size_t record_count, SummaryRow& row) {
+  if (runs.partial > 0) {
+    row.flags.push_back(fmt::format("partial_load ({} of {} runs, left out of the medians: {})", runs.partial, record_count,
+                                    runs.first_partial->reason));
+  }
+  if (runs.saturated > 0) row.flags.push_back(fmt::format("load_generator_saturated ({} of {} runs)", runs.saturated, runs.time.size()));
+  if (runs.any_errors) row.flags.push_back("wsload_errors");
+  if (const Spread* s = row.metric("msgs_per_sec"); s && s->n >= 2 && s->median > 0 &&
+                                                     (s->max - s->min) / s->median > kWideSpread) {
+    row.flags.push_back(fmt::format("wide_spread ({:.0f} % of the median)", 100 * (s->max - s->min) / s->median));
+  }
+}
+
+}  // namespace
+
+std::vector<SummaryRow> summarise(const std::vector<RunRecord>& records) {
+  std::vector<SummaryRow> rows;
+  const std::vector<std::vector<const RunRecord*>> by_row = group_records(records, rows);
+  for (size_t i = 0; i < rows.size(); ++i) {
     SummaryRow& row = rows[i];
-    std::vector<const RunRecord*> time, count;
-    const RunRecord* first_unmeasured = nullptr;
-    bool any_errors = false;
-    size_t saturated = 0, partial = 0;
-    const RunRecord* first_partial = nullptr;
-    for (const RunRecord* r : recs) {
-      if (r->pass == RunPass::Time && r->repetition > 0) ++row.time_runs_planned;
-      // Load hosts missing: the figures are of part of the load, so they stay out of the medians.
-      if (std::find(r->flags.begin(), r->flags.end(), "partial_load") != r->flags.end()) {
-        ++partial;
-        if (!first_partial) first_partial = r;
-        continue;
-      }
-      if (!status_has_measurement(r->status)) {
-        if (!first_unmeasured && r->pass == RunPass::Time) first_unmeasured = r;
-        if (r->pass == RunPass::Count && row.counter_note.empty()) row.counter_note = "counting pass: " + r->reason;
-        continue;
-      }
-      if (r->status == RunStatus::Errors) any_errors = true;
-      (r->pass == RunPass::Time ? time : count).push_back(r);
-      if (std::find(r->flags.begin(), r->flags.end(), "load_generator_saturated") != r->flags.end()) ++saturated;
+    const std::vector<const RunRecord*>& recs = by_row[i];
+    const RowRuns runs = sort_runs(recs, row);
+    set_row_status(runs, recs, row);
+    if (!runs.time.empty() && runs.time.size() < row.time_runs_planned && runs.first_unmeasured) {
+      row.flags.push_back(fmt::format("{} of {} runs failed: {}", row.time_runs_planned - runs.time.size(),
+                                      row.time_runs_planned, runs.first_unmeasured->reason));
     }
-    row.time_runs = time.size();
-    if (!time.empty()) {
-      row.status = any_errors ? RunStatus::Errors : RunStatus::Ok;
-    } else if (first_partial) {
-      row.status = RunStatus::Errors;
-      row.reason = "every measured run had load hosts missing: " + first_partial->reason;
-    } else if (first_unmeasured) {
-      row.status = first_unmeasured->status;
-      row.reason = first_unmeasured->reason;
-    } else if (!recs.empty()) {
-      row.status = recs.front()->status;
-      row.reason = recs.front()->reason;
-    }
-    if (!time.empty() && time.size() < row.time_runs_planned && first_unmeasured) {
-      row.flags.push_back(fmt::format("{} of {} runs failed: {}", row.time_runs_planned - time.size(),
-                                      row.time_runs_planned, first_unmeasured->reason));
-    }
-    for (const MetricInfo& info : metric_catalogue()) {
-      const auto& source = is_count_metric(info.name) ? count : time;
-      std::vector<double> v;
-      for (const RunRecord* r : source) {
-        if (auto x = r->metrics.get(info.name)) v.push_back(*x);
-      }
-      if (auto s = spread_of(v)) {
-        row.metrics.emplace_back(std::string(info.name), *s);
-      } else if (!time.empty()) {
-        // Null in every measured run for the same stated reason (a server wsbench did not start).
-        const std::string* why = time.front()->metrics.null_reason(info.name);
-        for (const RunRecord* r : time) {
-          const std::string* w = r->metrics.null_reason(info.name);
-          if (!why || !w || *w != *why) why = nullptr;
-        }
-        if (why) row.null_reasons.emplace_back(std::string(info.name), *why);
-      }
-    }
-    if (partial > 0) {
-      row.flags.push_back(fmt::format("partial_load ({} of {} runs, left out of the medians: {})", partial, recs.size(),
-                                      first_partial->reason));
-    }
-    if (saturated > 0) row.flags.push_back(fmt::format("load_generator_saturated ({} of {} runs)", saturated, time.size()));
-    if (any_errors) row.flags.push_back("wsload_errors");
-    if (const Spread* s = row.metric("msgs_per_sec"); s && s->n >= 2 && s->median > 0 &&
-                                                       (s->max - s->min) / s->median > kWideSpread) {
-      row.flags.push_back(fmt::format("wide_spread ({:.0f} % of the median)", 100 * (s->max - s->min) / s->median));
-    }
+    fill_spreads(runs, row);
+    add_row_flags(runs, recs.size(), row);
   }
   return rows;
 }

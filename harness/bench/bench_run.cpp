@@ -19,6 +19,7 @@
 #include "bench/locust_engine.hpp"
 #include "bench/measure.hpp"
 #include "bench/results_file.hpp"
+#include "bench/run_plan.hpp"
 #include "bench/scenario.hpp"
 #include "bench/summary_table.hpp"
 #include "bench/targets.hpp"
@@ -32,23 +33,11 @@ std::atomic<bool> g_stop_requested{false};
 
 namespace {
 
-constexpr uint32_t kQuickRepetitions = 3;
-constexpr uint32_t kFullRepetitions = 5;
 // First guess of a run's cost beyond warm-up + window (start, connect, drain, stop); replaced by
 // the measured average as runs complete.
 constexpr double kInitialOverheadS = 0.8;
 // The short counting run's window as a share of the long one's (differential counting).
 constexpr double kShortCountFraction = 0.4;
-
-struct PlannedCase {
-  const Scenario* scenario;
-  const Case* kase;
-  LoadSpec load;                              // resolved
-  uint32_t repetitions;
-  std::string capacity_source;                // latency-at-rate rate cases: id of the case giving capacity
-  std::vector<const Target*> runnable;
-  std::vector<std::pair<const Target*, Refusal>> refused;
-};
 
 // Run-time progress: counts and a time-left estimate refined by what runs really cost.
 class Progress {
@@ -99,14 +88,6 @@ class Progress {
   Clock::time_point start_ = Clock::now();
 };
 
-LoadSpec resolve_load(const Case& c, const RunOptions& o) {
-  LoadSpec l = o.quick ? c.quick_load : c.load;
-  if (o.duration_s) l.duration_s = *o.duration_s;
-  if (o.warmup_s) l.warmup_s = *o.warmup_s;
-  if (o.connections) l.connections = *o.connections;
-  return l;
-}
-
 RunRecord refusal_record(const PlannedCase& pc, const Target& t, const Refusal& r) {
   RunRecord rec;
   rec.scenario = pc.scenario->name;
@@ -118,14 +99,6 @@ RunRecord refusal_record(const PlannedCase& pc, const Target& t, const Refusal& 
   rec.reason = r.reason;
   rec.load = pc.load;
   return rec;
-}
-
-// --load-hosts: a case whose connections cannot be split over the hosts (fewer than hosts).
-std::optional<std::string> unsplittable(const LoadSpec& load, ScenarioKind kind, const LoadHostsConfig& hosts) {
-  if (!hosts.enabled()) return std::nullopt;
-  auto split = split_load(load, kind, hosts.names);
-  if (const auto* why = std::get_if<std::string>(&split)) return *why;
-  return std::nullopt;
 }
 
 std::unique_ptr<LocustEngine> start_load_engine(const BenchPaths& paths, const LoadHostsConfig& hosts, const fs::path& dir) {
@@ -143,44 +116,38 @@ std::unique_ptr<LocustEngine> start_load_engine(const BenchPaths& paths, const L
   return e;
 }
 
-bool counting_applies(const PlannedCase& pc, const Target& t, const RunOptions& o, const std::string& counter_lib) {
-  return o.count_pass && !counter_lib.empty() && t.counter != CounterCoverage::Incompatible &&
-         t.counter != CounterCoverage::Invisible && t.counter != CounterCoverage::NotStarted &&
-         // Rate cases of latency-at-rate count what their capacity case counts: same messages.
-         !(pc.scenario->kind == ScenarioKind::LatencyAtRate && pc.kase->name != "capacity");
-}
-
-}  // namespace
-
-int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& outcome) {
-  // Scenarios: a broken file stops the run before anything is measured.
+// What the run reads before it measures anything. `selected` points into `scenarios`.
+struct RunInputs {
   std::vector<Scenario> scenarios;
+  std::vector<const Scenario*> selected;
+  std::vector<Target> all_targets;
+};
+
+// Scenarios, then targets: a broken file (or URL, or a selection that matches no scenario) stops
+// the run before anything is measured. Returns the exit code when it stops.
+std::optional<int> read_inputs(const BenchPaths& paths, const RunOptions& opts, RunInputs& in) {
   try {
-    scenarios = load_scenarios(paths.scenarios_dir);
+    in.scenarios = load_scenarios(paths.scenarios_dir);
   } catch (const ScenarioError& e) {
     fmt::print(stderr, "wsbench: {}\n", e.what());
     return kExitUsage;
   }
-  std::vector<const Scenario*> selected;
-  for (const Scenario& s : scenarios) {
+  for (const Scenario& s : in.scenarios) {
     if (!scenario_selected(s, opts.scenarios)) continue;
     if (opts.quick && !s.quick.included) continue;
-    selected.push_back(&s);
+    in.selected.push_back(&s);
   }
-  if (selected.empty()) {
+  if (in.selected.empty()) {
     fmt::print(stderr, "wsbench: no scenario in {} matches \"{}\"{}\n", paths.scenarios_dir.string(), opts.scenarios,
                opts.quick ? " with a [quick] section" : "");
     return kExitUsage;
   }
-
-  // Targets: a broken target file (or URL) stops the run before anything is measured, too.
   DiscoveryOptions dopts;
   dopts.paths = paths;
   dopts.target_files = opts.target_files;
   dopts.target_urls = opts.target_urls;
-  std::vector<Target> all_targets;
   try {
-    all_targets = discover_targets(dopts);
+    in.all_targets = discover_targets(dopts);
   } catch (const ConfigFileError& e) {
     fmt::print(stderr, "wsbench: {}\n", e.what());
     return kExitUsage;
@@ -188,283 +155,271 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
     fmt::print(stderr, "wsbench: {}\n", e.what());
     return kExitUsage;
   }
+  return std::nullopt;
+}
 
-  const fs::path wsload = paths.bin_dir / "wsload";
-  if (::access(wsload.c_str(), X_OK) != 0) {
-    fmt::print(stderr, "wsbench: {} missing: build the CMake target wsload\n", wsload.string());
-    return kExitHarness;
-  }
-  const fs::path counter_path = paths.lib_dir / "libwsalloc-malloccount.so";
-  const std::string counter_lib = fs::exists(counter_path) ? counter_path.string() : std::string();
-
-  // Results folder first: the logs of every run go under it.
-  const fs::path root = opts.out.value_or(paths.results_dir);
-  nlohmann::json meta = collect_meta(paths.repo_root);
+// The results folder of this run: every run's logs go under it, results.json into it.
+struct RunFolder {
+  fs::path root;     // the results root, whose `latest` link points at the last complete run
   fs::path run_dir;
+  fs::path workdir;  // run_dir/logs
+  nlohmann::json meta;
+};
+
+std::optional<int> create_run_folder(const BenchPaths& paths, const RunOptions& opts, RunFolder& f) {
+  f.root = opts.out.value_or(paths.results_dir);
+  f.meta = collect_meta(paths.repo_root);
   try {
-    run_dir = create_run_dir(root, meta["git"]["short"].get<std::string>(), meta["git"]["dirty"].get<bool>());
+    f.run_dir = create_run_dir(f.root, f.meta["git"]["short"].get<std::string>(), f.meta["git"]["dirty"].get<bool>());
   } catch (const std::exception& e) {
-    fmt::print(stderr, "wsbench: cannot create the results folder under {}: {}\n", root.string(), e.what());
+    fmt::print(stderr, "wsbench: cannot create the results folder under {}: {}\n", f.root.string(), e.what());
     return kExitHarness;
   }
-  for (const std::string& w : machine_warnings(meta)) {
-    meta["warnings"].push_back(w);
+  for (const std::string& w : machine_warnings(f.meta)) {
+    f.meta["warnings"].push_back(w);
     fmt::print(stderr, "wsbench: warning: {}\n", w);
   }
-  const fs::path workdir = run_dir / "logs";
-  fs::create_directories(workdir);
-  outcome.results_file = run_dir / "results.json";
+  f.workdir = f.run_dir / "logs";
+  fs::create_directories(f.workdir);
+  return std::nullopt;
+}
 
-  // Targets: selected (yours always), and started once each to see that they come up.
+// The selected targets (yours always), each started once to see that it comes up. Empty (with the
+// message printed) when the selection matches nothing.
+std::vector<Target> select_and_probe_targets(const std::vector<Target>& all_targets, const RunOptions& opts,
+                                             const fs::path& workdir) {
   std::vector<Target> targets;
   for (const Target& t : all_targets) {
     if (target_selected(t, opts.targets) || t.given) targets.push_back(t);
   }
   if (targets.empty()) {
     fmt::print(stderr, "wsbench: no target matches \"{}\"\n", opts.targets);
-    return kExitUsage;
+    return targets;
   }
   fmt::print(stderr, "wsbench: checking that {} targets start...\n", targets.size());
   probe_startup(targets, workdir.string());
   for (const Target& t : targets) {
     if (!t.available) fmt::print(stderr, "  {:<16} unavailable: {}\n", t.name, t.reason);
   }
+  return targets;
+}
 
+// Where and how every run is measured. `env.engine` points into `engine`.
+struct MeasureSetup {
   MeasureEnv env;
-  env.host = opts.server_host;
-  env.wsload = wsload.string();
-  env.counter_lib = counter_lib;
-  const bool have_taskset = find_on_path("taskset").has_value();
-  env.server_cpu = opts.pin && have_taskset ? 0 : -1;
-  env.load_cpu = opts.pin && have_taskset ? 1 : -1;
-  env.workdir = workdir;
-  // --load-hosts: one Locust master for the whole run; every named host's worker must be there first.
+  bool have_taskset = false;
   std::unique_ptr<LocustEngine> engine;
-  if (opts.load_hosts.enabled()) {
-    try {
-      engine = start_load_engine(paths, opts.load_hosts, workdir / "locust");
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "wsbench: {}\n", e.what());
-      return kExitHarness;
-    }
-    env.engine = engine.get();
-    env.load_hosts = opts.load_hosts.names;
-    env.load_cpu = -1;  // the hosts pin their own shards (locust ... --wsalloc-cpu)
+};
+
+std::optional<int> set_up_measuring(const BenchPaths& paths, const RunOptions& opts, const std::string& wsload,
+                                    const std::string& counter_lib, const fs::path& workdir, MeasureSetup& m) {
+  m.env.host = opts.server_host;
+  m.env.wsload = wsload;
+  m.env.counter_lib = counter_lib;
+  m.have_taskset = find_on_path("taskset").has_value();
+  m.env.server_cpu = opts.pin && m.have_taskset ? 0 : -1;
+  m.env.load_cpu = opts.pin && m.have_taskset ? 1 : -1;
+  m.env.workdir = workdir;
+  if (!opts.load_hosts.enabled()) return std::nullopt;
+  // --load-hosts: one Locust master for the whole run; every named host's worker must be there first.
+  try {
+    m.engine = start_load_engine(paths, opts.load_hosts, workdir / "locust");
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "wsbench: {}\n", e.what());
+    return kExitHarness;
+  }
+  m.env.engine = m.engine.get();
+  m.env.load_hosts = opts.load_hosts.names;
+  m.env.load_cpu = -1;  // the hosts pin their own shards (locust ... --wsalloc-cpu)
+  return std::nullopt;
+}
+
+// results.json's "settings": how this run was asked for and set up, so it can be reproduced.
+nlohmann::json run_settings(const RunOptions& opts, const MeasureSetup& m, const std::string& counter_lib, uint64_t block_seed) {
+  const MeasureEnv& env = m.env;
+  auto optional_json = [](const auto& o) { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
+  return {{"command", opts.command_line},
+          {"quick", opts.quick},
+          {"scenarios", opts.scenarios},
+          {"targets", opts.targets},
+          {"target_files", opts.target_files},
+          {"target_urls", opts.target_urls},
+          {"repetitions", optional_json(opts.repetitions)},
+          {"duration_override_s", optional_json(opts.duration_s)},
+          {"warmup_override_s", optional_json(opts.warmup_s)},
+          {"connections_override", optional_json(opts.connections)},
+          {"count_pass", opts.count_pass},
+          {"count_duration_s", opts.count_duration_s},
+          {"counter_library", counter_lib.empty() ? nlohmann::json(nullptr) : nlohmann::json(counter_lib)},
+          {"wsload", env.wsload},
+          {"pinning", {{"server_cpu", env.server_cpu}, {"load_cpu", env.load_cpu}, {"taskset", m.have_taskset}}},
+          {"server_host", env.host},
+          {"load", m.engine ? m.engine->describe() : nlohmann::json{{"engine", "wsload"}, {"hosts", {"this machine"}}}},
+          {"saturation_rule", fmt::format("wsload CPU >= {:.0f} % of one core while the server's < {:.0f} %",
+                                          100 * env.load_saturated_at, 100 * env.server_busy_below)},
+          {"block_seed", block_seed},
+          {"interrupted", false}};
+}
+
+void save_results(const ResultsContent& content, const fs::path& results_file) {
+  ResultsContent snapshot_content = content;
+  finish_meta(snapshot_content.meta);
+  write_json_atomic(results_file, build_results_json(snapshot_content));
+}
+
+// Runs the plan's cases, one at a time, into `content`: every run (and refusal) becomes a record.
+class CaseRunner {
+ public:
+  CaseRunner(const RunOptions& opts, const MeasureEnv& env, const std::string& counter_lib, const RunPlan& plan,
+             uint64_t block_seed, ResultsContent& content, RunOutcome& outcome)
+      : opts_(opts), env_(env), counter_lib_(counter_lib), block_rng_(block_seed), content_(content), outcome_(outcome),
+        progress_(plan.total_runs, plan.planned_load_s) {}
+
+  // One case: its refusals, its blocks of timed runs, then its counting runs.
+  void run(const PlannedCase& pc) {
+    for (const auto& [t, refusal] : pc.refused) content_.records.push_back(refusal_record(pc, *t, refusal));
+    CaseLoads cl = resolve_loads(pc);
+    run_blocks(pc, cl);
+    run_counting(pc, cl);
+    note_capacity(pc);
   }
 
-  // The plan: every (case, target) either runs or is refused now, with its reason.
-  CaseGate gate(env.host, workdir);
-  std::vector<PlannedCase> plan;
-  size_t total_runs = 0;
-  double planned_load_s = 0;
-  for (const Scenario* s : selected) {
-    for (const Case& c : s->cases) {
-      if (opts.quick && !c.quick) continue;
-      PlannedCase pc{s, &c, resolve_load(c, opts), 0, {}, {}, {}};
-      if (s->kind == ScenarioKind::LatencyAtRate) {
-        // The capacity comes from another scenario of this run when it has the same load shape.
-        std::string source = s->name + "/capacity";
-        if (!s->capacity_from.empty()) {
-          for (const PlannedCase& earlier : plan) {
-            if (earlier.scenario->name == s->capacity_from && earlier.kase == &earlier.scenario->cases.front() &&
-                same_load_shape(earlier.load, resolve_load(s->cases.front(), opts))) {
-              source = earlier.scenario->name + (earlier.kase->name == "default" ? "" : "/" + earlier.kase->name);
-            }
-          }
-        }
-        if (c.name == "capacity" && source != s->name + "/capacity") continue;  // measured elsewhere
-        pc.capacity_source = source;
-      }
-      pc.repetitions = opts.repetitions.value_or(opts.quick ? s->quick.repetitions.value_or(kQuickRepetitions) : kFullRepetitions);
-      for (const Target& t : targets) {
-        if (auto r = gate.check(*s, c, t)) {
-          pc.refused.emplace_back(&t, *r);
-        } else if (auto why = unsplittable(pc.load, s->kind, opts.load_hosts)) {
-          pc.refused.emplace_back(&t, Refusal{RunStatus::Skipped, *why});
-        } else {
-          pc.runnable.push_back(&t);
-          total_runs += pc.repetitions;
-          planned_load_s += pc.repetitions * (pc.load.warmup_s + pc.load.duration_s);
-          if (counting_applies(pc, t, opts, counter_lib)) {
-            // Two runs (differential counting) unless wsload marks its window; idle needs one.
-            const size_t n = s->kind == ScenarioKind::Idle ? 1 : 2;
-            total_runs += n;
-            planned_load_s += n * (pc.load.warmup_s + std::min(pc.load.duration_s, opts.count_duration_s));
-          }
-        }
-      }
-      if (pc.runnable.size() > 1 && !repeated_reference(pc.runnable).empty()) {
-        total_runs += pc.repetitions;  // A′
-        planned_load_s += pc.repetitions * (pc.load.warmup_s + pc.load.duration_s);
-      }
-      plan.push_back(std::move(pc));
-    }
-  }
-  // Block order: a fresh random permutation per block, recorded so a run can be reproduced.
-  const uint64_t block_seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
-  compare::SplitMix64 block_rng(block_seed);
-
-  ResultsContent content;
-  content.meta = meta;
-  content.targets = targets;
-  content.scenarios = selected;
-  content.settings = {{"command", opts.command_line},
-                      {"quick", opts.quick},
-                      {"scenarios", opts.scenarios},
-                      {"targets", opts.targets},
-                      {"target_files", opts.target_files},
-                      {"target_urls", opts.target_urls},
-                      {"repetitions", opts.repetitions ? nlohmann::json(*opts.repetitions) : nlohmann::json(nullptr)},
-                      {"duration_override_s", opts.duration_s ? nlohmann::json(*opts.duration_s) : nlohmann::json(nullptr)},
-                      {"warmup_override_s", opts.warmup_s ? nlohmann::json(*opts.warmup_s) : nlohmann::json(nullptr)},
-                      {"connections_override", opts.connections ? nlohmann::json(*opts.connections) : nlohmann::json(nullptr)},
-                      {"count_pass", opts.count_pass},
-                      {"count_duration_s", opts.count_duration_s},
-                      {"counter_library", counter_lib.empty() ? nlohmann::json(nullptr) : nlohmann::json(counter_lib)},
-                      {"wsload", env.wsload},
-                      {"pinning", {{"server_cpu", env.server_cpu}, {"load_cpu", env.load_cpu}, {"taskset", have_taskset}}},
-                      {"server_host", env.host},
-                      {"load", engine ? engine->describe() : nlohmann::json{{"engine", "wsload"}, {"hosts", {"this machine"}}}},
-                      {"saturation_rule", fmt::format("wsload CPU >= {:.0f} % of one core while the server's < {:.0f} %",
-                                                      100 * env.load_saturated_at, 100 * env.server_busy_below)},
-                      {"block_seed", block_seed},
-                      {"interrupted", false}};
-  content.meta["results_dir"] = run_dir.string();
-  auto save = [&] {
-    nlohmann::json m = content.meta;
-    finish_meta(m);
-    ResultsContent snapshot_content = content;
-    snapshot_content.meta = m;
-    write_json_atomic(outcome.results_file, build_results_json(snapshot_content));
+ private:
+  // Per-target load: latency-at-rate derives the rate from this run's capacity.
+  struct CaseLoads {
+    std::map<const Target*, LoadSpec> loads;
+    std::map<const Target*, std::string> notes;
+    std::vector<const Target*> runnable;
   };
 
-  fmt::print(stderr, "wsbench: {} cases, {} runs planned, about {} (results: {})\n", plan.size(), total_runs,
-             format_duration(planned_load_s + kInitialOverheadS * static_cast<double>(total_runs)), run_dir.string());
-  Progress progress(total_runs, planned_load_s);
-  uint32_t sequence = 0;
-  // Median msgs/s per (case id, target), for latency-at-rate's rates.
-  std::map<std::pair<std::string, std::string>, double> capacity;
+  CaseLoads resolve_loads(const PlannedCase& pc) {
+    CaseLoads cl;
+    for (const Target* t : pc.runnable) {
+      LoadSpec l = pc.load;
+      if (pc.scenario->kind == ScenarioKind::LatencyAtRate && pc.kase->name != "capacity") {
+        auto it = capacity_.find({pc.capacity_source, t->name});
+        if (it == capacity_.end() || it->second <= 0) {
+          content_.records.push_back(refusal_record(
+              pc, *t, Refusal{RunStatus::Skipped, fmt::format("no capacity measured for this target in this run ({} has no measurement)",
+                                                              pc.capacity_source)}));
+          continue;
+        }
+        l.rate = l.rate_fraction * it->second;
+        cl.notes[t] = fmt::format("rate = {} x {:.0f} msg/s, the median of {} in this run", l.rate_fraction, it->second,
+                                  pc.capacity_source);
+      }
+      cl.loads[t] = l;
+      cl.runnable.push_back(t);
+    }
+    return cl;
+  }
 
-  auto measure = [&](const PlannedCase& pc, const Target& t, const LoadSpec& load, uint32_t rep, RunPass pass,
-                     const std::string& note) {
-    MeasureRequest req{pc.scenario, pc.kase, &t, load, rep, pass, ++sequence};
+  // Blocks: each repetition runs every target once in a fresh random order, and the reference
+  // once more (A′) at a random place, so the block carries its own noise floor.
+  void run_blocks(const PlannedCase& pc, CaseLoads& cl) {
+    const std::string twice = cl.runnable.size() > 1 ? repeated_reference(cl.runnable) : std::string();
+    std::vector<const Target*> block = cl.runnable;
+    for (const Target* t : cl.runnable)
+      if (t->name == twice) block.push_back(t);
+    for (uint32_t rep = 1; rep <= pc.repetitions && !g_stop_requested; ++rep) {
+      bool reference_seen = false;
+      for (size_t i : compare::random_order(block.size(), block_rng_)) {
+        if (g_stop_requested) break;
+        const Target* t = block[i];
+        const bool repeat = t->name == twice && reference_seen;
+        reference_seen = reference_seen || t->name == twice;
+        measure_and_record(pc, *t, cl.loads[t], rep, RunPass::Time, cl.notes[t]);
+        if (repeat) content_.records.back().flags.emplace_back(kReferenceRepeat);
+      }
+    }
+  }
+
+  void run_counting(const PlannedCase& pc, CaseLoads& cl) {
+    for (const Target* t : cl.runnable) {
+      if (g_stop_requested) break;
+      if (!counting_applies(pc, *t, opts_, counter_lib_)) continue;
+      LoadSpec l = cl.loads[t];
+      l.duration_s = std::min(l.duration_s, opts_.count_duration_s);
+      measure_and_record(pc, *t, l, 1, RunPass::Count, cl.notes[t]);
+      const RunRecord& counted = content_.records.back();
+      // Without wsload's window markers the count spans set-up and teardown too: a second,
+      // shorter run on a fresh server lets them cancel (combine_count_runs). Idle counts
+      // per connection over the whole life on purpose.
+      if (pc.scenario->kind != ScenarioKind::Idle && counted.window == WindowSource::Process &&
+          status_has_measurement(counted.status) && !g_stop_requested) {
+        count_differentially(pc, *t, l);
+      }
+    }
+  }
+
+  // The short run of differential counting; its counts are folded into the long run's record.
+  void count_differentially(const PlannedCase& pc, const Target& t, const LoadSpec& l) {
+    LoadSpec shorter = l;
+    shorter.duration_s = l.duration_s * kShortCountFraction;
+    RunRecord short_run = measure(pc, t, shorter, 1, RunPass::Count, "count (short)", "");
+    RunRecord& long_run = content_.records.back();
+    if (combine_count_runs(long_run, short_run, pc.scenario->kind)) {
+      const bool churn = pc.scenario->kind == ScenarioKind::Churn;
+      fmt::print(stderr, "          => {} allocations per {} (long - short run)\n",
+                 compact_number(long_run.metrics.get(churn ? "allocations_per_conn" : "allocations_per_msg")),
+                 churn ? "connection" : "message");
+    } else {
+      long_run.flags.push_back("differential_count_failed: " +
+                               (short_run.reason.empty() ? std::string("the short run sent as many messages") : short_run.reason));
+    }
+  }
+
+  // Median msgs/s of this case per target, for the rates of latency-at-rate cases planned later.
+  void note_capacity(const PlannedCase& pc) {
+    for (const SummaryRow& row : summarise(content_.records)) {
+      if (row.scenario != pc.scenario->name || row.case_name != pc.kase->name) continue;
+      if (const Spread* s = row.metric("msgs_per_sec")) capacity_[{row.id(), row.target}] = s->median;
+    }
+  }
+
+  // One run, announced and reported on the progress lines; `note` becomes one of its flags.
+  RunRecord measure(const PlannedCase& pc, const Target& t, const LoadSpec& load, uint32_t rep, RunPass pass,
+                    const std::string& label, const std::string& note) {
+    MeasureRequest req{pc.scenario, pc.kase, &t, load, rep, pass, ++sequence_};
     RunRecord preview;
     preview.scenario = pc.scenario->name;
     preview.case_name = pc.kase->name;
     preview.target = t.name;
-    progress.begin(preview, load,
-                   pass == RunPass::Time ? fmt::format("rep {}/{}", rep, pc.repetitions) : std::string("count"));
-    RunRecord rec = measure_run(env, req);
+    progress_.begin(preview, load, label);
+    RunRecord rec = measure_run(env_, req);
     if (!note.empty()) rec.flags.push_back(note);
-    progress.end(rec, load);
-    (status_has_measurement(rec.status) ? outcome.measured : outcome.failed)++;
-    content.records.push_back(std::move(rec));
-  };
-
-  try {
-    for (const PlannedCase& pc : plan) {
-      if (g_stop_requested) break;
-      for (const auto& [t, refusal] : pc.refused) content.records.push_back(refusal_record(pc, *t, refusal));
-
-      // Per-target load: latency-at-rate derives the rate from this run's capacity.
-      std::map<const Target*, LoadSpec> loads;
-      std::map<const Target*, std::string> notes;
-      std::vector<const Target*> runnable;
-      for (const Target* t : pc.runnable) {
-        LoadSpec l = pc.load;
-        if (pc.scenario->kind == ScenarioKind::LatencyAtRate && pc.kase->name != "capacity") {
-          auto it = capacity.find({pc.capacity_source, t->name});
-          if (it == capacity.end() || it->second <= 0) {
-            content.records.push_back(refusal_record(
-                pc, *t, Refusal{RunStatus::Skipped, fmt::format("no capacity measured for this target in this run ({} has no measurement)",
-                                                                pc.capacity_source)}));
-            continue;
-          }
-          l.rate = l.rate_fraction * it->second;
-          notes[t] = fmt::format("rate = {} x {:.0f} msg/s, the median of {} in this run", l.rate_fraction, it->second,
-                                 pc.capacity_source);
-        }
-        loads[t] = l;
-        runnable.push_back(t);
-      }
-
-      // Blocks: each repetition runs every target once in a fresh random order, and the reference
-      // once more (A′) at a random place, so the block carries its own noise floor.
-      const std::string twice = runnable.size() > 1 ? repeated_reference(runnable) : std::string();
-      std::vector<const Target*> block = runnable;
-      for (const Target* t : runnable)
-        if (t->name == twice) block.push_back(t);
-      for (uint32_t rep = 1; rep <= pc.repetitions && !g_stop_requested; ++rep) {
-        bool reference_seen = false;
-        for (size_t i : compare::random_order(block.size(), block_rng)) {
-          if (g_stop_requested) break;
-          const Target* t = block[i];
-          const bool repeat = t->name == twice && reference_seen;
-          reference_seen = reference_seen || t->name == twice;
-          measure(pc, *t, loads[t], rep, RunPass::Time, notes[t]);
-          if (repeat) content.records.back().flags.emplace_back(kReferenceRepeat);
-        }
-      }
-      for (const Target* t : runnable) {
-        if (g_stop_requested) break;
-        if (!counting_applies(pc, *t, opts, counter_lib)) continue;
-        LoadSpec l = loads[t];
-        l.duration_s = std::min(l.duration_s, opts.count_duration_s);
-        measure(pc, *t, l, 1, RunPass::Count, notes[t]);
-        RunRecord& counted = content.records.back();
-        // Without wsload's window markers the count spans set-up and teardown too: a second,
-        // shorter run on a fresh server lets them cancel (combine_count_runs). Idle counts
-        // per connection over the whole life on purpose.
-        if (pc.scenario->kind != ScenarioKind::Idle && counted.window == WindowSource::Process &&
-            status_has_measurement(counted.status) && !g_stop_requested) {
-          LoadSpec shorter = l;
-          shorter.duration_s = l.duration_s * kShortCountFraction;
-          MeasureRequest req{pc.scenario, pc.kase, t, shorter, 1, RunPass::Count, ++sequence};
-          RunRecord preview;
-          preview.scenario = pc.scenario->name;
-          preview.case_name = pc.kase->name;
-          preview.target = t->name;
-          progress.begin(preview, shorter, "count (short)");
-          RunRecord short_run = measure_run(env, req);
-          progress.end(short_run, shorter);
-          RunRecord& long_run = content.records.back();
-          if (combine_count_runs(long_run, short_run, pc.scenario->kind)) {
-            const bool churn = pc.scenario->kind == ScenarioKind::Churn;
-            fmt::print(stderr, "          => {} allocations per {} (long - short run)\n",
-                       compact_number(long_run.metrics.get(churn ? "allocations_per_conn" : "allocations_per_msg")),
-                       churn ? "connection" : "message");
-          } else {
-            long_run.flags.push_back("differential_count_failed: " +
-                                     (short_run.reason.empty() ? std::string("the short run sent as many messages") : short_run.reason));
-          }
-        }
-      }
-      for (const SummaryRow& row : summarise(content.records)) {
-        if (row.scenario != pc.scenario->name || row.case_name != pc.kase->name) continue;
-        if (const Spread* s = row.metric("msgs_per_sec")) capacity[{row.id(), row.target}] = s->median;
-      }
-      save();
-    }
-    if (g_stop_requested) {
-      content.settings["interrupted"] = true;
-      save();
-    }
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "wsbench: {}\n", e.what());
-    content.settings["harness_error"] = e.what();
-    try {
-      save();
-    } catch (...) {
-    }
-    return kExitHarness;
+    progress_.end(rec, load);
+    return rec;
   }
 
+  void measure_and_record(const PlannedCase& pc, const Target& t, const LoadSpec& load, uint32_t rep, RunPass pass,
+                          const std::string& note) {
+    const std::string label = pass == RunPass::Time ? fmt::format("rep {}/{}", rep, pc.repetitions) : std::string("count");
+    RunRecord rec = measure(pc, t, load, rep, pass, label, note);
+    (status_has_measurement(rec.status) ? outcome_.measured : outcome_.failed)++;
+    content_.records.push_back(std::move(rec));
+  }
+
+  const RunOptions& opts_;
+  const MeasureEnv& env_;
+  const std::string& counter_lib_;
+  compare::SplitMix64 block_rng_;
+  ResultsContent& content_;
+  RunOutcome& outcome_;
+  Progress progress_;
+  uint32_t sequence_ = 0;
+  // Median msgs/s per (case id, target), for latency-at-rate's rates.
+  std::map<std::pair<std::string, std::string>, double> capacity_;
+};
+
+// The end of a complete or interrupted run: the `latest` link, the summary and the exit code.
+int finish_run(const RunFolder& folder, const ResultsContent& content, const RunOutcome& outcome) {
   // An interrupted run keeps its folder but does not become `latest`.
   if (!g_stop_requested) {
     try {
-      update_latest_link(root, run_dir);
+      update_latest_link(folder.root, folder.run_dir);
     } catch (const std::exception& e) {
-      fmt::print(stderr, "wsbench: could not update {}/latest: {}\n", root.string(), e.what());
+      fmt::print(stderr, "wsbench: could not update {}/latest: {}\n", folder.root.string(), e.what());
     }
   }
   std::fputs(render_summary(summarise(content.records)).c_str(), stdout);
@@ -473,6 +428,65 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
              outcome.results_file.string());
   if (g_stop_requested) return kExitInterrupted;
   return outcome.measured > 0 ? kExitOk : kExitNothingMeasured;
+}
+
+}  // namespace
+
+// Phases: read inputs, create the results folder, probe targets, set up measuring, plan, run each
+// case (saving results.json after each), finish.
+int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& outcome) {
+  RunInputs in;
+  if (auto rc = read_inputs(paths, opts, in)) return *rc;
+  const fs::path wsload = paths.bin_dir / "wsload";
+  if (::access(wsload.c_str(), X_OK) != 0) {
+    fmt::print(stderr, "wsbench: {} missing: build the CMake target wsload\n", wsload.string());
+    return kExitHarness;
+  }
+  const fs::path counter_path = paths.lib_dir / "libwsalloc-malloccount.so";
+  const std::string counter_lib = fs::exists(counter_path) ? counter_path.string() : std::string();
+  RunFolder folder;
+  if (auto rc = create_run_folder(paths, opts, folder)) return *rc;
+  outcome.results_file = folder.run_dir / "results.json";
+  const std::vector<Target> targets = select_and_probe_targets(in.all_targets, opts, folder.workdir);
+  if (targets.empty()) return kExitUsage;
+  MeasureSetup measuring;
+  if (auto rc = set_up_measuring(paths, opts, wsload.string(), counter_lib, folder.workdir, measuring)) return *rc;
+
+  CaseGate gate(measuring.env.host, folder.workdir);
+  const RunPlan plan = plan_run(in.selected, targets, opts, counter_lib,
+                                [&gate](const Scenario& s, const Case& c, const Target& t) { return gate.check(s, c, t); });
+  // Block order: a fresh random permutation per block, recorded so a run can be reproduced.
+  const uint64_t block_seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
+  ResultsContent content;
+  content.meta = folder.meta;
+  content.targets = targets;
+  content.scenarios = in.selected;
+  content.settings = run_settings(opts, measuring, counter_lib, block_seed);
+  content.meta["results_dir"] = folder.run_dir.string();
+
+  fmt::print(stderr, "wsbench: {} cases, {} runs planned, about {} (results: {})\n", plan.cases.size(), plan.total_runs,
+             format_duration(plan.planned_load_s + kInitialOverheadS * static_cast<double>(plan.total_runs)), folder.run_dir.string());
+  CaseRunner runner(opts, measuring.env, counter_lib, plan, block_seed, content, outcome);
+  try {
+    for (const PlannedCase& pc : plan.cases) {
+      if (g_stop_requested) break;
+      runner.run(pc);
+      save_results(content, outcome.results_file);
+    }
+    if (g_stop_requested) {
+      content.settings["interrupted"] = true;
+      save_results(content, outcome.results_file);
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "wsbench: {}\n", e.what());
+    content.settings["harness_error"] = e.what();
+    try {
+      save_results(content, outcome.results_file);
+    } catch (...) {
+    }
+    return kExitHarness;
+  }
+  return finish_run(folder, content, outcome);
 }
 
 }  // namespace wsalloc::bench

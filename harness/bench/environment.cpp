@@ -13,6 +13,7 @@
 #include "bench/child_process.hpp"
 #include "bench/clock_text.hpp"
 #include "bench/server_launch.hpp"
+#include "bench/text_trim.hpp"
 
 #ifndef WSALLOC_COMPILER
 #define WSALLOC_COMPILER "unknown"
@@ -37,12 +38,6 @@ std::string cpu_model() {
     }
   }
   return "unknown";
-}
-
-std::string trim(std::string s) {
-  s.erase(s.find_last_not_of(" \r\n\t") + 1);
-  s.erase(0, s.find_first_not_of(" \r\n\t"));
-  return s;
 }
 
 }  // namespace

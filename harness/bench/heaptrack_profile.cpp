@@ -155,186 +155,200 @@ HeaptrackSummary parse_heaptrack_print(std::string_view text) {
   return out;
 }
 
-int profile_command(const BenchPaths& paths, const ProfileOptions& o) {
-  if (!find_on_path("heaptrack") || !find_on_path("heaptrack_print")) {
-    fmt::print(stderr, "wsbench profile: heaptrack or heaptrack_print not on PATH (Debian package heaptrack)\n");
-    return kExitHarness;
-  }
+namespace {
+
+// One profile, filled phase by phase: what is profiled, where its files and results go.
+struct ProfileJob {
   Scenario scenario;
+  const Case* kase = nullptr;
+  std::vector<Target> targets;
+  Target target;
+  fs::path run_dir;
+  nlohmann::json results;  // the run folder's results.json, to which the profile is added
+  fs::path base;           // run_dir/profiles/<scenario>-<case>-<target>; heaptrack adds .zst
+  LoadSpec load;
+};
+
+// What the profiled server and its load did.
+struct ProfiledRun {
+  std::string server_command;
+  std::vector<std::string> load_argv;
+  ExitStatus load_status;
+  std::string load_out;  // wsload's JSON
+};
+
+// The scenario file and the case asked for (the first when none is named). Exit code on failure.
+std::optional<int> resolve_case(const BenchPaths& paths, const ProfileOptions& o, ProfileJob& job) {
   try {
     const fs::path file = paths.scenarios_dir / (o.scenario + ".toml");
     if (!fs::exists(file)) {
       fmt::print(stderr, "wsbench profile: no scenario \"{}\" ({} missing)\n", o.scenario, file.string());
       return kExitUsage;
     }
-    scenario = parse_scenario_file(file);
+    job.scenario = parse_scenario_file(file);
   } catch (const ScenarioError& e) {
     fmt::print(stderr, "wsbench profile: {}\n", e.what());
     return kExitUsage;
   }
-  const Case* kase = nullptr;
-  for (const Case& c : scenario.cases) {
+  for (const Case& c : job.scenario.cases) {
     if (o.case_name.empty() || c.name == o.case_name) {
-      kase = &c;
+      job.kase = &c;
       break;
     }
   }
-  if (!kase) {
-    fmt::print(stderr, "wsbench profile: scenario {} has no case \"{}\"\n", scenario.name, o.case_name);
+  if (!job.kase) {
+    fmt::print(stderr, "wsbench profile: scenario {} has no case \"{}\"\n", job.scenario.name, o.case_name);
     return kExitUsage;
   }
-  if (kase->load.rate_fraction > 0) {
-    fmt::print(stderr, "wsbench profile: case {} derives its rate from a capacity run; profile the capacity case\n", kase->name);
+  if (job.kase->load.rate_fraction > 0) {
+    fmt::print(stderr, "wsbench profile: case {} derives its rate from a capacity run; profile the capacity case\n", job.kase->name);
     return kExitUsage;
   }
+  return std::nullopt;
+}
 
+// The target asked for, which must be available and started by wsbench (heaptrack starts it).
+std::optional<int> resolve_target(const BenchPaths& paths, const ProfileOptions& o, ProfileJob& job) {
   DiscoveryOptions d;
   d.paths = paths;
   d.target_files = o.target_files;
-  std::vector<Target> targets;
   try {
-    targets = discover_targets(d);
+    job.targets = discover_targets(d);
   } catch (const ConfigFileError& e) {
     fmt::print(stderr, "wsbench profile: {}\n", e.what());
     return kExitUsage;
   }
-  auto it = std::find_if(targets.begin(), targets.end(), [&](const Target& t) { return t.name == o.target; });
-  if (it == targets.end()) {
+  auto it = std::find_if(job.targets.begin(), job.targets.end(), [&](const Target& t) { return t.name == o.target; });
+  if (it == job.targets.end()) {
     fmt::print(stderr, "wsbench profile: no target \"{}\" (see wsbench list)\n", o.target);
     return kExitUsage;
   }
-  Target target = *it;
-  if (!target.available) {
-    fmt::print(stderr, "wsbench profile: target {} unavailable: {}\n", target.name, target.reason);
+  job.target = *it;
+  if (!job.target.available) {
+    fmt::print(stderr, "wsbench profile: target {} unavailable: {}\n", job.target.name, job.target.reason);
     return kExitHarness;
   }
-  if (target.external()) {
-    fmt::print(stderr, "wsbench profile: target {} is not started by wsbench; heaptrack has to start the server\n", target.name);
+  if (job.target.external()) {
+    fmt::print(stderr, "wsbench profile: target {} is not started by wsbench; heaptrack has to start the server\n", job.target.name);
     return kExitUsage;
   }
-  const fs::path wsload = paths.bin_dir / "wsload";
+  return std::nullopt;
+}
 
-  // Where to put it: the run folder given, else the latest run, else a new run folder.
+// Where to put it: the run folder given, else the latest run, else a new run folder (with a
+// results.json of its own).
+std::optional<int> open_run_folder(const BenchPaths& paths, const ProfileOptions& o, ProfileJob& job) {
   const fs::path root = o.out.value_or(paths.results_dir);
-  fs::path run_dir;
-  nlohmann::json results;
   std::error_code ec;
   if (o.into) {
-    run_dir = *o.into;
+    job.run_dir = *o.into;
   } else if (fs::exists(root / "latest" / "results.json", ec)) {
-    run_dir = fs::canonical(root / "latest", ec);
+    job.run_dir = fs::canonical(root / "latest", ec);
   }
-  if (!run_dir.empty() && fs::exists(run_dir / "results.json")) {
-    std::ifstream in(run_dir / "results.json");
-    results = nlohmann::json::parse(in, nullptr, false);
-    if (results.is_discarded()) {
-      fmt::print(stderr, "wsbench profile: {} is not valid JSON\n", (run_dir / "results.json").string());
+  if (!job.run_dir.empty() && fs::exists(job.run_dir / "results.json")) {
+    std::ifstream in(job.run_dir / "results.json");
+    job.results = nlohmann::json::parse(in, nullptr, false);
+    if (job.results.is_discarded()) {
+      fmt::print(stderr, "wsbench profile: {} is not valid JSON\n", (job.run_dir / "results.json").string());
       return kExitHarness;
     }
-  } else {
-    nlohmann::json meta = collect_meta(paths.repo_root);
-    if (run_dir.empty()) run_dir = create_run_dir(root, meta["git"]["short"].get<std::string>(), meta["git"]["dirty"].get<bool>());
-    fs::create_directories(run_dir);
-    finish_meta(meta);
-    ResultsContent c;
-    c.meta = meta;
-    c.settings = {{"command", "wsbench profile"}};
-    c.targets = targets;
-    c.scenarios = {&scenario};
-    results = build_results_json(c);
+    return std::nullopt;
   }
-  const fs::path dir = run_dir / "profiles";
-  fs::create_directories(dir);
-  const std::string stem = fmt::format("{}-{}-{}", scenario.name, kase->name, target.name);
-  const fs::path base = dir / stem;
-  fs::remove(base.string() + ".zst", ec);
+  nlohmann::json meta = collect_meta(paths.repo_root);
+  if (job.run_dir.empty()) job.run_dir = create_run_dir(root, meta["git"]["short"].get<std::string>(), meta["git"]["dirty"].get<bool>());
+  fs::create_directories(job.run_dir);
+  finish_meta(meta);
+  ResultsContent c;
+  c.meta = meta;
+  c.settings = {{"command", "wsbench profile"}};
+  c.targets = job.targets;
+  c.scenarios = {&job.scenario};
+  job.results = build_results_json(c);
+  return std::nullopt;
+}
 
-  LoadSpec load = kase->load;
-  load.duration_s = o.duration_s.value_or(std::min(load.duration_s, kDefaultProfileSeconds));
-  if (o.warmup_s) load.warmup_s = *o.warmup_s;
-
+// The server under heaptrack, the case's load against it, then the stop that makes heaptrack
+// write its recording (<base>.zst).
+std::optional<int> record_under_heaptrack(const BenchPaths& paths, const ProfileOptions& o, const ProfileJob& job,
+                                          ProfiledRun& run) {
+  const fs::path dir = job.base.parent_path();
   LaunchSpec ls;
-  ls.target = &target;
-  ls.extra_args = target.takes_server_args ? kase->server_args : std::vector<std::string>{};
+  ls.target = &job.target;
+  ls.extra_args = job.target.takes_server_args ? job.kase->server_args : std::vector<std::string>{};
   ls.cpu = o.pin ? 0 : -1;
-  ls.wrapper = {"heaptrack", "-o", base.string()};
+  ls.wrapper = {"heaptrack", "-o", job.base.string()};
   ls.workdir = dir;
-  ls.file_tag = stem + ".server";
+  ls.file_tag = job.base.filename().string() + ".server";
   ls.ready_timeout = std::chrono::milliseconds(60'000);
-  fmt::print(stderr, "wsbench profile: {} on {}/{} under heaptrack for {:.1f} s\n", target.name, scenario.name, kase->name,
-             load.warmup_s + load.duration_s);
+  fmt::print(stderr, "wsbench profile: {} on {}/{} under heaptrack for {:.1f} s\n", job.target.name, job.scenario.name,
+             job.kase->name, job.load.warmup_s + job.load.duration_s);
   auto launched = launch_server(ls);
   if (auto* f = std::get_if<LaunchFailure>(&launched)) {
     fmt::print(stderr, "wsbench profile: server under heaptrack did not start: {}\n  {}\n", f->reason, f->command);
     return kExitHarness;
   }
   RunningServer& server = std::get<RunningServer>(launched);
+  run.server_command = server.command;
 
-  std::vector<std::string> load_argv;
-  if (o.pin) load_argv = {"taskset", "-c", "1"};
-  load_argv.push_back(wsload.string());
-  for (std::string& a : wsload_args(load_for_target(load, scenario.kind, target), scenario.kind, target.raw_tcp, "127.0.0.1",
-                                    server.port)) {
-    load_argv.push_back(a);
+  if (o.pin) run.load_argv = {"taskset", "-c", "1"};
+  run.load_argv.push_back((paths.bin_dir / "wsload").string());
+  for (std::string& a : wsload_args(load_for_target(job.load, job.scenario.kind, job.target), job.scenario.kind,
+                                    job.target.raw_tcp, "127.0.0.1", server.port)) {
+    run.load_argv.push_back(a);
   }
-  const double bound_s = load.warmup_s + load.duration_s + 60;
-  auto [load_status, load_out] = run_capture(load_argv, std::chrono::milliseconds(static_cast<long>(bound_s * 1000)));
+  const double bound_s = job.load.warmup_s + job.load.duration_s + 60;
+  std::tie(run.load_status, run.load_out) =
+      run_capture(run.load_argv, std::chrono::milliseconds(static_cast<long>(bound_s * 1000)));
   StopOutcome stop = stop_server(server, kHeaptrackStopGrace);
-
-  const fs::path zst = base.string() + ".zst";
+  const fs::path zst = job.base.string() + ".zst";
   if (!fs::exists(zst)) {
     fmt::print(stderr, "wsbench profile: heaptrack wrote no {} ({}; {})\n", zst.string(), stop.status.describe(),
                last_line(stop.stderr_tail));
     return kExitHarness;
   }
-  const fs::path stacks = base.string() + ".stacks.txt";
-  const fs::path printed = base.string() + ".txt";
-  auto [print_status, print_text] =
-      run_capture({"heaptrack_print", "-f", zst.string(), "-a", "1", "-p", "1", "-T", "1", "-n", std::to_string(o.top), "-s",
-                   "0", "-F", stacks.string()},
-                  std::chrono::milliseconds(300'000));
-  std::ofstream(printed) << print_text;
-  if (!print_status.ok()) {
-    fmt::print(stderr, "wsbench profile: heaptrack_print {}\n", print_status.describe());
-    return kExitHarness;
-  }
-  HeaptrackSummary summary = parse_heaptrack_print(print_text);
+  return std::nullopt;
+}
 
-  nlohmann::json wj = nlohmann::json::parse(load_out, nullptr, false);
-  const double messages = !wj.is_discarded() && wj.contains("sent") && wj["sent"].is_number() ? wj["sent"].get<double>() : 0;
-  nlohmann::json entry = {
-      {"scenario", scenario.name},
-      {"case", kase->name},
-      {"target", target.name},
-      {"date_utc", utc_iso(std::chrono::system_clock::now())},
-      {"commands", {{"server", server.command}, {"load", format_command({}, load_argv)}}},
-      {"load", load_to_json(load)},
-      {"wsload_status", load_status.describe()},
-      {"messages_sent", messages},
-      // Whole process (start-up, connections, shutdown included), so an upper bound on the
-      // steady-state figure the counting pass measures.
-      {"allocation_calls_per_message_sent",
-       summary.allocation_calls && messages > 0 ? nlohmann::json(static_cast<double>(*summary.allocation_calls) / messages)
-                                                 : nlohmann::json(nullptr)},
-      {"files", {{"recording", fs::relative(zst, run_dir).string()},
-                 {"heaptrack_print", fs::relative(printed, run_dir).string()},
-                 {"flamegraph_stacks", fs::relative(stacks, run_dir).string()}}},
-      {"summary", summary.to_json()}};
+// results.json's profile entry: the commands, the load, and heaptrack's summary with its files.
+nlohmann::json profile_entry(const ProfileJob& job, const ProfiledRun& run, const HeaptrackSummary& summary, double messages) {
+  const fs::path zst = job.base.string() + ".zst";
+  return {{"scenario", job.scenario.name},
+          {"case", job.kase->name},
+          {"target", job.target.name},
+          {"date_utc", utc_iso(std::chrono::system_clock::now())},
+          {"commands", {{"server", run.server_command}, {"load", format_command({}, run.load_argv)}}},
+          {"load", load_to_json(job.load)},
+          {"wsload_status", run.load_status.describe()},
+          {"messages_sent", messages},
+          // Whole process (start-up, connections, shutdown included), so an upper bound on the
+          // steady-state figure the counting pass measures.
+          {"allocation_calls_per_message_sent",
+           summary.allocation_calls && messages > 0 ? nlohmann::json(static_cast<double>(*summary.allocation_calls) / messages)
+                                                     : nlohmann::json(nullptr)},
+          {"files", {{"recording", fs::relative(zst, job.run_dir).string()},
+                     {"heaptrack_print", fs::relative(job.base.string() + ".txt", job.run_dir).string()},
+                     {"flamegraph_stacks", fs::relative(job.base.string() + ".stacks.txt", job.run_dir).string()}}},
+          {"summary", summary.to_json()}};
+}
+
+// Adds the entry to results["profiles"], replacing an earlier profile of the same case and target.
+void replace_profile(nlohmann::json& results, const nlohmann::json& entry) {
   if (!results.contains("profiles") || !results["profiles"].is_array()) results["profiles"] = nlohmann::json::array();
   auto& profiles = results["profiles"];
   for (auto p = profiles.begin(); p != profiles.end();) {
-    if ((*p)["scenario"] == scenario.name && (*p)["case"] == kase->name && (*p)["target"] == target.name) {
+    if ((*p)["scenario"] == entry["scenario"] && (*p)["case"] == entry["case"] && (*p)["target"] == entry["target"]) {
       p = profiles.erase(p);
     } else {
       ++p;
     }
   }
   profiles.push_back(entry);
-  write_json_atomic(run_dir / "results.json", results);
+}
 
+void print_profile_summary(const ProfileJob& job, const HeaptrackSummary& summary, double messages) {
   auto show = [](std::optional<double> v) { return v ? fmt::format("{:.0f}", *v) : std::string("—"); };
   fmt::print("{} on {}/{}: {} allocation calls, {} temporary, peak heap {} B, leaked {} B ({} messages sent)\n",
-             target.name, scenario.name, kase->name,
+             job.target.name, job.scenario.name, job.kase->name,
              summary.allocation_calls ? std::to_string(*summary.allocation_calls) : "—",
              summary.temporary_allocations ? std::to_string(*summary.temporary_allocations) : "—",
              show(summary.peak_heap_bytes), show(summary.leaked_bytes), messages);
@@ -342,7 +356,49 @@ int profile_command(const BenchPaths& paths, const ProfileOptions& o) {
     const AllocationSite& s = summary.top_calls[i];
     fmt::print("  {:>10} calls  {}{}\n", s.count, s.function, s.location.empty() ? "" : "  (" + s.location + ")");
   }
-  fmt::print("recording: {}\nresults:   {}\n", zst.string(), (run_dir / "results.json").string());
+  fmt::print("recording: {}\nresults:   {}\n", job.base.string() + ".zst", (job.run_dir / "results.json").string());
+}
+
+}  // namespace
+
+// Phases: check the tools, resolve the case and the target, open the run folder, record under
+// heaptrack, summarise with heaptrack_print, add the profile to results.json.
+int profile_command(const BenchPaths& paths, const ProfileOptions& o) {
+  if (!find_on_path("heaptrack") || !find_on_path("heaptrack_print")) {
+    fmt::print(stderr, "wsbench profile: heaptrack or heaptrack_print not on PATH (Debian package heaptrack)\n");
+    return kExitHarness;
+  }
+  ProfileJob job;
+  if (auto rc = resolve_case(paths, o, job)) return *rc;
+  if (auto rc = resolve_target(paths, o, job)) return *rc;
+  if (auto rc = open_run_folder(paths, o, job)) return *rc;
+  const fs::path dir = job.run_dir / "profiles";
+  fs::create_directories(dir);
+  job.base = dir / fmt::format("{}-{}-{}", job.scenario.name, job.kase->name, job.target.name);
+  std::error_code ec;
+  fs::remove(job.base.string() + ".zst", ec);
+  job.load = job.kase->load;
+  job.load.duration_s = o.duration_s.value_or(std::min(job.load.duration_s, kDefaultProfileSeconds));
+  if (o.warmup_s) job.load.warmup_s = *o.warmup_s;
+
+  ProfiledRun run;
+  if (auto rc = record_under_heaptrack(paths, o, job, run)) return *rc;
+  const std::string zst = job.base.string() + ".zst";
+  auto [print_status, print_text] =
+      run_capture({"heaptrack_print", "-f", zst, "-a", "1", "-p", "1", "-T", "1", "-n", std::to_string(o.top), "-s", "0", "-F",
+                   job.base.string() + ".stacks.txt"},
+                  std::chrono::milliseconds(300'000));
+  std::ofstream(job.base.string() + ".txt") << print_text;
+  if (!print_status.ok()) {
+    fmt::print(stderr, "wsbench profile: heaptrack_print {}\n", print_status.describe());
+    return kExitHarness;
+  }
+  HeaptrackSummary summary = parse_heaptrack_print(print_text);
+  nlohmann::json wj = nlohmann::json::parse(run.load_out, nullptr, false);
+  const double messages = !wj.is_discarded() && wj.contains("sent") && wj["sent"].is_number() ? wj["sent"].get<double>() : 0;
+  replace_profile(job.results, profile_entry(job, run, summary, messages));
+  write_json_atomic(job.run_dir / "results.json", job.results);
+  print_profile_summary(job, summary, messages);
   return kExitOk;
 }
 

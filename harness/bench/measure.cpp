@@ -235,143 +235,152 @@ bool combine_count_runs(RunRecord& lr, const RunRecord& sr, ScenarioKind kind) {
   return true;
 }
 
-RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
-  if (req.target->external()) return measure_external(env, req);  // not started by wsbench
-  const Scenario& sc = *req.scenario;
-  const Target& t = *req.target;
-  RunRecord rec;
-  rec.scenario = sc.name;
-  rec.case_name = req.kase->name;
-  rec.target = t.name;
-  rec.repetition = req.repetition;
-  rec.pass = req.pass;
-  rec.load = load_for_target(req.load, sc.kind, t);  // the target's own echo/broadcast path
-  rec.server_args = t.takes_server_args ? req.kase->server_args : std::vector<std::string>{};
-  rec.started_utc = utc_iso(std::chrono::system_clock::now());
-  const auto run_start = Clock::now();
-  auto finish = [&](RunStatus s, std::string reason) {
-    rec.status = s;
-    rec.reason = std::move(reason);
-    rec.wall_s = std::chrono::duration<double>(Clock::now() - run_start).count();
-    return rec;
-  };
+namespace {
 
-  const fs::path dir = env.workdir / fmt::format("{:04}-{}-{}", req.sequence, t.name, to_string(req.pass));
-  std::string counter_file;
+// The counting pass's counter file (in /dev/shm), removed when the run ends.
+struct CounterFile {
+  std::string path;
+  ~CounterFile() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
+
+// The server's launch: pinned, with the case's server arguments and, when counting, the counter
+// preloaded and told where to write.
+LaunchSpec server_launch_spec(const MeasureEnv& env, const Target& t, const RunRecord& rec, const fs::path& dir,
+                              const std::string& counter_file) {
   LaunchSpec ls;
   ls.target = &t;
   ls.host = env.host;
   ls.extra_args = rec.server_args;
   ls.cpu = env.server_cpu;
   ls.workdir = dir;
-  if (req.pass == RunPass::Count) {
-    if (env.counter_lib.empty()) return finish(RunStatus::Skipped, "no counter library (libwsalloc-malloccount.so not built)");
-    counter_file = fmt::format("/dev/shm/wsbench-{}-{}.counters", ::getpid(), req.sequence);
-    ::unlink(counter_file.c_str());
+  if (!counter_file.empty()) {
     ls.preload_first = {env.counter_lib};
     ls.env = {{std::string(malloccount::kFileEnvVar), counter_file}};
   }
-  struct Cleanup {
-    std::string file;
-    ~Cleanup() {
-      if (!file.empty()) ::unlink(file.c_str());
-    }
-  } cleanup{counter_file};
+  return ls;
+}
 
-  auto launched = launch_server(ls);
-  if (auto* f = std::get_if<LaunchFailure>(&launched)) {
-    rec.server_command = f->command;
-    return finish(RunStatus::Failed, "server: " + f->reason);
-  }
-  RunningServer& server = std::get<RunningServer>(launched);
-  rec.server_command = server.command;
-
-  auto ready = sample_process(server.server_pid);
-  if (!ready) {
-    stop_server(server, kServerStopGrace);
-    return finish(RunStatus::Failed, "server: /proc unreadable right after it was ready (did it exit?)");
-  }
+// What the server looked like while the load ran: /proc samples and counter snapshots at wsload's
+// window markers, and over the load's whole life (the fallback window).
+struct LoadWatch {
   ServerWindow sw;
-  sw.rss_start_kib = ready->rss_kib;
-  sw.rss_max_kib = ready->rss_kib;
-
-  // The load: wsload pinned to its own core, or its shards on the load hosts.
-  std::unique_ptr<LoadRun> load;
-  std::optional<ProcSample> win_start, win_end;
-  std::optional<malloccount::CounterSnapshot> count_start, count_end;
+  std::optional<ProcSample> win_start, win_end, life_start, life_end;
+  std::optional<malloccount::CounterSnapshot> count_start, count_end, life_count_start, life_count_end;
   bool start_marker = false, end_marker = false;
+  bool server_died = false;
+};
+
+// Samples the server every kRssSampleEvery until the load ends. When wsload outlives its backstop
+// it is aborted and the reason returned.
+std::optional<std::string> watch_load(LoadRun& load, pid_t server_pid, const std::string& counter_file, double backstop_s,
+                                      LoadWatch& w) {
+  const bool counting = !counter_file.empty();
+  const auto backstop = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(backstop_s));
+  while (true) {
+    const bool over = load.wait(kRssSampleEvery);
+    for (WindowMarker m : load.take_markers()) {
+      if (m == WindowMarker::Start) {
+        w.start_marker = true;
+        w.win_start = sample_process(server_pid);
+        if (counting) w.count_start = snapshot(counter_file);
+      } else {
+        w.end_marker = true;
+        w.win_end = sample_process(server_pid);
+        if (counting) w.count_end = snapshot(counter_file);
+      }
+    }
+    if (auto s = sample_process(server_pid)) {
+      w.sw.rss_max_kib = std::max(w.sw.rss_max_kib, s->rss_kib);
+    } else {
+      w.server_died = true;
+    }
+    if (over) return std::nullopt;
+    if (Clock::now() > backstop) {
+      load.abort();
+      return fmt::format("wsload still running after {:.0f} s (its own hard timeout did not fire)", backstop_s);
+    }
+  }
+}
+
+// Why a phase ended the run before its measurement.
+struct RunFailure {
+  RunStatus status;
+  std::string reason;
+};
+
+// The load: wsload pinned to its own core, or its shards on the load hosts, with the server
+// watched until it ends. The server is left running either way.
+std::optional<RunFailure> run_load(const MeasureEnv& env, const MeasureRequest& req, const RunningServer& server,
+                                   const fs::path& dir, const std::string& counter_file, RunRecord& rec, LoadWatch& w,
+                                   LoadResult& loaded) {
+  const bool counting = !counter_file.empty();
   // Fallback window: the load's whole life. Taken just before it starts.
-  auto life_start = sample_process(server.server_pid);
-  auto life_count_start = req.pass == RunPass::Count ? snapshot(counter_file) : std::nullopt;
+  w.life_start = sample_process(server.server_pid);
+  w.life_count_start = counting ? snapshot(counter_file) : std::nullopt;
   const double backstop_s = req.load.warmup_s + req.load.duration_s + kLoadBackstopMarginS +
                             static_cast<double>(req.load.connections) / 1000.0;
+  std::unique_ptr<LoadRun> load;
   try {
     load = start_load(env, req, rec, server.port, dir, backstop_s);
   } catch (const std::exception& e) {
-    stop_server(server, kServerStopGrace);
-    return finish(RunStatus::Failed, fmt::format("wsload: {}", e.what()));
+    return RunFailure{RunStatus::Failed, fmt::format("wsload: {}", e.what())};
   }
-  if (!load) {
-    stop_server(server, kServerStopGrace);
-    return finish(RunStatus::Skipped, rec.reason);
-  }
+  if (!load) return RunFailure{RunStatus::Skipped, rec.reason};
   rec.load_command = load->command();
-  const auto backstop = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(backstop_s));
-  bool server_died = false;
-  while (true) {
-    const bool over = load->wait(kRssSampleEvery);
-    for (WindowMarker m : load->take_markers()) {
-      if (m == WindowMarker::Start) {
-        start_marker = true;
-        win_start = sample_process(server.server_pid);
-        if (req.pass == RunPass::Count) count_start = snapshot(counter_file);
-      } else {
-        end_marker = true;
-        win_end = sample_process(server.server_pid);
-        if (req.pass == RunPass::Count) count_end = snapshot(counter_file);
-      }
-    }
-    if (auto s = sample_process(server.server_pid)) {
-      sw.rss_max_kib = std::max(sw.rss_max_kib, s->rss_kib);
-    } else {
-      server_died = true;
-    }
-    if (over) break;
-    if (Clock::now() > backstop) {
-      load->abort();
-      stop_server(server, kServerStopGrace);
-      return finish(RunStatus::Failed, fmt::format("wsload still running after {:.0f} s (its own hard timeout did not fire)", backstop_s));
-    }
-  }
-  LoadResult loaded = load->finish();
-  auto life_end = sample_process(server.server_pid);
-  auto life_count_end = req.pass == RunPass::Count ? snapshot(counter_file) : std::nullopt;
-  if (!life_end) server_died = true;
+  if (auto overran = watch_load(*load, server.server_pid, counter_file, backstop_s, w)) return RunFailure{RunStatus::Failed, *overran};
+  loaded = load->finish();
+  w.life_end = sample_process(server.server_pid);
+  w.life_count_end = counting ? snapshot(counter_file) : std::nullopt;
+  if (!w.life_end) w.server_died = true;
+  return std::nullopt;
+}
 
-  if (start_marker && end_marker && win_start && win_end) {
-    sw.source = WindowSource::Markers;
-  } else if (life_start && life_end) {
-    sw.source = WindowSource::Process;
-    win_start = life_start;
-    win_end = life_end;
-    count_start = life_count_start;
-    count_end = life_count_end;
+// The measured window: between wsload's markers when it printed both, else over its whole life.
+void settle_window(LoadWatch& w, ScenarioKind kind, RunPass pass, RunRecord& rec) {
+  if (w.start_marker && w.end_marker && w.win_start && w.win_end) {
+    w.sw.source = WindowSource::Markers;
+  } else if (w.life_start && w.life_end) {
+    w.sw.source = WindowSource::Process;
+    w.win_start = w.life_start;
+    w.win_end = w.life_end;
+    w.count_start = w.life_count_start;
+    w.count_end = w.life_count_end;
   }
   // Idle: connections are made before the measured window, so its allocations are counted over
   // wsload's life (connect, hold, close).
-  if (sc.kind == ScenarioKind::Idle && req.pass == RunPass::Count) {
-    count_start = life_count_start;
-    count_end = life_count_end;
+  if (kind == ScenarioKind::Idle && pass == RunPass::Count) {
+    w.count_start = w.life_count_start;
+    w.count_end = w.life_count_end;
   }
-  if (win_start && win_end) {
-    sw.cpu_s = cpu_seconds_between(*win_start, *win_end);
-    sw.wall_s = std::chrono::duration<double>(win_end->at - win_start->at).count();
-    sw.hwm_kib = win_end->hwm_kib;
-    rec.window = sw.source;
-    rec.window_s = sw.wall_s;
+  if (w.win_start && w.win_end) {
+    w.sw.cpu_s = cpu_seconds_between(*w.win_start, *w.win_end);
+    w.sw.wall_s = std::chrono::duration<double>(w.win_end->at - w.win_start->at).count();
+    w.sw.hwm_kib = w.win_end->hwm_kib;
+    rec.window = w.sw.source;
+    rec.window_s = w.sw.wall_s;
   }
+}
 
-  // After the window: the server's own statistics (GET /stats allocates, so never inside it).
+// wsalloc-server prints its statistics as one JSON line on stderr at exit; the last such line.
+nlohmann::json exit_stats_line(const std::string& stderr_tail) {
+  nlohmann::json exit_stats = nullptr;
+  std::istringstream lines(stderr_tail);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line[0] == '{') {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded()) exit_stats = j;
+    }
+  }
+  return exit_stats;
+}
+
+// After the window: the server's own statistics (GET /stats allocates, so never inside it), then
+// the stop by PID and what the server said at exit.
+StopOutcome stop_and_collect_stats(const MeasureEnv& env, const Target& t, RunningServer& server, bool server_died,
+                                   RunRecord& rec) {
   if (t.serves_stats && !server_died) {
     if (auto body = http_get(env.host, server.port, "/stats", std::chrono::milliseconds(2000))) {
       rec.server_stats = nlohmann::json::parse(*body, nullptr, false);
@@ -379,50 +388,106 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
     }
   }
   StopOutcome stop = stop_server(server, kServerStopGrace);
-  nlohmann::json exit_stats = nullptr;
-  if (t.serves_stats) {
-    // wsalloc-server prints its statistics as one JSON line on stderr at exit.
-    std::istringstream lines(stop.stderr_tail);
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (!line.empty() && line[0] == '{') {
-        auto j = nlohmann::json::parse(line, nullptr, false);
-        if (!j.is_discarded()) exit_stats = j;
-      }
-    }
-  }
+  const nlohmann::json exit_stats = t.serves_stats ? exit_stats_line(stop.stderr_tail) : nlohmann::json(nullptr);
   rec.server_exit = {{"status", stop.status.describe()}, {"clean", stop.clean}, {"stats", exit_stats}};
+  return stop;
+}
+
+// The counting pass's allocations over the window (a flag on the record when they cannot be read).
+CountDelta count_delta(const LoadWatch& w, const std::string& counter_file, RunRecord& rec) {
+  CountDelta cd;
+  if (w.count_start && w.count_end) {
+    try {
+      malloccount::CounterSnapshot d = *w.count_end - *w.count_start;
+      cd.measured = true;
+      cd.allocations = static_cast<double>(d.allocations);
+      cd.frees = static_cast<double>(d.frees);
+      cd.bytes = static_cast<double>(d.bytes_allocated);
+      rec.counters = d;
+    } catch (const std::exception& e) {
+      rec.flags.push_back(std::string("counter_delta_invalid: ") + e.what());
+    }
+  } else {
+    malloccount::ReadError why = malloccount::ReadError::None;
+    malloccount::read_counters(counter_file, why);
+    rec.flags.push_back(fmt::format("counter_unreadable: {} ({})", malloccount::read_error_name(why), counter_file));
+  }
+  return cd;
+}
+
+}  // namespace
+
+RunRecord start_record(const MeasureRequest& req) {
+  RunRecord rec;
+  rec.scenario = req.scenario->name;
+  rec.case_name = req.kase->name;
+  rec.target = req.target->name;
+  rec.repetition = req.repetition;
+  rec.pass = req.pass;
+  rec.load = load_for_target(req.load, req.scenario->kind, *req.target);  // the target's own echo/broadcast path
+  rec.started_utc = utc_iso(std::chrono::system_clock::now());
+  return rec;
+}
+
+RunRecord finish_record(RunRecord& rec, std::chrono::steady_clock::time_point started, RunStatus status, std::string reason) {
+  rec.status = status;
+  rec.reason = std::move(reason);
+  rec.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return rec;
+}
+
+// Phases: launch the server, start the load and watch the server while it runs, settle the
+// window, stop the server, then turn what was seen into metrics and a status.
+RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
+  if (req.target->external()) return measure_external(env, req);  // not started by wsbench
+  const Scenario& sc = *req.scenario;
+  const Target& t = *req.target;
+  RunRecord rec = start_record(req);
+  rec.server_args = t.takes_server_args ? req.kase->server_args : std::vector<std::string>{};
+  const auto run_start = Clock::now();
+  auto finish = [&](RunStatus s, std::string reason) { return finish_record(rec, run_start, s, std::move(reason)); };
+
+  const fs::path dir = env.workdir / fmt::format("{:04}-{}-{}", req.sequence, t.name, to_string(req.pass));
+  const bool counting = req.pass == RunPass::Count;
+  if (counting && env.counter_lib.empty()) return finish(RunStatus::Skipped, "no counter library (libwsalloc-malloccount.so not built)");
+  CounterFile counter{counting ? fmt::format("/dev/shm/wsbench-{}-{}.counters", ::getpid(), req.sequence) : std::string()};
+  if (counting) ::unlink(counter.path.c_str());
+  auto launched = launch_server(server_launch_spec(env, t, rec, dir, counter.path));
+  if (auto* f = std::get_if<LaunchFailure>(&launched)) {
+    rec.server_command = f->command;
+    return finish(RunStatus::Failed, "server: " + f->reason);
+  }
+  RunningServer& server = std::get<RunningServer>(launched);
+  rec.server_command = server.command;
+  auto ready = sample_process(server.server_pid);
+  if (!ready) {
+    stop_server(server, kServerStopGrace);
+    return finish(RunStatus::Failed, "server: /proc unreadable right after it was ready (did it exit?)");
+  }
+
+  LoadWatch w;
+  w.sw.rss_start_kib = ready->rss_kib;
+  w.sw.rss_max_kib = ready->rss_kib;
+  LoadResult loaded;
+  if (auto failed = run_load(env, req, server, dir, counter.path, rec, w, loaded)) {
+    stop_server(server, kServerStopGrace);
+    return finish(failed->status, failed->reason);
+  }
+  settle_window(w, sc.kind, req.pass, rec);
+  const bool server_died = w.server_died;
+  StopOutcome stop = stop_and_collect_stats(env, t, server, server_died, rec);
 
   const ExitStatus load_status = loaded.status;
   const nlohmann::json& wj = loaded.wsload;
   const bool have_json = wj.is_object();
   if (have_json) rec.wsload = wj;
   rec.distributed = loaded.distributed;
-
-  CountDelta cd;
-  if (req.pass == RunPass::Count) {
-    if (count_start && count_end) {
-      try {
-        malloccount::CounterSnapshot d = *count_end - *count_start;
-        cd.measured = true;
-        cd.allocations = static_cast<double>(d.allocations);
-        cd.frees = static_cast<double>(d.frees);
-        cd.bytes = static_cast<double>(d.bytes_allocated);
-        rec.counters = d;
-      } catch (const std::exception& e) {
-        rec.flags.push_back(std::string("counter_delta_invalid: ") + e.what());
-      }
-    } else {
-      malloccount::ReadError why = malloccount::ReadError::None;
-      malloccount::read_counters(counter_file, why);
-      rec.flags.push_back(fmt::format("counter_unreadable: {} ({})", malloccount::read_error_name(why), counter_file));
-    }
-  }
+  const CountDelta cd = counting ? count_delta(w, counter.path, rec) : CountDelta{};
 
   if (!have_json) {
     return finish(RunStatus::Failed, fmt::format("wsload {} without a JSON result: {}", load_status.describe(), last_line(loaded.error_text)));
   }
-  compute_metrics(rec, wj, sw, cd, sc.kind, env);
+  compute_metrics(rec, wj, w.sw, cd, sc.kind, env);
   if (server_died) return finish(RunStatus::Failed, "server exited during the run: " + stop.status.describe() + " " + last_line(stop.stderr_tail));
   if (!loaded.partial.empty()) {
     // Some load hosts' shares are missing: the figures are of the others, so the run is kept,

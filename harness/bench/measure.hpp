@@ -11,6 +11,7 @@
 // Never throws for a measurement problem: a failure is a record with status Failed and a reason.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -50,6 +51,12 @@ struct MeasureRequest {
 };
 
 RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req);
+
+// A run's record as it starts: what was asked (scenario, case, target, repetition, pass, the
+// target's load) and the start time. Shared by measure_run and measure_external.
+RunRecord start_record(const MeasureRequest& req);
+// The run's end: its status and reason, and the wall time since `started`; returns a copy.
+RunRecord finish_record(RunRecord& rec, std::chrono::steady_clock::time_point started, RunStatus status, std::string reason);
 
 // wsload's arguments for a case on a target (raw targets get --raw). Exposed for tests and `list`.
 std::vector<std::string> wsload_args(const LoadSpec& load, ScenarioKind kind, bool raw_tcp,

@@ -30,21 +30,9 @@ std::string slurp(const fs::path& p) {
 RunRecord measure_external(const MeasureEnv& env, const MeasureRequest& req) {
   const Scenario& sc = *req.scenario;
   const Target& t = *req.target;
-  RunRecord rec;
-  rec.scenario = sc.name;
-  rec.case_name = req.kase->name;
-  rec.target = t.name;
-  rec.repetition = req.repetition;
-  rec.pass = req.pass;
-  rec.load = load_for_target(req.load, sc.kind, t);
-  rec.started_utc = utc_iso(std::chrono::system_clock::now());
+  RunRecord rec = start_record(req);
   const auto run_start = Clock::now();
-  auto finish = [&](RunStatus s, std::string reason) {
-    rec.status = s;
-    rec.reason = std::move(reason);
-    rec.wall_s = std::chrono::duration<double>(Clock::now() - run_start).count();
-    return rec;
-  };
+  auto finish = [&](RunStatus s, std::string reason) { return finish_record(rec, run_start, s, std::move(reason)); };
   for (const MetricInfo& m : metric_catalogue()) {
     if (measured_on_server(m.name)) rec.metrics.set_not_measured(m.name, kNotStartedReason);
   }

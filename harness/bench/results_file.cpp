@@ -102,27 +102,27 @@ void update_latest_link(const fs::path& root, const fs::path& run_dir) {
   fs::rename(tmp, link);  // rename(2) replaces the old link atomically
 }
 
-std::vector<std::string> validate_results_json(const nlohmann::json& j) {
-  std::vector<std::string> problems;
-  auto need = [&](const nlohmann::json& obj, const char* key, const char* where, nlohmann::json::value_t type) {
+namespace {
+
+using T = nlohmann::json::value_t;
+
+// Collects what is wrong with a results file, one message per problem, naming where it is.
+class ResultsChecker {
+ public:
+  // True when obj[key] exists with the type (number_float accepts any number).
+  bool need(const nlohmann::json& obj, const char* key, const std::string& where, T type) {
     if (!obj.is_object() || !obj.contains(key)) {
       problems.push_back(fmt::format("{}: missing \"{}\"", where, key));
       return false;
     }
-    if (obj[key].type() != type && !(type == nlohmann::json::value_t::number_float && obj[key].is_number())) {
+    if (obj[key].type() != type && !(type == T::number_float && obj[key].is_number())) {
       problems.push_back(fmt::format("{}: \"{}\" has type {}", where, key, obj[key].type_name()));
       return false;
     }
     return true;
-  };
-  using T = nlohmann::json::value_t;
-  if (!j.is_object()) return {"not a JSON object"};
-  if (j.value("schema", "") != kResultsSchema) problems.push_back("schema is not wsalloc-bench-results");
-  if (!j.contains("schema_version") || !j["schema_version"].is_number_integer()) {
-    problems.push_back("top: schema_version missing or not an integer");
   }
-  if (need(j, "meta", "top", T::object)) {
-    const auto& m = j["meta"];
+
+  void meta(const nlohmann::json& m) {
     if (need(m, "git", "meta", T::object)) {
       need(m["git"], "sha", "meta.git", T::string);
       need(m["git"], "dirty", "meta.git", T::boolean);
@@ -137,10 +137,9 @@ std::vector<std::string> validate_results_json(const nlohmann::json& j) {
     need(m, "date_utc", "meta", T::string);
     need(m, "load_average", "meta", T::object);
   }
-  need(j, "metrics", "top", T::object);
-  need(j, "targets", "top", T::array);
-  need(j, "scenarios", "top", T::array);
-  auto check_metrics = [&](const nlohmann::json& ms, const std::string& where, bool summary) {
+
+  // Every catalogued metric, with its unit and a value ("median" in the summary) or null.
+  void metrics(const nlohmann::json& ms, const std::string& where, bool summary) {
     for (const MetricInfo& info : metric_catalogue()) {
       const std::string k(info.name);
       if (!ms.contains(k)) {
@@ -155,47 +154,70 @@ std::vector<std::string> validate_results_json(const nlohmann::json& j) {
         problems.push_back(fmt::format("{}: {} {} not a number or null", where, k, value_key));
       }
     }
-  };
-  if (need(j, "records", "top", T::array)) {
+  }
+
+  void records(const nlohmann::json& records) {
     size_t i = 0;
-    for (const auto& r : j["records"]) {
+    for (const auto& r : records) {
       const std::string where = fmt::format("records[{}]", i++);
-      for (const char* k : {"scenario", "case", "target", "pass", "status"}) need(r, k, where.c_str(), T::string);
-      need(r, "repetition", where.c_str(), T::number_unsigned);
-      need(r, "commands", where.c_str(), T::object);
-      if (need(r, "metrics", where.c_str(), T::object)) check_metrics(r["metrics"], where, false);
+      for (const char* k : {"scenario", "case", "target", "pass", "status"}) need(r, k, where, T::string);
+      need(r, "repetition", where, T::number_unsigned);
+      need(r, "commands", where, T::object);
+      if (need(r, "metrics", where, T::object)) metrics(r["metrics"], where, false);
       const std::string st = r.value("status", "");
       if (st != "ok" && st != "errors" && (!r.contains("reason") || !r["reason"].is_string())) {
         problems.push_back(where + ": status " + st + " without a reason");
       }
     }
   }
-  if (need(j, "summary", "top", T::array)) {
+
+  void summary(const nlohmann::json& rows) {
     size_t i = 0;
-    for (const auto& r : j["summary"]) {
+    for (const auto& r : rows) {
       const std::string where = fmt::format("summary[{}]", i++);
-      for (const char* k : {"scenario", "case", "target", "status"}) need(r, k, where.c_str(), T::string);
-      if (need(r, "metrics", where.c_str(), T::object)) check_metrics(r["metrics"], where, true);
+      for (const char* k : {"scenario", "case", "target", "status"}) need(r, k, where, T::string);
+      if (need(r, "metrics", where, T::object)) metrics(r["metrics"], where, true);
     }
   }
+
   // Optional (results written before the comparisons existed have none); when there, the contract.
-  if (j.contains("comparisons")) {
-    if (!j["comparisons"].is_array()) {
+  void comparisons(const nlohmann::json& comparisons) {
+    if (!comparisons.is_array()) {
       problems.push_back("top: comparisons is not an array");
-    } else {
-      size_t i = 0;
-      for (const auto& c : j["comparisons"]) {
-        const std::string where = fmt::format("comparisons[{}]", i++);
-        for (const char* k : {"scenario", "case", "target", "reference", "metric", "verdict"}) need(c, k, where.c_str(), T::string);
-        need(c, "ratio", where.c_str(), T::number_float);
-        need(c, "blocks", where.c_str(), T::number_unsigned);
-        for (const char* k : {"ci_low", "ci_high"}) {
-          if (!c.contains(k) || !(c[k].is_number() || c[k].is_null())) problems.push_back(where + ": " + k + " missing or not a number/null");
-        }
+      return;
+    }
+    size_t i = 0;
+    for (const auto& c : comparisons) {
+      const std::string where = fmt::format("comparisons[{}]", i++);
+      for (const char* k : {"scenario", "case", "target", "reference", "metric", "verdict"}) need(c, k, where, T::string);
+      need(c, "ratio", where, T::number_float);
+      need(c, "blocks", where, T::number_unsigned);
+      for (const char* k : {"ci_low", "ci_high"}) {
+        if (!c.contains(k) || !(c[k].is_number() || c[k].is_null())) problems.push_back(where + ": " + k + " missing or not a number/null");
       }
     }
   }
-  return problems;
+
+  std::vector<std::string> problems;
+};
+
+}  // namespace
+
+std::vector<std::string> validate_results_json(const nlohmann::json& j) {
+  if (!j.is_object()) return {"not a JSON object"};
+  ResultsChecker check;
+  if (j.value("schema", "") != kResultsSchema) check.problems.push_back("schema is not wsalloc-bench-results");
+  if (!j.contains("schema_version") || !j["schema_version"].is_number_integer()) {
+    check.problems.push_back("top: schema_version missing or not an integer");
+  }
+  if (check.need(j, "meta", "top", T::object)) check.meta(j["meta"]);
+  check.need(j, "metrics", "top", T::object);
+  check.need(j, "targets", "top", T::array);
+  check.need(j, "scenarios", "top", T::array);
+  if (check.need(j, "records", "top", T::array)) check.records(j["records"]);
+  if (check.need(j, "summary", "top", T::array)) check.summary(j["summary"]);
+  if (j.contains("comparisons")) check.comparisons(j["comparisons"]);
+  return check.problems;
 }
 
 }  // namespace wsalloc::bench

@@ -106,6 +106,124 @@ void check_case(const Scenario& s, const Case& c, const toml::node* at, uint32_t
   if (s.kind != ScenarioKind::Churn && l.churn > 0) fail("churn", "only for kind churn");
 }
 
+// [requires]: who can run the scenario's cases; every value checked against what exists.
+Requirements read_requires(const toml::table& t, const fs::path& file) {
+  Requirements req;
+  TableReader r(t, "requires", file);
+  if (auto v = r.boolean("raw")) req.raw = *v;
+  if (auto v = r.strings("features")) {
+    for (const std::string& f : *v) {
+      if (f != "broadcast") r.fail("features", r.get("features"), fmt::format("unknown feature \"{}\" (known: broadcast)", f));
+    }
+    req.features = *v;
+  }
+  if (auto v = r.strings("server_flags")) {
+    for (const std::string& f : *v) {
+      if (f.rfind("--", 0) != 0) r.fail("server_flags", r.get("server_flags"), fmt::format("\"{}\" is not a --flag", f));
+    }
+    req.server_flags = *v;
+  }
+  if (auto v = r.strings("targets")) {
+    static const std::set<std::string> kKinds = {"variant", "allocator", "peer", "raw", "user", "external"};
+    for (const std::string& k : *v) {
+      if (!kKinds.count(k)) {
+        r.fail("targets", r.get("targets"), fmt::format("unknown target kind \"{}\" (variant, allocator, peer, raw, user, external)", k));
+      }
+    }
+    req.target_kinds = *v;
+  }
+  r.reject_unknown("raw, features, server_flags, targets");
+  return req;
+}
+
+// [quick]: overrides of load keys, plus repetitions and a case subset (returned, checked later
+// against the cases).
+std::optional<std::vector<std::string>> read_quick(const toml::table& quick_table, const fs::path& file, QuickSpec& quick) {
+  quick.included = true;
+  TableReader r(quick_table, "quick", file);
+  if (auto v = r.boolean("include")) quick.included = *v;
+  if (auto v = r.integer("repetitions", 1, 100)) quick.repetitions = static_cast<uint32_t>(*v);
+  auto quick_cases = r.strings("cases");
+  // Validate the load keys now (so the line is right); they are re-applied per case (make_case).
+  LoadSpec quick_over;  // only used to detect which keys [quick] sets
+  read_load_keys(r, quick_over);
+  r.reject_unknown(std::string(kLoadKeys) + ", include, repetitions, cases");
+  return quick_cases;
+}
+
+// A case with its load, and the same load under the [quick] overrides.
+Case make_case(std::string name, const LoadSpec& load, std::vector<std::string> server_args, const toml::table* quick_table,
+               const fs::path& file) {
+  Case c;
+  c.name = std::move(name);
+  c.load = load;
+  c.server_args = std::move(server_args);
+  c.quick_load = c.load;
+  if (quick_table) {
+    TableReader r(*quick_table, "quick", file);
+    read_load_keys(r, c.quick_load);
+  }
+  return c;
+}
+
+// The [[case]] tables (or the one "default" case), each on top of the scenario's [load].
+void read_cases(TableReader& top, const toml::table& root, const fs::path& file, const LoadSpec& base,
+                const toml::table* quick_table, Scenario& s) {
+  if (s.kind == ScenarioKind::LatencyAtRate) {
+    LoadSpec cap = base;
+    cap.rate_fraction = 0;
+    s.cases.push_back(make_case("capacity", cap, {}, quick_table, file));
+  }
+  if (const toml::array* cases = top.table_array("case")) {
+    std::set<std::string> names;
+    for (const toml::node& n : *cases) {
+      const toml::table& t = *n.as_table();
+      TableReader r(t, "case", file);
+      auto name = r.string("name");
+      if (!name) r.fail("name", &n, "every [[case]] needs a name");
+      if (!valid_case_name(*name)) r.fail("name", r.get("name"), fmt::format("\"{}\" must be 1-40 of A-Z a-z 0-9 - _ .", *name));
+      if (!names.insert(*name).second || *name == "capacity" || *name == "default") {
+        r.fail("name", r.get("name"), fmt::format("\"{}\" is reserved or used twice", *name));
+      }
+      LoadSpec load = base;
+      read_load_keys(r, load);
+      std::vector<std::string> args;
+      if (auto v = r.strings("server_args")) args = *v;
+      r.reject_unknown(std::string(kLoadKeys) + ", name, server_args");
+      Case c = make_case(*name, load, std::move(args), quick_table, file);
+      check_case(s, c, &n, 0);
+      s.cases.push_back(std::move(c));
+    }
+  } else if (s.kind != ScenarioKind::LatencyAtRate) {
+    Case c = make_case("default", base, {}, quick_table, file);
+    check_case(s, c, root.get("load"), 1);
+    s.cases.push_back(std::move(c));
+  } else {
+    top.fail("case", nullptr, "kind latency-at-rate needs [[case]] tables with rate_fraction");
+  }
+}
+
+// Which cases are in the --quick set: all when [quick] names none, else the named ones (and the
+// capacity case they need). A name that is no case is an error on [quick]'s line.
+void mark_quick_cases(const std::optional<std::vector<std::string>>& quick_cases, const toml::table* quick_table,
+                      const fs::path& file, Scenario& s) {
+  for (Case& c : s.cases) c.quick = s.quick.included;
+  if (!quick_cases) return;
+  for (const std::string& q : *quick_cases) {
+    auto it = std::find_if(s.cases.begin(), s.cases.end(), [&](const Case& c) { return c.name == q; });
+    if (it == s.cases.end()) {
+      TableReader r(*quick_table, "quick", file);
+      r.fail("cases", quick_table->get("cases"), fmt::format("no case named \"{}\"", q));
+    }
+  }
+  for (Case& c : s.cases) {
+    c.quick = s.quick.included && (c.name == "capacity" ||
+                                   std::find(quick_cases->begin(), quick_cases->end(), c.name) != quick_cases->end());
+  }
+}
+
+// Phases in the file's order of checking, so the first error reported stays the same: the top
+// keys, [load], [requires], [quick], the cases, unknown top keys, the quick set.
 Scenario parse_table(const toml::table& root, const fs::path& file) {
   Scenario s;
   s.file = file;
@@ -128,116 +246,18 @@ Scenario parse_table(const toml::table& root, const fs::path& file) {
     read_load_keys(r, base);
     r.reject_unknown(kLoadKeys);
   }
-
-  if (const toml::table* t = top.table("requires")) {
-    TableReader r(*t, "requires", file);
-    if (auto v = r.boolean("raw")) s.requires_.raw = *v;
-    if (auto v = r.strings("features")) {
-      for (const std::string& f : *v) {
-        if (f != "broadcast") r.fail("features", r.get("features"), fmt::format("unknown feature \"{}\" (known: broadcast)", f));
-      }
-      s.requires_.features = *v;
-    }
-    if (auto v = r.strings("server_flags")) {
-      for (const std::string& f : *v) {
-        if (f.rfind("--", 0) != 0) r.fail("server_flags", r.get("server_flags"), fmt::format("\"{}\" is not a --flag", f));
-      }
-      s.requires_.server_flags = *v;
-    }
-    if (auto v = r.strings("targets")) {
-      static const std::set<std::string> kKinds = {"variant", "allocator", "peer", "raw", "user", "external"};
-      for (const std::string& k : *v) {
-        if (!kKinds.count(k)) {
-          r.fail("targets", r.get("targets"), fmt::format("unknown target kind \"{}\" (variant, allocator, peer, raw, user, external)", k));
-        }
-      }
-      s.requires_.target_kinds = *v;
-    }
-    r.reject_unknown("raw, features, server_flags, targets");
-  }
+  if (const toml::table* t = top.table("requires")) s.requires_ = read_requires(*t, file);
   if (s.kind == ScenarioKind::Broadcast &&
       std::find(s.requires_.features.begin(), s.requires_.features.end(), "broadcast") == s.requires_.features.end()) {
     s.requires_.features.push_back("broadcast");
   }
 
-  // [quick]: overrides of load keys, plus repetitions and a case subset.
-  LoadSpec quick_over;  // only used to detect which keys [quick] sets
   const toml::table* quick_table = top.table("quick");
   std::optional<std::vector<std::string>> quick_cases;
-  if (quick_table) {
-    s.quick.included = true;
-    TableReader r(*quick_table, "quick", file);
-    if (auto v = r.boolean("include")) s.quick.included = *v;
-    if (auto v = r.integer("repetitions", 1, 100)) s.quick.repetitions = static_cast<uint32_t>(*v);
-    quick_cases = r.strings("cases");
-    // Validate the load keys now (so the line is right); they are re-applied per case below.
-    read_load_keys(r, quick_over);
-    r.reject_unknown(std::string(kLoadKeys) + ", include, repetitions, cases");
-  }
-
-  auto make_case = [&](std::string name, const LoadSpec& load, std::vector<std::string> server_args) {
-    Case c;
-    c.name = std::move(name);
-    c.load = load;
-    c.server_args = std::move(server_args);
-    c.quick_load = c.load;
-    if (quick_table) {
-      TableReader r(*quick_table, "quick", file);
-      read_load_keys(r, c.quick_load);
-    }
-    return c;
-  };
-
-  if (s.kind == ScenarioKind::LatencyAtRate) {
-    LoadSpec cap = base;
-    cap.rate_fraction = 0;
-    s.cases.push_back(make_case("capacity", cap, {}));
-  }
-
-  if (const toml::array* cases = top.table_array("case")) {
-    std::set<std::string> names;
-    for (const toml::node& n : *cases) {
-      const toml::table& t = *n.as_table();
-      TableReader r(t, "case", file);
-      auto name = r.string("name");
-      if (!name) r.fail("name", &n, "every [[case]] needs a name");
-      if (!valid_case_name(*name)) r.fail("name", r.get("name"), fmt::format("\"{}\" must be 1-40 of A-Z a-z 0-9 - _ .", *name));
-      if (!names.insert(*name).second || *name == "capacity" || *name == "default") {
-        r.fail("name", r.get("name"), fmt::format("\"{}\" is reserved or used twice", *name));
-      }
-      LoadSpec load = base;
-      read_load_keys(r, load);
-      std::vector<std::string> args;
-      if (auto v = r.strings("server_args")) args = *v;
-      r.reject_unknown(std::string(kLoadKeys) + ", name, server_args");
-      Case c = make_case(*name, load, std::move(args));
-      check_case(s, c, &n, 0);
-      s.cases.push_back(std::move(c));
-    }
-  } else if (s.kind != ScenarioKind::LatencyAtRate) {
-    Case c = make_case("default", base, {});
-    check_case(s, c, root.get("load"), 1);
-    s.cases.push_back(std::move(c));
-  } else {
-    top.fail("case", nullptr, "kind latency-at-rate needs [[case]] tables with rate_fraction");
-  }
-
+  if (quick_table) quick_cases = read_quick(*quick_table, file, s.quick);
+  read_cases(top, root, file, base, quick_table, s);
   top.reject_unknown("description, kind, needs, capacity_from, load, requires, quick, case");
-
-  for (Case& c : s.cases) c.quick = s.quick.included;
-  if (quick_cases) {
-    for (const std::string& q : *quick_cases) {
-      auto it = std::find_if(s.cases.begin(), s.cases.end(), [&](const Case& c) { return c.name == q; });
-      if (it == s.cases.end()) {
-        TableReader r(*quick_table, "quick", file);
-        r.fail("cases", quick_table->get("cases"), fmt::format("no case named \"{}\"", q));
-      }
-    }
-    for (Case& c : s.cases) {
-      c.quick = s.quick.included && (c.name == "capacity" ||
-                                     std::find(quick_cases->begin(), quick_cases->end(), c.name) != quick_cases->end());
-    }
-  }
+  mark_quick_cases(quick_cases, quick_table, file, s);
   return s;
 }
 

@@ -46,6 +46,21 @@ TEST(Aggregate, rows_follow_first_appearance_and_take_medians_of_time_passes) {
   EXPECT_EQ(rows[0].status, RunStatus::Ok);
 }
 
+TEST(Aggregate, the_repeated_reference_stays_out_of_its_row_and_a_failed_count_is_noted) {
+  RunRecord again = timed("malloc", 1, 1000);
+  again.flags.push_back("reference_repeat");
+  RunRecord count = timed("malloc", 1, 0, RunStatus::Failed);
+  count.pass = RunPass::Count;
+  count.reason = "allocation counter could not be read";
+  auto rows = summarise({timed("malloc", 1, 100), again, timed("malloc", 2, 300), count});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].time_runs, 2u);
+  EXPECT_EQ(rows[0].time_runs_planned, 2u);
+  EXPECT_EQ(rows[0].metric("msgs_per_sec")->median, 200);  // 1000 (A′) left out
+  EXPECT_EQ(rows[0].counter_note, "counting pass: allocation counter could not be read");
+  EXPECT_EQ(rows[0].status, RunStatus::Ok);
+}
+
 TEST(Aggregate, a_target_without_measurement_keeps_its_reason) {
   RunRecord u = timed("bun", 0, 0, RunStatus::Unavailable);
   u.reason = "not installed";

@@ -7,17 +7,7 @@
 namespace wsalloc::bench {
 namespace {
 
-BenchPaths temp_paths(const testing::TempDir& dir) {
-  BenchPaths p;
-  p.repo_root = dir.path();
-  p.bin_dir = dir.path() / "bin";
-  p.lib_dir = dir.path() / "lib";
-  p.scenarios_dir = dir.path() / "scenarios";
-  p.targets_dir = std::filesystem::path(WSALLOC_SOURCE_DIR) / "targets";
-  p.results_dir = dir.path() / "results";
-  p.peers_dir = dir.path() / ".peers";
-  return p;
-}
+using testing::temp_paths;
 
 TEST(BenchRun, a_broken_scenario_stops_the_run_before_anything_is_measured) {
   testing::TempDir dir;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "bench/bench_run.hpp"
+#include "test_support.hpp"
+
 namespace wsalloc::bench {
 namespace {
 
@@ -85,6 +88,43 @@ TEST(HeaptrackProfile, missing_sections_stay_unmeasured) {
   EXPECT_FALSE(s.allocation_calls);
   EXPECT_TRUE(s.to_json()["leaked_bytes"].is_null());
   EXPECT_TRUE(s.top_calls.empty());
+}
+
+// Every refusal comes before heaptrack or a server starts, and leaves no results folder behind.
+TEST(HeaptrackProfile, a_case_or_target_that_cannot_be_profiled_is_refused_before_anything_starts) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "scenarios" / "echo-small.toml", "description = \"d\"\nkind = \"echo\"\n");
+  testing::write_file(dir.path() / "scenarios" / "rate.toml",
+                      "description = \"d\"\nkind = \"latency-at-rate\"\n[[case]]\nname = \"r50\"\nrate_fraction = 0.5\n");
+  std::string err;
+  auto profile = [&](const ProfileOptions& o) {
+    ::testing::internal::CaptureStderr();
+    const int rc = profile_command(testing::temp_paths(dir), o);
+    err = ::testing::internal::GetCapturedStderr();
+    return rc;
+  };
+  ProfileOptions o;
+  o.target = "malloc";
+  o.scenario = "nope";
+  EXPECT_EQ(profile(o), kExitUsage);
+  EXPECT_NE(err.find("no scenario \"nope\""), std::string::npos) << err;
+  o.scenario = "echo-small";
+  o.case_name = "big";
+  EXPECT_EQ(profile(o), kExitUsage);
+  EXPECT_NE(err.find("scenario echo-small has no case \"big\""), std::string::npos) << err;
+  o.scenario = "rate";
+  o.case_name = "r50";
+  EXPECT_EQ(profile(o), kExitUsage);
+  EXPECT_NE(err.find("case r50 derives its rate from a capacity run"), std::string::npos) << err;
+  o.scenario = "echo-small";
+  o.case_name = "";
+  o.target = "nosuch";
+  EXPECT_EQ(profile(o), kExitUsage);
+  EXPECT_NE(err.find("no target \"nosuch\""), std::string::npos) << err;
+  o.target = "malloc";  // nothing is built in the temporary bin folder
+  EXPECT_EQ(profile(o), kExitHarness);
+  EXPECT_NE(err.find("target malloc unavailable"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "results"));
 }
 
 }  // namespace

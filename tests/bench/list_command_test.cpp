@@ -10,17 +10,7 @@
 namespace wsalloc::bench {
 namespace {
 
-BenchPaths temp_paths(const testing::TempDir& dir) {
-  BenchPaths p;
-  p.repo_root = dir.path();
-  p.bin_dir = dir.path() / "bin";
-  p.lib_dir = dir.path() / "lib";
-  p.scenarios_dir = dir.path() / "scenarios";
-  p.targets_dir = std::filesystem::path(WSALLOC_SOURCE_DIR) / "targets";
-  p.results_dir = dir.path() / "results";
-  p.peers_dir = dir.path() / ".peers";
-  return p;
-}
+using testing::temp_paths;
 
 TEST(ListCommand, json_lists_scenarios_and_unavailable_targets_with_reasons) {
   testing::TempDir dir;

@@ -215,10 +215,8 @@ TEST(Measure, differential_count_refuses_unusable_pairs) {
 namespace wsalloc::bench {
 namespace {
 
-// measure_run with stand-ins: a server that follows the CLI contract, and a "wsload" that marks
-// its measured window on stderr the way wsbench expects wsload to ("wsload: window start/end").
-TEST(Measure, window_markers_on_wsload_stderr_delimit_the_server_window) {
-  testing::TempDir dir;
+// A server that follows the CLI contract: prints "listening on", exits 0 on SIGTERM.
+Target listening_fake_server(const testing::TempDir& dir) {
   Target server;
   server.name = "fake";
   server.argv = {testing::write_script(dir.path() / "server.sh",
@@ -228,6 +226,24 @@ TEST(Measure, window_markers_on_wsload_stderr_delimit_the_server_window) {
       "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
       "print('listening on 127.0.0.1:%d' % s.getsockname()[1], flush=True)\n"
       "time.sleep(30)\n\"").string()};
+  return server;
+}
+
+// measure_run's environment with `wsload` standing in for wsload, nothing pinned.
+MeasureEnv unpinned_env(const testing::TempDir& dir, const std::filesystem::path& wsload) {
+  MeasureEnv env;
+  env.wsload = wsload.string();
+  env.server_cpu = -1;
+  env.load_cpu = -1;
+  env.workdir = dir.path() / "logs";
+  return env;
+}
+
+// measure_run with stand-ins: a server that follows the CLI contract, and a "wsload" that marks
+// its measured window on stderr the way wsbench expects wsload to ("wsload: window start/end").
+TEST(Measure, window_markers_on_wsload_stderr_delimit_the_server_window) {
+  testing::TempDir dir;
+  Target server = listening_fake_server(dir);
   const auto load = testing::write_script(dir.path() / "wsload.sh",
       "sleep 0.1\n"
       "echo 'wsload: window start' >&2\n"
@@ -236,11 +252,7 @@ TEST(Measure, window_markers_on_wsload_stderr_delimit_the_server_window) {
       "echo '{\"messages\": 1000, \"sent\": 1200, \"msgs_per_sec\": 2500, \"duration_s\": 0.4,"
       " \"errors\": {\"total\": 0}, \"connections\": {\"established\": 1}, \"cpu\": {\"user_s\": 0.01, \"sys_s\": 0}}'");
   Scenario s = parse_scenario_text("description = \"d\"\nkind = \"echo\"\n", "scenarios/s.toml");
-  MeasureEnv env;
-  env.wsload = load.string();
-  env.server_cpu = -1;
-  env.load_cpu = -1;
-  env.workdir = dir.path() / "logs";
+  MeasureEnv env = unpinned_env(dir, load);
   MeasureRequest req;
   req.scenario = &s;
   req.kase = &s.cases[0];
@@ -259,27 +271,53 @@ TEST(Measure, window_markers_on_wsload_stderr_delimit_the_server_window) {
 
 TEST(Measure, wsload_failure_is_a_failed_record_with_its_reason) {
   testing::TempDir dir;
-  Target server;
-  server.name = "fake";
-  server.argv = {testing::write_script(dir.path() / "server.sh",
-      "exec /usr/bin/python3 -c \"\n"
-      "import socket, sys, time, signal\n"
-      "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
-      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
-      "print('listening on 127.0.0.1:%d' % s.getsockname()[1], flush=True)\n"
-      "time.sleep(30)\n\"").string()};
+  Target server = listening_fake_server(dir);
   const auto load = testing::write_script(dir.path() / "wsload.sh", "echo 'wsload: no connection could be established' >&2; exit 3");
   Scenario s = parse_scenario_text("description = \"d\"\nkind = \"echo\"\n", "scenarios/s.toml");
-  MeasureEnv env;
-  env.wsload = load.string();
-  env.server_cpu = -1;
-  env.load_cpu = -1;
-  env.workdir = dir.path() / "logs";
+  MeasureEnv env = unpinned_env(dir, load);
   MeasureRequest req{&s, &s.cases[0], &server, s.cases[0].load, 1, RunPass::Time, 1};
   RunRecord rec = measure_run(env, req);
   EXPECT_EQ(rec.status, RunStatus::Failed);
   EXPECT_NE(rec.reason.find("exit 3"), std::string::npos) << rec.reason;
   EXPECT_NE(rec.reason.find("no connection could be established"), std::string::npos) << rec.reason;
+}
+
+TEST(Measure, start_record_names_the_run_and_gives_the_target_its_own_echo_path) {
+  Scenario s = parse_scenario_text("description = \"d\"\nkind = \"echo\"\n", "scenarios/s.toml");
+  Target t;
+  t.name = "mine";
+  t.echo_path = "/echo";
+  MeasureRequest req{&s, &s.cases[0], &t, s.cases[0].load, 3, RunPass::Count, 7};
+  const RunRecord rec = start_record(req);
+  EXPECT_EQ(rec.scenario, "s");
+  EXPECT_EQ(rec.case_name, "default");
+  EXPECT_EQ(rec.target, "mine");
+  EXPECT_EQ(rec.repetition, 3u);
+  EXPECT_EQ(rec.pass, RunPass::Count);
+  EXPECT_EQ(rec.load.path, "/echo");
+  EXPECT_FALSE(rec.started_utc.empty());
+}
+
+TEST(Measure, finish_record_stamps_status_reason_and_the_wall_time_since_the_start) {
+  RunRecord rec;
+  const auto started = std::chrono::steady_clock::now() - std::chrono::milliseconds(250);
+  const RunRecord out = finish_record(rec, started, RunStatus::Failed, "server: gone");
+  EXPECT_EQ(out.status, RunStatus::Failed);
+  EXPECT_EQ(out.reason, "server: gone");
+  EXPECT_EQ(rec.reason, "server: gone");  // the record itself is finished too, not only the copy
+  EXPECT_GE(out.wall_s, 0.25);
+}
+
+TEST(Measure, a_counting_pass_without_the_counter_library_is_skipped_before_the_server_starts) {
+  testing::TempDir dir;
+  Target server = listening_fake_server(dir);
+  Scenario s = parse_scenario_text("description = \"d\"\nkind = \"echo\"\n", "scenarios/s.toml");
+  MeasureEnv env = unpinned_env(dir, "/bin/false");
+  MeasureRequest req{&s, &s.cases[0], &server, s.cases[0].load, 1, RunPass::Count, 1};
+  RunRecord rec = measure_run(env, req);
+  EXPECT_EQ(rec.status, RunStatus::Skipped);
+  EXPECT_NE(rec.reason.find("no counter library"), std::string::npos) << rec.reason;
+  EXPECT_TRUE(rec.server_command.empty());
 }
 
 }  // namespace

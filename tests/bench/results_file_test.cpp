@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "bench/environment.hpp"
 #include "test_support.hpp"
 
@@ -86,6 +88,35 @@ TEST(ResultsFile, schema_check_catches_what_a_reader_would_trip_on) {
   auto p = validate_results_json(silent);
   ASSERT_FALSE(p.empty());
   EXPECT_NE(p[0].find("without a reason"), std::string::npos) << p[0];
+}
+
+TEST(ResultsFile, schema_check_names_the_place_in_meta_summary_and_comparisons) {
+  Scenario s = sample_scenario();
+  const nlohmann::json j = build_results_json(sample_content(s));
+  auto has = [](const std::vector<std::string>& problems, const std::string& text) {
+    return std::find(problems.begin(), problems.end(), text) != problems.end();
+  };
+  nlohmann::json bad = j;
+  bad["meta"]["git"]["dirty"] = "yes";
+  bad["summary"][1].erase("target");
+  EXPECT_TRUE(has(validate_results_json(bad), "meta.git: \"dirty\" has type string"));
+  EXPECT_TRUE(has(validate_results_json(bad), "summary[1]: missing \"target\""));
+
+  nlohmann::json not_array = j;
+  not_array["comparisons"] = nlohmann::json::object();
+  EXPECT_TRUE(has(validate_results_json(not_array), "top: comparisons is not an array"));
+
+  nlohmann::json comparison = j;
+  comparison["comparisons"] = nlohmann::json::array({{{"scenario", "echo-small"}, {"case", "default"}, {"target", "zerocopy"},
+                                                      {"reference", "malloc"}, {"metric", "msgs_per_sec"}, {"verdict", "faster"},
+                                                      {"ratio", 1.2}, {"blocks", 3u}, {"ci_low", 1.1}, {"ci_high", nullptr}}});
+  EXPECT_TRUE(validate_results_json(comparison).empty()) << validate_results_json(comparison).front();
+  comparison["comparisons"][0]["ratio"] = "1.2";
+  comparison["comparisons"][0].erase("ci_low");
+  const auto p = validate_results_json(comparison);
+  EXPECT_TRUE(has(p, "comparisons[0]: \"ratio\" has type string"));
+  EXPECT_TRUE(has(p, "comparisons[0]: ci_low missing or not a number/null"));
+  EXPECT_TRUE(validate_results_json(nlohmann::json::array()) == std::vector<std::string>{"not a JSON object"});
 }
 
 TEST(ResultsFile, run_dirs_are_unique_and_latest_points_at_the_newest) {

@@ -170,6 +170,27 @@ TEST(Scenario, kind_rules_reject_contradictions_naming_the_key) {
   EXPECT_EQ(parse_error("description = \"d\"\nkind = \"echo\"\ncapacity_from = \"x\"\n").key(), "capacity_from");
 }
 
+TEST(Scenario, requires_table_is_read_and_every_value_checked_naming_line_and_key) {
+  Scenario s = parse("description = \"d\"\nkind = \"executor\"\n[requires]\nraw = true\nserver_flags = [\"--executor\"]\n"
+                     "targets = [\"variant\", \"user\"]\n[[case]]\nname = \"x\"\nserver_args = [\"--executor\", \"inline\"]\n");
+  EXPECT_TRUE(s.requires_.raw);
+  EXPECT_EQ(s.requires_.server_flags, (std::vector<std::string>{"--executor"}));
+  EXPECT_EQ(s.requires_.target_kinds, (std::vector<std::string>{"variant", "user"}));
+
+  const std::string head = "description = \"d\"\nkind = \"echo\"\n[requires]\n";
+  ScenarioError feature = parse_error(head + "features = [\"broadcast\", \"telepathy\"]\n");
+  EXPECT_EQ(feature.key(), "requires.features");
+  EXPECT_EQ(feature.line(), 4u);
+  EXPECT_NE(std::string(feature.what()).find("unknown feature \"telepathy\" (known: broadcast)"), std::string::npos) << feature.what();
+  ScenarioError flag = parse_error(head + "server_flags = [\"executor\"]\n");
+  EXPECT_EQ(flag.key(), "requires.server_flags");
+  EXPECT_NE(std::string(flag.what()).find("\"executor\" is not a --flag"), std::string::npos) << flag.what();
+  ScenarioError kind = parse_error(head + "targets = [\"robot\"]\n");
+  EXPECT_EQ(kind.key(), "requires.targets");
+  EXPECT_NE(std::string(kind.what()).find("unknown target kind \"robot\""), std::string::npos) << kind.what();
+  EXPECT_EQ(parse_error(head + "rawr = true\n").key(), "requires.rawr");
+}
+
 TEST(Scenario, quick_cases_must_exist) {
   ScenarioError e = parse_error("description = \"d\"\nkind = \"echo\"\n[quick]\ncases = [\"nope\"]\n");
   EXPECT_EQ(e.key(), "quick.cases");

@@ -12,6 +12,22 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The launch of `t` with its logs in `dir`; each test then sets what it exercises.
+LaunchSpec launch_of(const Target& t, const testing::TempDir& dir) {
+  LaunchSpec spec;
+  spec.target = &t;
+  spec.workdir = dir.path();
+  return spec;
+}
+
+// A target that is one shell script, <dir>/<name>.sh.
+Target script_target(const testing::TempDir& dir, const std::string& name, const std::string& body) {
+  Target t;
+  t.name = name;
+  t.argv = {testing::write_script(dir.path() / (name + ".sh"), body).string()};
+  return t;
+}
+
 TEST(ServerLaunch, listening_line_gives_the_port) {
   EXPECT_EQ(parse_listening_port("listening on 127.0.0.1:9001\n"), 9001);
   EXPECT_EQ(parse_listening_port("heaptrack output will be written to x\nlistening on ::1:40000\n"), 40000);
@@ -72,9 +88,7 @@ TEST(ServerLaunch, a_ready_line_still_being_written_is_not_read_as_a_shorter_por
       "sys.stdout.write(line[25:]); sys.stdout.flush()\n"
       "time.sleep(30)\n\"");
   t.argv = {script.string()};
-  LaunchSpec spec;
-  spec.target = &t;
-  spec.workdir = dir.path();
+  LaunchSpec spec = launch_of(t, dir);
   auto launched = launch_server(spec);
   ASSERT_TRUE(std::holds_alternative<RunningServer>(launched)) << std::get<LaunchFailure>(launched).reason;
   RunningServer& s = std::get<RunningServer>(launched);
@@ -84,12 +98,8 @@ TEST(ServerLaunch, a_ready_line_still_being_written_is_not_read_as_a_shorter_por
 
 TEST(ServerLaunch, server_that_exits_is_a_failure_quoting_its_stderr) {
   testing::TempDir dir;
-  Target t;
-  t.name = "broken";
-  t.argv = {testing::write_script(dir.path() / "broken.sh", "echo 'cannot listen on 127.0.0.1:1: permission denied' >&2; exit 1").string()};
-  LaunchSpec spec;
-  spec.target = &t;
-  spec.workdir = dir.path();
+  Target t = script_target(dir, "broken", "echo 'cannot listen on 127.0.0.1:1: permission denied' >&2; exit 1");
+  LaunchSpec spec = launch_of(t, dir);
   auto launched = launch_server(spec);
   ASSERT_TRUE(std::holds_alternative<LaunchFailure>(launched));
   const std::string& reason = std::get<LaunchFailure>(launched).reason;
@@ -100,12 +110,8 @@ TEST(ServerLaunch, server_that_exits_is_a_failure_quoting_its_stderr) {
 
 TEST(ServerLaunch, silent_server_times_out_with_a_reason) {
   testing::TempDir dir;
-  Target t;
-  t.name = "silent";
-  t.argv = {testing::write_script(dir.path() / "silent.sh", "exec sleep 30").string()};
-  LaunchSpec spec;
-  spec.target = &t;
-  spec.workdir = dir.path();
+  Target t = script_target(dir, "silent", "exec sleep 30");
+  LaunchSpec spec = launch_of(t, dir);
   spec.ready_timeout = 300ms;
   auto launched = launch_server(spec);
   ASSERT_TRUE(std::holds_alternative<LaunchFailure>(launched));
@@ -116,9 +122,7 @@ TEST(ServerLaunch, env_and_preload_appear_in_the_recorded_command) {
   testing::TempDir dir;
   Target t = python_server(dir);
   t.preload = {"/usr/lib/x86_64-linux-gnu/libc.so.6"};
-  LaunchSpec spec;
-  spec.target = &t;
-  spec.workdir = dir.path();
+  LaunchSpec spec = launch_of(t, dir);
   spec.env = {{"WSALLOC_MALLOCCOUNT_FILE", "/dev/shm/x"}};
   auto launched = launch_server(spec);
   ASSERT_TRUE(std::holds_alternative<RunningServer>(launched)) << std::get<LaunchFailure>(launched).reason;
@@ -150,9 +154,7 @@ Target own_line_server(const testing::TempDir& dir, const std::string& ready_tex
 TEST(ServerLaunch, ready_by_a_line_without_a_port_uses_the_port_wsbench_chose) {
   testing::TempDir dir;
   Target t = own_line_server(dir, "ready");
-  LaunchSpec spec;
-  spec.target = &t;
-  spec.workdir = dir.path();
+  LaunchSpec spec = launch_of(t, dir);
   auto launched = launch_server(spec);
   ASSERT_TRUE(std::holds_alternative<RunningServer>(launched)) << std::get<LaunchFailure>(launched).reason;
   RunningServer& s = std::get<RunningServer>(launched);
@@ -166,9 +168,7 @@ TEST(ServerLaunch, ready_by_a_line_without_a_port_uses_the_port_wsbench_chose) {
 TEST(ServerLaunch, the_ready_pattern_is_matched_line_by_line) {
   testing::TempDir dir;
   Target t = own_line_server(dir, "not ready yet");  // contains "ready" but no line is exactly it
-  LaunchSpec spec;
-  spec.target = &t;
-  spec.workdir = dir.path();
+  LaunchSpec spec = launch_of(t, dir);
   spec.ready_timeout = 1500ms;
   auto launched = launch_server(spec);
   ASSERT_TRUE(std::holds_alternative<LaunchFailure>(launched));
@@ -190,9 +190,7 @@ TEST(ServerLaunch, ready_by_port_polls_until_the_chosen_port_accepts) {
                                   "s = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2]))); s.listen()\n"
                                   "time.sleep(30)\n\" \"$@\"").string(),
             "{host}", "{port}"};
-  LaunchSpec spec;
-  spec.target = &t;
-  spec.workdir = dir.path();
+  LaunchSpec spec = launch_of(t, dir);
   auto launched = launch_server(spec);
   ASSERT_TRUE(std::holds_alternative<RunningServer>(launched)) << std::get<LaunchFailure>(launched).reason;
   RunningServer& s = std::get<RunningServer>(launched);
@@ -207,9 +205,7 @@ TEST(ServerLaunch, cpu_placeholder_is_the_pinned_cpu_or_every_online_cpu) {
   t.ready.by = ReadyBy::Port;
   t.ready.port_group = false;
   t.argv = {testing::write_script(dir.path() / "cpu.sh", "echo \"cpus=$1\" >&2; exit 1").string(), "{cpu}", "{port}"};
-  LaunchSpec spec;
-  spec.target = &t;
-  spec.workdir = dir.path();
+  LaunchSpec spec = launch_of(t, dir);
   spec.cpu = 1;
   auto pinned = launch_server(spec);
   ASSERT_TRUE(std::holds_alternative<LaunchFailure>(pinned));

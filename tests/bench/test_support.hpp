@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include "bench/paths.hpp"
+
 namespace wsalloc::bench::testing {
 
 class TempDir {
@@ -39,6 +41,33 @@ inline std::filesystem::path write_script(const std::filesystem::path& p, const 
   write_file(p, "#!/bin/sh\n" + body + "\n");
   std::filesystem::permissions(p, std::filesystem::perms::owner_all);
   return p;
+}
+
+// Paths of a repository in `dir` (scenarios/, results/, bin/ as the test writes them) that uses
+// the real repository's target files.
+inline BenchPaths temp_paths(const TempDir& dir) {
+  BenchPaths p;
+  p.repo_root = dir.path();
+  p.bin_dir = dir.path() / "bin";
+  p.lib_dir = dir.path() / "lib";
+  p.scenarios_dir = dir.path() / "scenarios";
+  p.targets_dir = std::filesystem::path(WSALLOC_SOURCE_DIR) / "targets";
+  p.results_dir = dir.path() / "results";
+  p.peers_dir = dir.path() / ".peers";
+  return p;
+}
+
+// The end-to-end suites' scenario: short enough for seconds, long enough to measure.
+inline void write_tiny_echo(const TempDir& dir) {
+  write_file(dir.path() / "scenarios" / "tiny-echo.toml", R"(
+description = "32-byte echo, 10 connections, for the test suite"
+kind = "echo"
+[load]
+connections = 10
+payload = 32
+duration = 0.3
+warmup = 0.1
+)");
 }
 
 }  // namespace wsalloc::bench::testing

@@ -29,17 +29,7 @@ using namespace std::chrono_literals;
 const std::string kWsbench = std::string(WSBENCH_BIN_DIR) + "/wsbench";
 constexpr const char* kNotStarted = "not measured: not started by wsbench";
 
-void write_tiny_echo(const testing::TempDir& dir) {
-  testing::write_file(dir.path() / "scenarios" / "tiny-echo.toml", R"(
-description = "32-byte echo, 10 connections, for the test suite"
-kind = "echo"
-[load]
-connections = 10
-payload = 32
-duration = 0.3
-warmup = 0.1
-)");
-}
+using testing::write_tiny_echo;
 
 nlohmann::json read_json(const std::filesystem::path& p) {
   std::ifstream in(p);

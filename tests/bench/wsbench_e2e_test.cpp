@@ -22,15 +22,7 @@ using namespace std::chrono_literals;
 
 TEST(WsbenchEndToEnd, one_scenario_two_targets_writes_complete_results) {
   testing::TempDir dir;
-  testing::write_file(dir.path() / "scenarios" / "tiny-echo.toml", R"(
-description = "32-byte echo, 10 connections, for the test suite"
-kind = "echo"
-[load]
-connections = 10
-payload = 32
-duration = 0.3
-warmup = 0.1
-)");
+  testing::write_tiny_echo(dir);
   testing::write_file(dir.path() / "scenarios" / "tiny-needs-flag.toml", R"(
 description = "a scenario needing a server flag no server has"
 kind = "executor"

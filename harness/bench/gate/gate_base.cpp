@@ -7,6 +7,7 @@
 #include "bench/child_process.hpp"
 #include "bench/gate/gate_tool.hpp"
 #include "bench/server_launch.hpp"
+#include "bench/text_trim.hpp"
 
 // The candidate's build settings, from gate/CMakeLists.txt.
 #ifndef WSALLOC_GATE_BUILD_TYPE
@@ -27,12 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::string trim(std::string s) {
-  s.erase(s.find_last_not_of(" \r\n\t") + 1);
-  s.erase(0, s.find_first_not_of(" \r\n\t"));
-  return s;
-}
 
 // `git -C repo args...`: stdout trimmed, or "" when git fails.
 std::string git(const fs::path& repo, std::vector<std::string> args) {

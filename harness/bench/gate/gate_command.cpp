@@ -188,21 +188,72 @@ std::vector<MetricRow> confirm_e2e_rise(const MeasureOptions& mo, const GateDoc&
   return rows;
 }
 
+// The variants asked for (default: all four); an unknown name is printed and gives nothing.
+std::optional<std::vector<std::string>> gate_variants(const GateOptions& o) {
+  std::vector<std::string> variants = o.variants.empty() ? kAllVariants : split_csv(o.variants);
+  for (const std::string& v : variants) {
+    if (std::find(kAllVariants.begin(), kAllVariants.end(), v) == kAllVariants.end()) {
+      fmt::print(stderr, "gate: --variants: unknown variant \"{}\" (known: malloc, arena, pool, zerocopy)\n", v);
+      return std::nullopt;
+    }
+  }
+  return variants;
+}
+
+// Against the baseline: refuse an incompatible one, run the A/B (live), compare, confirm a rise,
+// then print the table and write the markdown report. The gate's exit code.
+int compare_with_baseline(const GateOptions& o, const MeasureOptions& mo, const std::vector<std::string>& variants,
+                          const Thresholds& th, GateDoc& current, bool live) {
+  if (!fs::exists(o.baseline)) {
+    fmt::print(stderr, "gate: no baseline at {}: run `wsbench gate --update-baseline` on this build first\n", o.baseline);
+    return kGateHarnessError;
+  }
+  const GateDoc baseline = read_gate_doc(o.baseline);
+  std::vector<std::string> warnings;
+  if (auto why = incompatibility(baseline, current, warnings)) {
+    fmt::print(stderr, "gate: refusing to compare with {}: {}\n", o.baseline, *why);
+    return kGateHarnessError;
+  }
+  if (live && o.ab) current.ab = measure_ab(o, mo, baseline, th, warnings);
+  for (const std::string& w : warnings) fmt::print(stderr, "gate: warning: {}\n", w);
+  if (!o.save.empty()) write_gate_doc(current, o.save);
+
+  CompareScope scope;
+  scope.ab = o.ab;
+  scope.exact = o.exact;
+  if (!o.variants.empty() || !o.core) {
+    scope.subjects.insert(variants.begin(), variants.end());
+    if (o.core) scope.subjects.insert("core");
+  }
+  std::vector<MetricRow> rows = compare(baseline, current, th, scope);
+  if (live && o.exact) rows = confirm_e2e_rise(mo, baseline, current, th, scope, std::move(rows));
+  const std::string summary = summary_line(rows);
+  const bool show_ab = o.ab && current.ab;
+  fmt::print("{}\n{}\n{}", terminal_table(rows), show_ab ? ab_summary_line(*current.ab, th.ab) + "\n" : "", summary + "\n");
+  if (!o.markdown.empty()) {
+    std::ofstream md(o.markdown, std::ios::trunc);
+    md << markdown_report(rows, warnings, summary, show_ab ? ab_markdown(*current.ab, th.ab) : "");
+    if (!md) {
+      fmt::print(stderr, "gate: write {} failed\n", o.markdown);
+      return kGateHarnessError;
+    }
+  }
+  if (live) fs::remove_all(mo.workdir);  // kept on a harness error: server logs, tool stderr
+  return any_failure(rows) ? kGateRegression : kGatePass;
+}
+
 }  // namespace
 
+// Phases: thresholds and variants, the current measurement (or the file given), then either a new
+// baseline or the comparison with the one there.
 int run_gate(const GateOptions& o) {
   try {
     const Thresholds th = load_thresholds(o.thresholds);
-    std::vector<std::string> variants = o.variants.empty() ? kAllVariants : split_csv(o.variants);
-    for (const std::string& v : variants) {
-      if (std::find(kAllVariants.begin(), kAllVariants.end(), v) == kAllVariants.end()) {
-        fmt::print(stderr, "gate: --variants: unknown variant \"{}\" (known: malloc, arena, pool, zerocopy)\n", v);
-        return kGateHarnessError;
-      }
-    }
+    const auto variants = gate_variants(o);
+    if (!variants) return kGateHarnessError;
     MeasureOptions mo;
     mo.paths = o.paths;
-    mo.variants = variants;
+    mo.variants = *variants;
     mo.core = o.core;
     mo.pin = o.pin;
     mo.workdir = fs::temp_directory_path() / fmt::format("wsalloc-gate-{}", ::getpid());
@@ -230,43 +281,7 @@ int run_gate(const GateOptions& o) {
       fs::remove_all(mo.workdir);
       return rc;
     }
-
-    if (!fs::exists(o.baseline)) {
-      fmt::print(stderr, "gate: no baseline at {}: run `wsbench gate --update-baseline` on this build first\n", o.baseline);
-      return kGateHarnessError;
-    }
-    const GateDoc baseline = read_gate_doc(o.baseline);
-    std::vector<std::string> warnings;
-    if (auto why = incompatibility(baseline, current, warnings)) {
-      fmt::print(stderr, "gate: refusing to compare with {}: {}\n", o.baseline, *why);
-      return kGateHarnessError;
-    }
-    if (live && o.ab) current.ab = measure_ab(o, mo, baseline, th, warnings);
-    for (const std::string& w : warnings) fmt::print(stderr, "gate: warning: {}\n", w);
-    if (!o.save.empty()) write_gate_doc(current, o.save);
-
-    CompareScope scope;
-    scope.ab = o.ab;
-    scope.exact = o.exact;
-    if (!o.variants.empty() || !o.core) {
-      scope.subjects.insert(variants.begin(), variants.end());
-      if (o.core) scope.subjects.insert("core");
-    }
-    std::vector<MetricRow> rows = compare(baseline, current, th, scope);
-    if (live && o.exact) rows = confirm_e2e_rise(mo, baseline, current, th, scope, std::move(rows));
-    const std::string summary = summary_line(rows);
-    const bool show_ab = o.ab && current.ab;
-    fmt::print("{}\n{}\n{}", terminal_table(rows), show_ab ? ab_summary_line(*current.ab, th.ab) + "\n" : "", summary + "\n");
-    if (!o.markdown.empty()) {
-      std::ofstream md(o.markdown, std::ios::trunc);
-      md << markdown_report(rows, warnings, summary, show_ab ? ab_markdown(*current.ab, th.ab) : "");
-      if (!md) {
-        fmt::print(stderr, "gate: write {} failed\n", o.markdown);
-        return kGateHarnessError;
-      }
-    }
-    if (live) fs::remove_all(mo.workdir);  // kept on a harness error: server logs, tool stderr
-    return any_failure(rows) ? kGateRegression : kGatePass;
+    return compare_with_baseline(o, mo, *variants, th, current, live);
   } catch (const std::exception& e) {
     fmt::print(stderr, "gate: harness error: {}\n", e.what());
     return kGateHarnessError;

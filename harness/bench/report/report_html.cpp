@@ -5,19 +5,15 @@
 #include <fmt/core.h>
 
 #include "bench/report/number_text.hpp"
+#include "bench/report/view_fields.hpp"
 
 namespace wsalloc::report {
 namespace {
 
 using json = nlohmann::json;
 
-std::optional<double> num(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return std::nullopt;
-  return j[key].get<double>();
-}
-std::string str(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
+using view_fields::num;
+using view_fields::str;
 std::string esc(const std::string& s) { return html_escape(s); }
 
 // A number cell: the shown text, the exact value in a data attribute (tests and tooltips read it).

@@ -3,19 +3,15 @@
 #include <fmt/core.h>
 
 #include "bench/report/number_text.hpp"
+#include "bench/report/view_fields.hpp"
 
 namespace wsalloc::report {
 namespace {
 
 using json = nlohmann::json;
 
-std::optional<double> num(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return std::nullopt;
-  return j[key].get<double>();
-}
-std::string str(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
+using view_fields::num;
+using view_fields::str;
 // Table cells: a '|' inside would split the cell.
 std::string cell(std::string s) {
   for (size_t p = s.find('|'); p != std::string::npos; p = s.find('|', p + 2)) s.replace(p, 1, "\\|");
@@ -55,10 +51,9 @@ std::string every_target_section(const json& view) {
   return md;
 }
 
-}  // namespace
-
-std::string render_markdown(const nlohmann::json& view) {
-  std::string md = fmt::format("# {}\n\nFrom `{}`.\n\n## Verdict\n\n", str(view, "title"), str(view, "source"));
+// The headline: the best variant per scenario case, and whether the ranges settle it.
+std::string verdict_section(const json& view) {
+  std::string md;
   if (view["verdict"].empty()) md += "No variant produced a measurement in this run.\n";
   for (const json& v : view["verdict"]) {
     md += fmt::format("- **{}**: best variant **{}** — {} {} ({})", str(v, "id"), str(v, "best"),
@@ -70,6 +65,12 @@ std::string render_markdown(const nlohmann::json& view) {
     }
     md += "\n";
   }
+  return md;
+}
+
+// Regressions and lost measurements against the baseline (nothing without one).
+std::string baseline_regressions(const json& view) {
+  std::string md;
   const json& b = view["baseline"];
   if (!b.is_null()) {
     md += fmt::format("\n**{} regression(s)** against the baseline {} (threshold {} %)\n", b["regressions"].size(),
@@ -83,11 +84,21 @@ std::string render_markdown(const nlohmann::json& view) {
                         str(r, "status"), str(r, "reason"));
     }
   }
+  return md;
+}
+
+std::string warnings_section(const json& view) {
+  std::string md;
   if (!view["warnings"].empty()) {
     md += "\n## Warnings\n\n";
     for (const json& w : view["warnings"]) md += fmt::format("- {}\n", w.get<std::string>());
   }
+  return md;
+}
 
+// msg/s and its ratios to malloc and the raw echo, per variant and scenario (idle: cost per connection).
+std::string variants_table(const json& view) {
+  std::string md;
   const json& t = view["summary_table"];
   md += "\n## Variants by scenario\n\nmsg/s (median) · ×malloc · ×rawecho · server CPU µs/msg · allocations/msg\n\n| scenario |";
   for (const json& v : t["variants"]) md += fmt::format(" {} |", v.get<std::string>());
@@ -114,7 +125,11 @@ std::string render_markdown(const nlohmann::json& view) {
     }
     md += fmt::format(" {} |\n", format_number(num(row, "raw_msgs_per_sec")));
   }
+  return md;
+}
 
+std::string allocators_table(const json& view) {
+  std::string md;
   const json& a = view["allocators"];
   if (!a["rows"].empty()) {
     md += "\n## Allocators (malloc variant; msg per server CPU-s · ×glibc)\n\n| scenario |";
@@ -136,7 +151,11 @@ std::string render_markdown(const nlohmann::json& view) {
       md += "\n";
     }
   }
+  return md;
+}
 
+std::string heaptrack_table(const json& view) {
+  std::string md;
   if (!view["profiles"].empty()) {
     md += "\n## heaptrack\n\n| scenario | target | allocation calls | temporary | peak heap B | leaked B | calls/msg sent |\n"
           "|---|---|---|---|---|---|---|\n";
@@ -148,7 +167,13 @@ std::string render_markdown(const nlohmann::json& view) {
                         format_number(num(p, "allocation_calls_per_message_sent")));
     }
   }
+  return md;
+}
 
+// Every figure of the key metrics against the baseline (nothing without one).
+std::string baseline_table(const json& view) {
+  std::string md;
+  const json& b = view["baseline"];
   if (!b.is_null()) {
     md += fmt::format("\n## Against the baseline {} (Δ %, + = higher)\n\n| scenario | target |", str(b, "git"));
     for (const json& m : b["metrics"]) md += fmt::format(" {} |", m.get<std::string>());
@@ -170,9 +195,12 @@ std::string render_markdown(const nlohmann::json& view) {
       md += "\n";
     }
   }
+  return md;
+}
 
-  md += every_target_section(view);
-
+// Each load host's shard and the merge the figures come from (--load-hosts runs only).
+std::string load_hosts_section(const json& view) {
+  std::string md;
   if (const json& lh = view["load_hosts"]; lh.is_object()) {
     md += fmt::format("\n## Load hosts ({} {}, master {})\n\nEach host's shard, then the exact merge the figures come "
                       "from; a partial run (a host missing) is left out of the medians.\n\n"
@@ -196,12 +224,34 @@ std::string render_markdown(const nlohmann::json& view) {
                         format_number(num(m, "errors")));
     }
   }
+  return md;
+}
 
+std::string reproduce_section(const json& view) {
+  std::string md;
   const json& c = view["commands"];
   md += "\n## Reproduce\n\n```\n";
   if (!str(c, "run").empty()) md += fmt::format("{}\n", str(c, "run"));
   if (!str(c, "report").empty()) md += fmt::format("{}\n", str(c, "report"));
   md += "```\n";
+  return md;
+}
+
+}  // namespace
+
+// Sections in reading order; each is empty when its part of the view is.
+std::string render_markdown(const nlohmann::json& view) {
+  std::string md = fmt::format("# {}\n\nFrom `{}`.\n\n## Verdict\n\n", str(view, "title"), str(view, "source"));
+  md += verdict_section(view);
+  md += baseline_regressions(view);
+  md += warnings_section(view);
+  md += variants_table(view);
+  md += allocators_table(view);
+  md += heaptrack_table(view);
+  md += baseline_table(view);
+  md += every_target_section(view);
+  md += load_hosts_section(view);
+  md += reproduce_section(view);
   return md;
 }
 

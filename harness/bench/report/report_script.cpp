@@ -21,6 +21,9 @@ pre{background:#f3f5f8;padding:6px 8px;overflow-x:auto;font-size:12px}#render-st
 )CSS";
 }
 
+// One JavaScript literal, longer than a screen on purpose: the script is one closure (its status
+// object and helpers are shared by every chart), and splitting it across C++ strings would hide
+// the JavaScript's own structure, which reads top to bottom by chart.
 std::string_view page_script() {
   return R"JS(
 (function () {

@@ -339,6 +339,143 @@ nlohmann::json read_results_file(const std::string& path) {
   return j;
 }
 
+namespace {
+
+// The results' targets, with the kinds the tables need: variants and preloaded allocators in the
+// file's order.
+struct TargetKinds {
+  json targets = json::array();
+  std::map<std::string, std::string> kind_of;
+  std::vector<std::string> variants, allocators;
+};
+
+TargetKinds collect_targets(const json& res) {
+  TargetKinds k;
+  if (res.contains("targets") && res["targets"].is_array()) {
+    for (const json& t : res["targets"]) {
+      const std::string name = str_or(t, "name"), kind = str_or(t, "kind");
+      k.kind_of[name] = kind;
+      if (kind == "variant") k.variants.push_back(name);
+      if (kind == "allocator") k.allocators.push_back(name);
+      k.targets.push_back({{"name", name}, {"kind", kind}, {"available", t.value("available", false)},
+                           {"reason", t.contains("reason") ? t["reason"] : json(nullptr)},
+                           {"counter_note", t.contains("counter_note") ? t["counter_note"] : json(nullptr)},
+                           {"version", t.contains("version") ? t["version"] : json(nullptr)}});
+    }
+  }
+  if (k.variants.empty()) k.variants = kDefaultVariants;
+  return k;
+}
+
+// One scenario case's rows: every target's spreads, status and flags. Adds the flags to
+// `warnings` and the metrics some target measured to `measured_metrics`.
+json scenario_rows(const IdGroup& g, const TargetKinds& k, json& warnings, std::set<std::string>& measured_metrics) {
+  json rows = json::array();
+  for (const json* r : g.rows) {
+    const std::string target = str_or(*r, "target"), status = str_or(*r, "status");
+    json m = json::object();
+    if (r->contains("metrics") && (*r)["metrics"].is_object()) {
+      for (auto it = (*r)["metrics"].begin(); it != (*r)["metrics"].end(); ++it) {
+        m[it.key()] = spread_json(*r, it.key());
+        if (measured_status(status) && m[it.key()]["median"].is_number()) measured_metrics.insert(it.key());
+      }
+    }
+    json flags = r->contains("flags") && (*r)["flags"].is_array() ? (*r)["flags"] : json::array();
+    for (const json& f : flags) {
+      if (f.is_string()) warnings.push_back(fmt::format("{} · {}: {}", g.id, target, f.get<std::string>()));
+    }
+    rows.push_back({{"target", target},
+                    {"kind", k.kind_of.count(target) ? k.kind_of.at(target) : ""},
+                    {"status", status},
+                    {"reason", r->contains("reason") ? (*r)["reason"] : json(nullptr)},
+                    {"flags", flags},
+                    {"counter_note", r->contains("counter_note") ? (*r)["counter_note"] : json(nullptr)},
+                    {"time_runs", r->value("time_runs", 0)},
+                    {"m", m}});
+  }
+  return rows;
+}
+
+// One scenario case of the report: its charts (only of metrics some target measured), the key
+// metrics nobody measured, and its rows.
+json scenario_section(const IdGroup& g, const json* info, const json& metrics, const TargetKinds& k, json& warnings) {
+  std::set<std::string> measured_metrics;
+  json rows = scenario_rows(g, k, warnings, measured_metrics);
+  json charts = json::array(), not_measured = json::array();
+  for (const ChartSpec& c : kBarCharts) {
+    if (measured_metrics.count(c.metric)) {
+      charts.push_back({{"type", "bar"}, {"metric", c.metric}, {"title", c.title}, {"log", c.log}, {"spread", c.spread},
+                        {"unit", metrics.contains(c.metric) ? metrics[c.metric].value("unit", "") : ""}});
+    }
+  }
+  if (measured_metrics.count("latency_p50_us")) {
+    charts.push_back({{"type", "latency"}, {"title", "Latency percentile spectrum (median of runs, log axes)"},
+                      {"unit", "us"}});
+  }
+  for (const char* m : {"msgs_per_sec", "server_cpu_us_per_msg", "allocations_per_msg", "latency_p50_us",
+                        "rss_per_conn_bytes"}) {
+    if (!measured_metrics.count(m)) not_measured.push_back(m);
+  }
+  return {{"id", g.id}, {"scenario", g.scenario}, {"case", g.case_name},
+          {"description", info ? str_or(*info, "description") : ""},
+          {"kind", info ? str_or(*info, "kind") : ""},
+          {"charts", charts}, {"not_measured", not_measured}, {"rows", rows}};
+}
+
+// Variant-by-scenario table row: ratios to malloc and to the raw TCP ceiling, within this run.
+// Null when no variant measured this case.
+json variant_table_row(const IdGroup& g, const std::vector<std::string>& variants) {
+  json cells = json::object();
+  bool any = false;
+  const auto malloc_tp = measured_median(g, kMallocTarget, "msgs_per_sec");
+  const auto raw_tp = measured_median(g, kRawTarget, "msgs_per_sec");
+  for (const std::string& var : variants) {
+    const json* r = row_for(g, var);
+    if (!r) continue;
+    const bool ok = measured_status(str_or(*r, "status"));
+    auto get = [&](const char* m) { return ok ? median_of(*r, m) : std::nullopt; };
+    const auto tp = get("msgs_per_sec");
+    any = any || ok;
+    cells[var] = {{"status", str_or(*r, "status")},
+                  {"msgs_per_sec", opt_json(tp)},
+                  {"ratio_malloc", opt_json(ratio(tp, malloc_tp))},
+                  {"ratio_raw", opt_json(ratio(tp, raw_tp))},
+                  {"msgs_per_server_cpu_sec", opt_json(get("msgs_per_server_cpu_sec"))},
+                  {"server_cpu_us_per_msg", opt_json(get("server_cpu_us_per_msg"))},
+                  {"allocations_per_msg", opt_json(get("allocations_per_msg"))},
+                  {"rss_per_conn_bytes", opt_json(get("rss_per_conn_bytes"))},
+                  {"allocations_per_conn", opt_json(get("allocations_per_conn"))}};
+  }
+  if (!any) return nullptr;
+  return {{"id", g.id}, {"raw_msgs_per_sec", opt_json(raw_tp)}, {"cells", cells}};
+}
+
+// Allocator comparison row: the malloc variant under glibc and each preloaded allocator. Null
+// when no preloaded allocator measured this case.
+json allocator_table_row(const IdGroup& g, const std::vector<std::string>& alloc_targets) {
+  json acells = json::object();
+  bool any_alloc = false;
+  const auto glibc_eff = measured_median(g, kMallocTarget, "msgs_per_server_cpu_sec");
+  for (const std::string& t : alloc_targets) {
+    const json* r = row_for(g, t);
+    if (!r) continue;
+    const auto eff = measured_median(g, t, "msgs_per_server_cpu_sec");
+    if (t != kMallocTarget && measured_status(str_or(*r, "status"))) any_alloc = true;
+    acells[t] = {{"status", str_or(*r, "status")},
+                 {"msgs_per_sec", opt_json(measured_median(g, t, "msgs_per_sec"))},
+                 {"msgs_per_server_cpu_sec", opt_json(eff)},
+                 {"rss_max_kib", opt_json(measured_median(g, t, "rss_max_kib"))},
+                 {"latency_p99_us", opt_json(measured_median(g, t, "latency_p99_us"))},
+                 {"ratio_glibc", opt_json(ratio(eff, glibc_eff))}};
+  }
+  if (!any_alloc) return nullptr;
+  return {{"id", g.id}, {"cells", acells}};
+}
+
+}  // namespace
+
+// Phases: check the inputs, collect the targets, then per scenario case its section, verdict and
+// table rows; the rest (profiles, baseline, load hosts, commands) from their own builders.
 nlohmann::json build_report_view(const ViewInputs& in) {
   if (!in.results) throw ReportInputError("build_report_view: no results");
   const json& res = *in.results;
@@ -346,133 +483,31 @@ nlohmann::json build_report_view(const ViewInputs& in) {
   if (in.baseline) check_results(*in.baseline, in.baseline_name);
   const json& meta = res["meta"];
   const json& metrics = res["metrics"];
-
-  // Targets and their kinds; variants are the kind "variant", in the file's order.
-  json targets = json::array();
-  std::map<std::string, std::string> kind_of;
-  std::vector<std::string> variants, allocators;
-  if (res.contains("targets") && res["targets"].is_array()) {
-    for (const json& t : res["targets"]) {
-      const std::string name = str_or(t, "name"), kind = str_or(t, "kind");
-      kind_of[name] = kind;
-      if (kind == "variant") variants.push_back(name);
-      if (kind == "allocator") allocators.push_back(name);
-      targets.push_back({{"name", name}, {"kind", kind}, {"available", t.value("available", false)},
-                         {"reason", t.contains("reason") ? t["reason"] : json(nullptr)},
-                         {"counter_note", t.contains("counter_note") ? t["counter_note"] : json(nullptr)},
-                         {"version", t.contains("version") ? t["version"] : json(nullptr)}});
-    }
-  }
-  if (variants.empty()) variants = kDefaultVariants;
+  const TargetKinds kinds = collect_targets(res);
+  const std::vector<std::string>& variants = kinds.variants;
+  std::vector<std::string> alloc_targets = {kMallocTarget};
+  alloc_targets.insert(alloc_targets.end(), kinds.allocators.begin(), kinds.allocators.end());
 
   std::map<std::string, const json*> scenario_info;
   if (res.contains("scenarios") && res["scenarios"].is_array()) {
     for (const json& s : res["scenarios"]) scenario_info[str_or(s, "name")] = &s;
   }
-
   const std::vector<IdGroup> groups = group_rows(res["summary"]);
   json warnings = json::array();
   if (meta.contains("warnings") && meta["warnings"].is_array()) {
     for (const json& w : meta["warnings"]) warnings.push_back(w);
   }
-
   json scenarios = json::array(), verdict = json::array();
   json table_rows = json::array(), alloc_rows = json::array();
   for (const IdGroup& g : groups) {
     const json* info = scenario_info.count(g.scenario) ? scenario_info[g.scenario] : nullptr;
-    json rows = json::array();
-    std::set<std::string> measured_metrics;
-    for (const json* r : g.rows) {
-      const std::string target = str_or(*r, "target"), status = str_or(*r, "status");
-      json m = json::object();
-      if (r->contains("metrics") && (*r)["metrics"].is_object()) {
-        for (auto it = (*r)["metrics"].begin(); it != (*r)["metrics"].end(); ++it) {
-          m[it.key()] = spread_json(*r, it.key());
-          if (measured_status(status) && m[it.key()]["median"].is_number()) measured_metrics.insert(it.key());
-        }
-      }
-      json flags = r->contains("flags") && (*r)["flags"].is_array() ? (*r)["flags"] : json::array();
-      for (const json& f : flags) {
-        if (f.is_string()) warnings.push_back(fmt::format("{} · {}: {}", g.id, target, f.get<std::string>()));
-      }
-      rows.push_back({{"target", target},
-                      {"kind", kind_of.count(target) ? kind_of[target] : ""},
-                      {"status", status},
-                      {"reason", r->contains("reason") ? (*r)["reason"] : json(nullptr)},
-                      {"flags", flags},
-                      {"counter_note", r->contains("counter_note") ? (*r)["counter_note"] : json(nullptr)},
-                      {"time_runs", r->value("time_runs", 0)},
-                      {"m", m}});
-    }
-    json charts = json::array(), not_measured = json::array();
-    for (const ChartSpec& c : kBarCharts) {
-      if (measured_metrics.count(c.metric)) {
-        charts.push_back({{"type", "bar"}, {"metric", c.metric}, {"title", c.title}, {"log", c.log}, {"spread", c.spread},
-                          {"unit", metrics.contains(c.metric) ? metrics[c.metric].value("unit", "") : ""}});
-      }
-    }
-    if (measured_metrics.count("latency_p50_us")) {
-      charts.push_back({{"type", "latency"}, {"title", "Latency percentile spectrum (median of runs, log axes)"},
-                        {"unit", "us"}});
-    }
-    for (const char* m : {"msgs_per_sec", "server_cpu_us_per_msg", "allocations_per_msg", "latency_p50_us",
-                          "rss_per_conn_bytes"}) {
-      if (!measured_metrics.count(m)) not_measured.push_back(m);
-    }
-    scenarios.push_back({{"id", g.id}, {"scenario", g.scenario}, {"case", g.case_name},
-                         {"description", info ? str_or(*info, "description") : ""},
-                         {"kind", info ? str_or(*info, "kind") : ""},
-                         {"charts", charts}, {"not_measured", not_measured}, {"rows", rows}});
+    scenarios.push_back(scenario_section(g, info, metrics, kinds, warnings));
     json v = build_verdict(g, variants, metrics);
     if (!v.is_null()) verdict.push_back(v);
-
-    // Variant-by-scenario table: ratios to malloc and to the raw TCP ceiling, within this run.
-    json cells = json::object();
-    bool any = false;
-    const auto malloc_tp = measured_median(g, kMallocTarget, "msgs_per_sec");
-    const auto raw_tp = measured_median(g, kRawTarget, "msgs_per_sec");
-    for (const std::string& var : variants) {
-      const json* r = row_for(g, var);
-      if (!r) continue;
-      const bool ok = measured_status(str_or(*r, "status"));
-      auto get = [&](const char* m) { return ok ? median_of(*r, m) : std::nullopt; };
-      const auto tp = get("msgs_per_sec");
-      any = any || ok;
-      cells[var] = {{"status", str_or(*r, "status")},
-                    {"msgs_per_sec", opt_json(tp)},
-                    {"ratio_malloc", opt_json(ratio(tp, malloc_tp))},
-                    {"ratio_raw", opt_json(ratio(tp, raw_tp))},
-                    {"msgs_per_server_cpu_sec", opt_json(get("msgs_per_server_cpu_sec"))},
-                    {"server_cpu_us_per_msg", opt_json(get("server_cpu_us_per_msg"))},
-                    {"allocations_per_msg", opt_json(get("allocations_per_msg"))},
-                    {"rss_per_conn_bytes", opt_json(get("rss_per_conn_bytes"))},
-                    {"allocations_per_conn", opt_json(get("allocations_per_conn"))}};
-    }
-    if (any) table_rows.push_back({{"id", g.id}, {"raw_msgs_per_sec", opt_json(raw_tp)}, {"cells", cells}});
-
-    // Allocator comparison: the malloc variant under glibc and each preloaded allocator.
-    json acells = json::object();
-    bool any_alloc = false;
-    const auto glibc_eff = measured_median(g, kMallocTarget, "msgs_per_server_cpu_sec");
-    std::vector<std::string> alloc_targets = {kMallocTarget};
-    alloc_targets.insert(alloc_targets.end(), allocators.begin(), allocators.end());
-    for (const std::string& t : alloc_targets) {
-      const json* r = row_for(g, t);
-      if (!r) continue;
-      const auto eff = measured_median(g, t, "msgs_per_server_cpu_sec");
-      if (t != kMallocTarget && measured_status(str_or(*r, "status"))) any_alloc = true;
-      acells[t] = {{"status", str_or(*r, "status")},
-                   {"msgs_per_sec", opt_json(measured_median(g, t, "msgs_per_sec"))},
-                   {"msgs_per_server_cpu_sec", opt_json(eff)},
-                   {"rss_max_kib", opt_json(measured_median(g, t, "rss_max_kib"))},
-                   {"latency_p99_us", opt_json(measured_median(g, t, "latency_p99_us"))},
-                   {"ratio_glibc", opt_json(ratio(eff, glibc_eff))}};
-    }
-    if (any_alloc) alloc_rows.push_back({{"id", g.id}, {"cells", acells}});
+    if (json row = variant_table_row(g, variants); !row.is_null()) table_rows.push_back(row);
+    if (json row = allocator_table_row(g, alloc_targets); !row.is_null()) alloc_rows.push_back(row);
   }
 
-  std::vector<std::string> alloc_targets = {kMallocTarget};
-  alloc_targets.insert(alloc_targets.end(), allocators.begin(), allocators.end());
   const json& git = meta.contains("git") ? meta["git"] : json::object();
   json view = {
       {"title", fmt::format("wsalloc benchmark report — {} — {}", git.value("short", git.value("sha", "?")),
@@ -482,7 +517,7 @@ nlohmann::json build_report_view(const ViewInputs& in) {
       {"settings", res.contains("settings") ? res["settings"] : json(nullptr)},
       {"warnings", warnings},
       {"metrics", metrics},
-      {"targets", targets},
+      {"targets", kinds.targets},
       {"variants", variants},
       {"scenarios", scenarios},
       {"verdict", verdict},
