@@ -29,6 +29,7 @@
 #include "net/socket.hpp"
 #include "variants/connection.hpp"
 #include "variants/connection_budget.hpp"
+#include "variants/server_variant.hpp"
 #include "variants/rate_limited_log.hpp"
 #include "variants/uring_connection.hpp"
 #include "net/executor.hpp"
@@ -39,7 +40,7 @@
 
 namespace wsalloc::variants {
 
-template <class Variant, net::IoBackend kIo = net::IoBackend::Epoll>
+template <ServerVariant Variant, net::IoBackend kIo = net::IoBackend::Epoll>
 class Worker {
  public:
   using Pipeline = typename Variant::Pipeline;
