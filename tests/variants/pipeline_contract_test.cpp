@@ -1,10 +1,11 @@
 // The pipeline contract (pipeline.hpp, server_variant.hpp) is what the compiler checks: both
 // pipelines and all four variants meet it, and a pipeline missing a member does not.
+#include "variants/pipeline.hpp"
+
 #include <gtest/gtest.h>
 
 #include "variants/arena/arena_variant.hpp"
 #include "variants/malloc/malloc_variant.hpp"
-#include "variants/pipeline.hpp"
 #include "variants/pool/pool_variant.hpp"
 #include "variants/server_variant.hpp"
 #include "variants/zerocopy/zerocopy_variant.hpp"

@@ -1,5 +1,7 @@
 // Routing: the request path picks the application (server_app.hpp); /broadcast members get every
 // other member's message, framed once, and stop getting them when they close.
+#include "variants/server_app.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -7,7 +9,6 @@
 
 #include "core/frame.hpp"
 #include "net/poller.hpp"
-#include "variants/server_app.hpp"
 
 namespace wsalloc::variants {
 namespace {
