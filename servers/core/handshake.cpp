@@ -87,112 +87,139 @@ HandshakeStatus HandshakeParser::feed(std::string_view received) noexcept {
   return status_;
 }
 
-// `head` is the request line and header lines, ending with the empty line.
-HandshakeStatus HandshakeParser::parse(std::string_view head) noexcept {
-  req_ = {};
-  // ---- request line: METHOD SP target SP HTTP/1.1
-  size_t eol = head.find(kCrlf);
-  std::string_view line = head.substr(0, eol);
+namespace {
+
+// Takes the first line off `head` (which always ends with CRLF CRLF, so a CRLF is always found).
+std::string_view take_line(std::string_view& head) noexcept {
+  const size_t eol = head.find(kCrlf);
+  const std::string_view line = head.substr(0, eol);
   head.remove_prefix(eol + kCrlf.size());
+  return line;
+}
+
+// The request line: METHOD SP target SP HTTP/1.1. False: malformed (400).
+bool parse_request_line(std::string_view line, HandshakeRequest& req) noexcept {
   const size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return HandshakeStatus::BadRequest;
+  if (sp1 == std::string_view::npos) return false;
   const size_t sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos) return HandshakeStatus::BadRequest;
+  if (sp2 == std::string_view::npos) return false;
   const std::string_view method = line.substr(0, sp1);
   const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = line.substr(sp2 + 1);
-  if (!is_token(method) || target.empty()) return HandshakeStatus::BadRequest;
+  if (!is_token(method) || target.empty()) return false;
   for (char ch : target) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c == 0x7F) return HandshakeStatus::BadRequest;
+    if (c <= 0x20 || c == 0x7F) return false;
   }
   // RFC 6455 4.1 needs HTTP/1.1 or later; HTTP/1.0 and anything unknown are refused alike.
-  if (version != "HTTP/1.1") return HandshakeStatus::BadRequest;
-  req_.method = method;
-  req_.target = target;
+  if (version != "HTTP/1.1") return false;
+  req.method = method;
+  req.target = target;
+  return true;
+}
 
-  // ---- header fields
-  bool host_seen = false, key_seen = false, version_seen = false;
-  bool upgrade_websocket = false, connection_upgrade = false, has_body = false;
+// What the header fields said beyond the values kept in HandshakeRequest.
+struct FieldsSeen {
+  bool host = false, key = false, version = false;
+  bool upgrade_websocket = false, connection_upgrade = false, body = false;
+};
+
+// One header field, already split and validated. False: the request is malformed (400).
+bool take_field(std::string_view name, std::string_view value, HandshakeRequest& req, FieldsSeen& seen) noexcept {
+  switch (ascii_lower(name[0])) {  // dispatch on the first letter: one compare for unrelated headers
+    case 'h':
+      if (iequals(name, "host")) {
+        if (seen.host) return false;  // RFC 7230 5.4
+        seen.host = true;
+        req.host = value;
+      }
+      break;
+    case 's':
+      if (iequals(name, "sec-websocket-key")) {
+        if (seen.key) return false;  // RFC 6455 11.3.1: at most once
+        seen.key = true;
+        req.key = value;
+      } else if (iequals(name, "sec-websocket-version")) {
+        if (seen.version) return false;  // RFC 6455 11.3.5: at most once
+        seen.version = true;
+        req.version = value;
+      } else if (iequals(name, "sec-websocket-protocol")) {
+        if (req.protocol.empty()) req.protocol = value;
+      } else if (iequals(name, "sec-websocket-extensions")) {
+        if (req.extensions.empty()) req.extensions = value;
+        if (req.extension_field_count < HandshakeRequest::kMaxExtensionFields)
+          req.extension_fields[req.extension_field_count++] = value;
+      }
+      break;
+    case 'u':
+      if (iequals(name, "upgrade")) {
+        const bool ws = list_has_token(value, "websocket");
+        if (req.upgrade.empty() || (ws && !seen.upgrade_websocket)) req.upgrade = value;
+        seen.upgrade_websocket = seen.upgrade_websocket || ws;
+      }
+      break;
+    case 'c':
+      if (iequals(name, "connection")) {
+        const bool up = list_has_token(value, "upgrade");
+        if (req.connection.empty() || (up && !seen.connection_upgrade)) req.connection = value;
+        seen.connection_upgrade = seen.connection_upgrade || up;
+      } else if (iequals(name, "content-length")) {
+        uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (ec != std::errc{} || end != value.data() + value.size()) return false;
+        seen.body = seen.body || n != 0;
+      }
+      break;
+    case 't':
+      if (iequals(name, "transfer-encoding")) seen.body = true;
+      break;
+    case 'o':
+      if (iequals(name, "origin") && req.origin.empty()) req.origin = value;
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+// The header lines up to the empty line. False: malformed (400).
+bool parse_fields(std::string_view& head, HandshakeRequest& req, FieldsSeen& seen) noexcept {
   while (true) {
-    eol = head.find(kCrlf);  // always found: head ends with CRLF CRLF
-    line = head.substr(0, eol);
-    head.remove_prefix(eol + kCrlf.size());
-    if (line.empty()) break;
+    const std::string_view line = take_line(head);
+    if (line.empty()) return true;
     // obs-fold (a continuation line) is obsolete; RFC 7230 3.2.4 allows rejecting it.
-    if (line.front() == ' ' || line.front() == '\t') return HandshakeStatus::BadRequest;
+    if (line.front() == ' ' || line.front() == '\t') return false;
     const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return HandshakeStatus::BadRequest;
+    if (colon == std::string_view::npos) return false;
     const std::string_view name = line.substr(0, colon);
     const std::string_view raw_value = line.substr(colon + 1);
     // Whitespace between name and colon is forbidden (RFC 7230 3.2.4): is_token rejects it.
-    if (!is_token(name) || !is_field_value(raw_value)) return HandshakeStatus::BadRequest;
-    const std::string_view value = trim_ows(raw_value);
-
-    switch (ascii_lower(name[0])) {  // dispatch on the first letter: one compare for unrelated headers
-      case 'h':
-        if (iequals(name, "host")) {
-          if (host_seen) return HandshakeStatus::BadRequest;  // RFC 7230 5.4
-          host_seen = true;
-          req_.host = value;
-        }
-        break;
-      case 's':
-        if (iequals(name, "sec-websocket-key")) {
-          if (key_seen) return HandshakeStatus::BadRequest;  // RFC 6455 11.3.1: at most once
-          key_seen = true;
-          req_.key = value;
-        } else if (iequals(name, "sec-websocket-version")) {
-          if (version_seen) return HandshakeStatus::BadRequest;  // RFC 6455 11.3.5: at most once
-          version_seen = true;
-          req_.version = value;
-        } else if (iequals(name, "sec-websocket-protocol")) {
-          if (req_.protocol.empty()) req_.protocol = value;
-        } else if (iequals(name, "sec-websocket-extensions")) {
-          if (req_.extensions.empty()) req_.extensions = value;
-          if (req_.extension_field_count < HandshakeRequest::kMaxExtensionFields)
-            req_.extension_fields[req_.extension_field_count++] = value;
-        }
-        break;
-      case 'u':
-        if (iequals(name, "upgrade")) {
-          const bool ws = list_has_token(value, "websocket");
-          if (req_.upgrade.empty() || (ws && !upgrade_websocket)) req_.upgrade = value;
-          upgrade_websocket = upgrade_websocket || ws;
-        }
-        break;
-      case 'c':
-        if (iequals(name, "connection")) {
-          const bool up = list_has_token(value, "upgrade");
-          if (req_.connection.empty() || (up && !connection_upgrade)) req_.connection = value;
-          connection_upgrade = connection_upgrade || up;
-        } else if (iequals(name, "content-length")) {
-          uint64_t n = 0;
-          const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-          if (ec != std::errc{} || end != value.data() + value.size()) return HandshakeStatus::BadRequest;
-          has_body = has_body || n != 0;
-        }
-        break;
-      case 't':
-        if (iequals(name, "transfer-encoding")) has_body = true;
-        break;
-      case 'o':
-        if (iequals(name, "origin") && req_.origin.empty()) req_.origin = value;
-        break;
-      default:
-        break;
-    }
+    if (!is_token(name) || !is_field_value(raw_value)) return false;
+    if (!take_field(name, trim_ows(raw_value), req, seen)) return false;
   }
+}
 
-  // ---- decision, in the order of RFC 6455 4.2.1's list
-  if (method != "GET") return HandshakeStatus::MethodNotAllowed;
-  if (has_body) return HandshakeStatus::BadRequest;
-  if (!host_seen) return HandshakeStatus::BadRequest;
-  if (!upgrade_websocket) return HandshakeStatus::NotWebSocket;
-  if (!connection_upgrade) return HandshakeStatus::UpgradeRequired;
-  if (!key_seen || !is_valid_key(req_.key)) return HandshakeStatus::BadRequest;
-  if (req_.version != "13") return HandshakeStatus::UpgradeRequired;
+// The decision, in the order of RFC 6455 4.2.1's list.
+HandshakeStatus decide(const HandshakeRequest& req, const FieldsSeen& seen) noexcept {
+  if (req.method != "GET") return HandshakeStatus::MethodNotAllowed;
+  if (seen.body) return HandshakeStatus::BadRequest;
+  if (!seen.host) return HandshakeStatus::BadRequest;
+  if (!seen.upgrade_websocket) return HandshakeStatus::NotWebSocket;
+  if (!seen.connection_upgrade) return HandshakeStatus::UpgradeRequired;
+  if (!seen.key || !is_valid_key(req.key)) return HandshakeStatus::BadRequest;
+  if (req.version != "13") return HandshakeStatus::UpgradeRequired;
   return HandshakeStatus::Accepted;
+}
+
+}  // namespace
+
+// `head` is the request line and header lines, ending with the empty line.
+HandshakeStatus HandshakeParser::parse(std::string_view head) noexcept {
+  req_ = {};
+  if (!parse_request_line(take_line(head), req_)) return HandshakeStatus::BadRequest;
+  FieldsSeen seen;
+  if (!parse_fields(head, req_, seen)) return HandshakeStatus::BadRequest;
+  return decide(req_, seen);
 }
 
 // ---------------------------------------------------------------------------------- response

@@ -17,9 +17,20 @@
 
 namespace wsalloc::memory {
 
-// Default block sizes: starting points inside the ranges of issue 4, NOT measurements. Replace
-// each with the high_water its area reports (AreaStats, GET /stats) under the benchmark
-// scenarios, plus headroom, and say which run justified it.
+// Default (first) block sizes. Chosen, not fitted to a measurement, and they need not be: the
+// arena plan (variants/arena/arena_plan.hpp) rebuilds an area whose cycle overflowed its block
+// with a block that holds the whole cycle, so steady-state allocation counts do not depend on
+// them (the gate measures those); they decide only the idle memory an area holds before any
+// traffic grew it, and how many rebuilds a warm-up takes. Why each:
+//   loop 128 KiB     the send-queue nodes of one iteration (copies of its replies): a larger
+//                    iteration (a receive buffer holds 512 KiB) rebuilds it once to fit.
+//   message 64 KiB   one message and its reply, both in the block for messages up to ~32 KiB
+//                    (the benchmark's small and medium sizes); larger ones grow the area once.
+//   connection 32 KiB  paid by every connection from its first message on (10k connections:
+//                    320 MiB), so kept small; a connection that needed more has its area replaced,
+//                    at close, by one sized to its high-water mark.
+//   temp 16 KiB      scratch inside one step (no current user in the server).
+// To see whether they fit a workload: each area's high_water and rebuilds in GET /stats.
 inline constexpr std::size_t kLoopAreaBytes = 128 * 1024;       // 128 KiB
 inline constexpr std::size_t kMessageAreaBytes = 64 * 1024;     // 64 KiB
 inline constexpr std::size_t kConnectionAreaBytes = 32 * 1024;  // 32 KiB

@@ -11,8 +11,15 @@
 // hold, and what is given back leaves the process at once. Pinning the threshold process-wide
 // (mallopt) would change the malloc variant too, the baseline this project compares against.
 //
-// Ownership: the caller owns each allocation until deallocate(p, bytes, align), which must get
-// the same bytes (std::pmr's contract). Large allocations still live at destruction leak.
+// Ownership: the caller owns each allocation until deallocate(p, bytes, align).
+// REQUIRES: deallocate gets the bytes and align that allocate got (std::pmr's contract, and here
+// more than a formality: the pair alone decides whether p is unmapped or handed to upstream, and
+// how many pages munmap drops; a wrong size unmaps a neighbour or leaks pages, unchecked).
+// Large allocations still live at destruction leak.
+// Cost: below the threshold, upstream's cost plus one compare. At or above it, one mmap system
+// call per allocate and one munmap per deallocate (microseconds each, plus a page fault per page
+// first touched), and the length is rounded up to whole pages: meant for a few large, long-lived
+// blocks (an Area's), never for per-message requests.
 // Invalidation: deallocate(p) invalidates p.
 // At the limit: mmap's failure is std::bad_alloc; nothing changes.
 // Statistics: maps and unmaps (cumulative; a map is an allocation the LD_PRELOAD counter cannot

@@ -13,7 +13,16 @@
 // for any memory_resource). Chunks still live are released with their slabs; large allocations
 // still live are not tracked and leak.
 //
+// REQUIRES: deallocate(p, bytes, align) gets the bytes and align that allocate got (std::pmr's
+// contract). The pool keeps no header per chunk: the pair alone picks the class p goes back to,
+// so a wrong size files the chunk under another class (handed out later at the wrong size) or
+// sends a pooled chunk to upstream; release builds do not check it.
+//
 // Invalidation: deallocate(p) invalidates p; nothing else invalidates anything.
+//
+// Cost: allocate and deallocate of a class are inline: a bit_width for the class, a pop or push
+// on its free list and two counter updates (O(1), no system call, no lock). A miss allocates one
+// slab from upstream (out of line); a large request is upstream's cost plus counting.
 //
 // Slabs per class grow geometrically: the first holds first_slab_bytes / class_bytes chunks (at
 // least one), each next twice as many, capped at max_slab_bytes / class_bytes (at least one). So

@@ -1,13 +1,17 @@
 #pragma once
 // backlog.hpp: a connection's unsent bytes, kept across events.
 //
-// Owner: one connection. Memory: a Bytes on the connection's resource; draining keeps the
-// capacity, so a connection that is blocked again and again does not allocate per episode (steady
-// state stays allocation-free). trim_if_idle(), called periodically (the worker's sweep), gives
-// the capacity back once the backlog has drained and stayed small for a whole period: without it
-// a connection that was slow once kept its grown buffer (in the pool variant up to a 32 MiB
-// chunk) until it closed. release() gives it back at once.
-// Invalidation: append(), consume(), trim_if_idle() and release() invalidate spans from front().
+// Owner: one connection (its pipeline). Memory: a Bytes on the connection's resource; draining
+// keeps the capacity, so a connection that is blocked again and again does not allocate per
+// episode (steady state stays allocation-free). trim_if_idle(), called periodically (the worker's
+// sweep, through the pipeline's trim_idle()), gives the capacity back once the backlog has drained
+// and stayed small for a whole period: without it a connection that was slow once kept its grown
+// buffer (in the pool variant up to a 32 MiB chunk) until it closed. That is the only way capacity
+// goes back before the connection closes.
+// Cost: append() is a copy of n bytes, plus a memmove of the unsent bytes when consumed bytes in
+// front are in the way, plus a doubling of the capacity when it is too small (amortised O(1) per
+// byte); consume() and front() O(1); trim_if_idle() O(1) plus one deallocate.
+// Invalidation: append(), consume() and trim_if_idle() invalidate spans from front().
 #include <cstring>
 #include <span>
 
@@ -45,12 +49,6 @@ class Backlog {
     }
   }
 
-  void release() {
-    Bytes empty(bytes_.get_allocator());
-    bytes_.swap(empty);
-    head_ = 0;
-  }
-
   // Capacity up to this is kept whatever happens: too little to matter, and regrowing it would
   // cost allocations for nothing.
   static constexpr size_t kKeepBytes = 64 * 1024;
@@ -69,6 +67,13 @@ class Backlog {
   }
 
  private:
+  // REQUIRES: empty() (only trim_if_idle() calls it).
+  void release() {
+    Bytes empty(bytes_.get_allocator());
+    bytes_.swap(empty);
+    head_ = 0;
+  }
+
   Bytes bytes_;
   size_t head_ = 0;
   size_t peak_ = 0;  // the largest size() since the last trim_if_idle()

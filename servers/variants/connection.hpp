@@ -3,10 +3,8 @@
 // the session, writes what it produced with one writev, and turns the session's Next and the
 // socket's state into epoll interest, backpressure and a graceful close.
 //
-// Lifecycle: Handshaking/Open -> (Next::Close) Flushing -> (all written) shutdown(SHUT_WR) ->
-// Draining (read and discard until the peer's FIN or close_linger) -> closed. A connection is
-// never freed inside its own callback: the worker moves it to a graveyard freed at the end of the
-// loop iteration (STYLE: free late).
+// Lifecycle and the commands from outside the connection's own event (close, deliver,
+// send_later, abort): connection_link.hpp, shared with the io_uring transport.
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -20,37 +18,31 @@
 #include "core/close.hpp"
 #include "net/io_handler.hpp"
 #include "net/poller.hpp"
+#include "variants/connection_link.hpp"
 #include "variants/server_options.hpp"
 #include "variants/session.hpp"
 #include "variants/writer.hpp"
 
 namespace wsalloc::variants {
 
-enum class LinkState : uint8_t {
-  Live,      // reading and writing
-  Flushing,  // the session is done; writing what is queued
-  Draining,  // our side is shut; reading until the peer closes
-  Dead,      // closed; waiting in the graveyard
-};
-
 template <class Worker>
-class Connection final : public net::IoHandler, public Writer {
+class Connection final : public ConnectionLink<Connection<Worker>>, public net::IoHandler, public Writer {
+  using Link = ConnectionLink<Connection<Worker>>;
+  friend Link;
+
  public:
-  using Clock = std::chrono::steady_clock;
+  using typename Link::Clock;
+  using Link::abort;
+  using Link::close;
   using SessionT = typename Worker::SessionT;
 
   Connection(Worker& worker, int fd)
-      : worker_(worker), fd_(fd), session_(worker.plan(), *this, worker.app(), worker.options().limits,
-                                           worker.stats_source()),
-        opened_(Clock::now()), since_(opened_) {
+      : Link(fd), worker_(worker), session_(worker.plan(), *this, worker.app(), worker.options().limits,
+                                            worker.stats_source()) {
     session_.app_state().owner = this;
   }
 
-  int fd() const noexcept { return fd_; }
-  LinkState link() const noexcept { return link_; }
   SessionT& session() noexcept { return session_; }
-  Clock::time_point opened() const noexcept { return opened_; }
-  Clock::time_point since() const noexcept { return since_; }
 
   // Called by the worker's timer sweep: true when replies have been queued for `limit` without
   // the peer taking a byte. Progress is a byte counter bumped by write(), so the hot path pays
@@ -63,7 +55,6 @@ class Connection final : public net::IoHandler, public Writer {
     }
     return now - stalled_since_ > limit;
   }
-  size_t& index() noexcept { return index_; }
 
   void on_io(uint32_t events) override {
     // Paused (backpressure) and the peer sent its FIN: the bytes still unread ahead of it would
@@ -74,46 +65,6 @@ class Connection final : public net::IoHandler, public Writer {
     }
     if (link_ != LinkState::Dead && (events & net::kWritable)) on_writable();
     if (link_ != LinkState::Dead) update_interest();
-  }
-
-  // Server-initiated close: shutdown (1001), timeouts (1008/1001). Flushes what it can now.
-  void close(core::CloseCode code, std::string_view reason) {
-    if (link_ != LinkState::Live) return;
-    if (session_.phase() == SessionPhase::Handshaking) return abort();
-    session_.close(code, reason);
-    begin_flushing();
-    if (link_ != LinkState::Dead) update_interest();
-  }
-
-  // Fan-out: an already-framed message from another connection (broadcast), written now; only
-  // what the socket does not take is copied, into this connection's backlog.
-  void deliver(std::span<const iovec> frame) {
-    if (link_ != LinkState::Live || session_.phase() != SessionPhase::Open) return;
-    if (session_.pipeline().send_now(frame) == WriteOutcome::Failed) return abort();
-    update_interest();
-  }
-
-  // A reply produced outside this connection's event (an executor's completion).
-  void send_later(core::Opcode op, std::span<const uint8_t> payload) {
-    if (link_ != LinkState::Live || session_.phase() != SessionPhase::Open) return;
-    session_.pipeline().send(op, payload);
-    if (session_.flush() == WriteOutcome::Failed) return abort();
-    update_interest();
-  }
-
-  // Hard close: no more bytes either way. `reset`: also drop what the kernel still holds for the
-  // peer (SO_LINGER 0 sends a RST). Used when a peer stopped reading: without it the orphaned
-  // socket keeps the kernel's send buffer (up to tcp_wmem's 4 MiB) until the peer drains it.
-  void abort(bool reset = false) {
-    if (link_ == LinkState::Dead) return;
-    if (reset) {
-      const linger hard{1, 0};
-      ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-    }
-    link_ = LinkState::Dead;
-    worker_.poller().unwatch(fd_);
-    ::close(fd_);
-    worker_.bury(this);
   }
 
   // Writer: the socket.
@@ -165,19 +116,11 @@ class Connection final : public net::IoHandler, public Writer {
     if (link_ == LinkState::Flushing && session_.unsent_bytes() == 0) shut_write();
   }
 
-  void begin_flushing() {
-    link_ = LinkState::Flushing;
-    if (session_.flush() == WriteOutcome::Failed) return abort();
-    if (session_.unsent_bytes() == 0) shut_write();
-  }
-
-  void shut_write() {
-    // Our close frame (or HTTP error) is out. Half-close and wait for the peer's FIN, so unread
-    // request bytes do not turn our last frame into a reset (RFC 6455 7.1.1: the server closes TCP
-    // first, but cleanly).
-    ::shutdown(fd_, SHUT_WR);
-    link_ = LinkState::Draining;
-    since_ = Clock::now();
+  // ---- for ConnectionLink ----
+  size_t unsent_bytes() const noexcept { return session_.unsent_bytes(); }
+  void release_transport(bool) {
+    worker_.poller().unwatch(fd_);
+    ::close(fd_);
   }
 
   [[gnu::noinline]] void close_slow_consumer(size_t unsent) {
@@ -209,18 +152,18 @@ class Connection final : public net::IoHandler, public Writer {
     }
   }
 
+  using Link::fd_;
+  using Link::link_;
+  using Link::since_;
+  using Link::begin_flushing;
+  using Link::shut_write;
+
   Worker& worker_;
-  int fd_;
   SessionT session_;
-  Clock::time_point opened_;  // accepted: the handshake deadline counts from here, not from the
-                              // last byte, or one byte a second (slowloris) would hold it forever
-  Clock::time_point since_;   // last activity: idle and linger timeouts
   uint64_t written_ = 0;            // bytes the socket took, ever
   uint64_t written_at_check_ = 0;   // written_ at the last send_stalled() that saw progress
   Clock::time_point stalled_since_{};
-  size_t index_ = 0;          // position in the worker's connection table
   uint32_t interest_ = net::kReadable;
-  LinkState link_ = LinkState::Live;
   bool reading_ = true;
 };
 

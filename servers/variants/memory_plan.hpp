@@ -6,9 +6,11 @@
 //                 message is fully processed (its reply is queued).
 //   send()        send-queue nodes; they live from enqueue to the end of the event's flush (what
 //                 the socket does not take is copied into the connection's backlog).
-//   loop          per event-loop iteration; after_iteration() runs at the end of every iteration.
-//   connection    one resource per connection (frame vector, backlog, node list): acquired at
-//                 open, released at close.
+//   connection    one resource per connection (frame vector, backlog, node list): acquired by
+//                 acquire_connection() at open, given back by release_connection() at close.
+// Hooks, not lifetimes with a resource of their own: after_message() when a message is done,
+// after_iteration() at the end of every event-loop iteration (after every event of it has
+// flushed: the arena resets its send area there), trim_idle() every sweep (250 ms).
 // The malloc plan answers new_delete_resource() everywhere: the honest baseline.
 #include <cstddef>
 #include <cstdint>

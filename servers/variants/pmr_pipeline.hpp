@@ -20,6 +20,7 @@
 #include "variants/containers.hpp"
 #include "variants/flush.hpp"
 #include "variants/memory_plan.hpp"
+#include "variants/pipeline.hpp"
 #include "variants/replier.hpp"
 #include "variants/writer.hpp"
 
@@ -104,5 +105,7 @@ class PmrPipeline final : public Replier, public core::InflaterSource {
   core::Opcode op_ = core::Opcode::Binary;
   bool failed_ = false;  // a direct write (send_raw) found the connection gone
 };
+
+static_assert(MessagePipeline<PmrPipeline>, "PmrPipeline must meet the pipeline contract (pipeline.hpp)");
 
 }  // namespace wsalloc::variants

@@ -18,6 +18,7 @@
 #include "core/frame.hpp"
 #include "core/handshake.hpp"
 #include "core/protocol.hpp"
+#include "variants/pipeline.hpp"
 #include "variants/replier.hpp"
 #include "variants/writer.hpp"
 
@@ -48,7 +49,7 @@ using StatsSource = std::function<std::string()>;
 //   struct ConnState;                                   per-connection application state
 //   void on_open(ConnState&, std::string_view target);  after the 101 is queued
 //   void on_message(Replier&, ConnState&, core::Opcode, std::span<const uint8_t> payload);
-template <class Pipeline, class App>
+template <MessagePipeline Pipeline, class App>
 class Session {
  public:
   Session(typename Pipeline::Plan& plan, Writer& writer, App& app, const SessionLimits& limits,

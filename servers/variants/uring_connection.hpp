@@ -1,7 +1,8 @@
 #pragma once
 // uring_connection.hpp: a Session on an io_uring stream: the completion-side twin of
-// connection.hpp (same lifecycle, same limits, same public face for the Worker; keep the two in
-// step; the conformance, interop, hardening, route and soak suites run against both).
+// connection.hpp (same lifecycle, same limits, same public face for the Worker: the lifecycle and
+// the commands from outside an event live once, in connection_link.hpp; the conformance, interop,
+// hardening, route and soak suites run against both).
 //
 // What differs from epoll:
 //   receiving  bytes arrive in the poller thread's provided buffers (net/provided_buffers.hpp)
@@ -45,7 +46,7 @@
 #include "net/poller.hpp"
 #include "net/stream_handler.hpp"
 #include "net/uring_backend.hpp"
-#include "variants/connection.hpp"  // LinkState
+#include "variants/connection_link.hpp"
 #include "variants/send_progress.hpp"
 #include "variants/server_options.hpp"
 #include "variants/session.hpp"
@@ -54,18 +55,24 @@
 namespace wsalloc::variants {
 
 template <class Worker>
-class UringConnection final : public net::StreamHandler, public Writer {
+class UringConnection final : public ConnectionLink<UringConnection<Worker>>, public net::StreamHandler,
+                              public Writer {
+  using Link = ConnectionLink<UringConnection<Worker>>;
+  friend Link;
+
  public:
-  using Clock = std::chrono::steady_clock;
+  using typename Link::Clock;
+  using Link::abort;
+  using Link::close;
   using SessionT = typename Worker::SessionT;
   // Smaller frames split over two receives are parsed piecewise: copying a few KiB into the
   // pipeline's assembly buffer costs less than re-planning the receive.
   static constexpr uint64_t kGatherFrom = 16 * 1024;
 
   UringConnection(Worker& worker, int fd)
-      : worker_(worker), fd_(fd), session_(worker.plan(), *this, worker.app(), worker.options().limits,
-                                           worker.stats_source()),
-        opened_(Clock::now()), since_(opened_), progress_(opened_) {
+      : Link(fd), worker_(worker), session_(worker.plan(), *this, worker.app(), worker.options().limits,
+                                            worker.stats_source()),
+        progress_(opened_) {
     session_.app_state().owner = this;
   }
 
@@ -78,51 +85,11 @@ class UringConnection final : public net::StreamHandler, public Writer {
     backend().abandon(ref_);
   }
 
-  int fd() const noexcept { return fd_; }
-  LinkState link() const noexcept { return link_; }
   SessionT& session() noexcept { return session_; }
-  Clock::time_point opened() const noexcept { return opened_; }
-  Clock::time_point since() const noexcept { return since_; }
-  size_t& index() noexcept { return index_; }
 
   // See Connection::send_stalled; progress is what the kernel took from this stream's sends.
   bool send_stalled(Clock::time_point now, Clock::duration limit) noexcept {
     return progress_.stalled(now, limit, unsent_bytes(), backend().sent_bytes(ref_));
-  }
-
-  void close(core::CloseCode code, std::string_view reason) {
-    if (link_ != LinkState::Live) return;
-    if (session_.phase() == SessionPhase::Handshaking) return abort();
-    session_.close(code, reason);
-    begin_flushing();
-    if (link_ != LinkState::Dead) update_reading();
-  }
-
-  void deliver(std::span<const iovec> frame) {
-    if (link_ != LinkState::Live || session_.phase() != SessionPhase::Open) return;
-    if (session_.pipeline().send_now(frame) == WriteOutcome::Failed) return abort();
-    update_reading();
-  }
-
-  void send_later(core::Opcode op, std::span<const uint8_t> payload) {
-    if (link_ != LinkState::Live || session_.phase() != SessionPhase::Open) return;
-    session_.pipeline().send(op, payload);
-    if (session_.flush() == WriteOutcome::Failed) return abort();
-    update_reading();
-  }
-
-  // Hard close (see Connection::abort). Replies already handed to the kernel still leave; one
-  // queued this iteration leaves with MSG_DONTWAIT (what the socket takes now) unless `reset`.
-  void abort(bool reset = false) {
-    if (link_ == LinkState::Dead) return;
-    if (reset) {
-      const linger hard{1, 0};
-      ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-    }
-    link_ = LinkState::Dead;
-    release_carry();
-    backend().close_stream(ref_, reset ? net::CloseMode::Reset : net::CloseMode::Graceful);
-    worker_.bury(this);
   }
 
   // Writer: the stream's one send. 0 = a send is in flight (the pipeline queues the rest).
@@ -160,7 +127,7 @@ class UringConnection final : public net::StreamHandler, public Writer {
     if (link_ == LinkState::Dead) return;
     if (session_.flush() == WriteOutcome::Failed) return abort();  // the backlog, next
     if (link_ == LinkState::Flushing && unsent_bytes() == 0) shut_write();
-    if (link_ != LinkState::Dead) update_reading();
+    if (link_ != LinkState::Dead) update_interest();
   }
   // The peer's FIN (nothing more will come, and nobody may read our replies), or a reset.
   void on_peer_shut() override { abort(); }
@@ -289,25 +256,20 @@ class UringConnection final : public net::StreamHandler, public Writer {
       return false;
     }
     if (next == Next::Close && link_ == LinkState::Live) begin_flushing();
-    if (link_ != LinkState::Dead) update_reading();
+    if (link_ != LinkState::Dead) update_interest();
     return link_ != LinkState::Dead;
   }
 
-  void begin_flushing() {
-    link_ = LinkState::Flushing;
-    if (session_.flush() == WriteOutcome::Failed) return abort();
-    if (unsent_bytes() == 0) shut_write();
-  }
-
-  void shut_write() {
-    // See Connection::shut_write. Every byte was taken by the kernel (no send in flight).
-    ::shutdown(fd_, SHUT_WR);
-    link_ = LinkState::Draining;
-    since_ = Clock::now();
+  // ---- for ConnectionLink ----
+  // Replies already handed to the kernel still leave; one queued this iteration leaves with
+  // MSG_DONTWAIT (what the socket takes now) unless `reset`.
+  void release_transport(bool reset) {
+    release_carry();
+    backend().close_stream(ref_, reset ? net::CloseMode::Reset : net::CloseMode::Graceful);
   }
 
   // Connection::update_interest, with a paused receive for epoll's interest bits.
-  void update_reading() {
+  void update_interest() {
     bool want = false, watch_shut = false;
     const size_t unsent = unsent_bytes();
     switch (link_) {
@@ -331,19 +293,21 @@ class UringConnection final : public net::StreamHandler, public Writer {
     }
   }
 
+  using Link::fd_;
+  using Link::link_;
+  using Link::opened_;
+  using Link::since_;
+  using Link::begin_flushing;
+  using Link::shut_write;
+
   Worker& worker_;
-  int fd_;
   net::UringBackend::Ref ref_ = 0;
   SessionT session_;
-  Clock::time_point opened_;  // accepted: the handshake deadline counts from here
-  Clock::time_point since_;   // last activity: idle and linger timeouts
   SendProgress progress_;     // --send-timeout-ms
-  size_t index_ = 0;
   std::span<uint8_t> loan_;   // the large frame being gathered (valid while gather_total_ != 0)
   size_t gather_total_ = 0, gather_have_ = 0;
   std::span<uint8_t> carry_;  // the start of a small frame cut by a buffer's end (held)
   uint16_t carry_held_ = 0;
-  LinkState link_ = LinkState::Live;
   bool reading_ = true;       // backpressure hysteresis, as in Connection
   bool receiving_ = true, watching_shut_ = false;  // what the backend was last told
 };

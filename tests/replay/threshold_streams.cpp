@@ -10,7 +10,7 @@
 #include "memory/page_resource.hpp"
 #include "net/poller.hpp"
 #include "variants/cork.hpp"
-#include "variants/zerocopy_pipeline.hpp"
+#include "variants/zerocopy/zerocopy_pipeline.hpp"
 #include "wire_client.hpp"
 
 namespace wsalloc::testing {

@@ -6,6 +6,7 @@
 #include "variants/arena/arena_plan.hpp"
 #include "variants/pmr_pipeline.hpp"
 #include "variants/server_options.hpp"
+#include "variants/server_variant.hpp"
 
 namespace wsalloc::variants {
 
@@ -18,5 +19,6 @@ struct ArenaVariant {
     return std::make_unique<ArenaPlan>();
   }
 };
+static_assert(ServerVariant<ArenaVariant>);
 
 }  // namespace wsalloc::variants

@@ -8,6 +8,7 @@
 #include "variants/memory_plan.hpp"
 #include "variants/pmr_pipeline.hpp"
 #include "variants/server_options.hpp"
+#include "variants/server_variant.hpp"
 
 namespace wsalloc::variants {
 
@@ -17,5 +18,6 @@ struct MallocVariant {
   using Pipeline = PmrPipeline;
   static std::unique_ptr<MemoryPlan> make_plan(const ServerOptions&) { return std::make_unique<StandardPlan>(); }
 };
+static_assert(ServerVariant<MallocVariant>);
 
 }  // namespace wsalloc::variants

@@ -7,6 +7,7 @@
 #include "variants/pmr_pipeline.hpp"
 #include "variants/pool/pool_plan.hpp"
 #include "variants/server_options.hpp"
+#include "variants/server_variant.hpp"
 
 namespace wsalloc::variants {
 
@@ -19,5 +20,6 @@ struct PoolVariant {
     return std::make_unique<PoolPlan>();
   }
 };
+static_assert(ServerVariant<PoolVariant>);
 
 }  // namespace wsalloc::variants

@@ -7,7 +7,8 @@
 #include <string_view>
 
 #include "variants/server_options.hpp"
-#include "variants/zerocopy_pipeline.hpp"
+#include "variants/server_variant.hpp"
+#include "variants/zerocopy/zerocopy_pipeline.hpp"
 
 namespace wsalloc::variants {
 
@@ -19,5 +20,6 @@ struct ZeroCopyVariant {
     return std::make_unique<ZeroCopyLoop>(o.allocator == Allocator::Variant);
   }
 };
+static_assert(ServerVariant<ZeroCopyVariant>);
 
 }  // namespace wsalloc::variants

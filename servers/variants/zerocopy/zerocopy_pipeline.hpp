@@ -1,5 +1,5 @@
 #pragma once
-// zerocopy_pipeline.hpp: the zerocopy variant's own pipeline.
+// zerocopy/zerocopy_pipeline.hpp: the zerocopy variant's own pipeline.
 //
 // A message that arrives whole in one read is handed to the handler as a view into the receive
 // buffer, where the parser unmasked it in place. Replies are framed straight into the loop's cork
@@ -32,6 +32,7 @@
 #include "variants/containers.hpp"
 #include "variants/cork.hpp"
 #include "variants/flush.hpp"
+#include "variants/pipeline.hpp"
 #include "variants/replier.hpp"
 #include "variants/writer.hpp"
 
@@ -150,5 +151,7 @@ class ZeroCopyPipeline final : public Replier, public core::InflaterSource {
   core::Opcode op_ = core::Opcode::Binary;
   bool failed_ = false;
 };
+
+static_assert(MessagePipeline<ZeroCopyPipeline>, "ZeroCopyPipeline must meet the pipeline contract (pipeline.hpp)");
 
 }  // namespace wsalloc::variants

@@ -1,4 +1,4 @@
-#include "variants/zerocopy_pipeline.hpp"
+#include "variants/zerocopy/zerocopy_pipeline.hpp"
 
 #include <bit>
 #include <cstring>
