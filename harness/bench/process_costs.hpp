@@ -4,8 +4,11 @@
 //
 // Sources (proc(5)):
 //   /proc/PID/stat           minflt (field 10), majflt (field 12): the whole thread group
-//   /proc/PID/io             syscr, syscw: read- and write-family system calls (read, readv, recv*,
-//                            write, writev, send*), the whole thread group; needs the same user
+//   /proc/PID/io             syscr, syscw: the read(2)/write(2) family (read, readv, pread, write,
+//                            writev, pwrite), the whole thread group; needs the same user. The
+//                            kernel counts these in its VFS read/write paths only: recv*/recvmsg
+//                            and send*/sendmsg on a socket do not count (measured: the epoll
+//                            server's writev replies show as ~1 syscw per echo, its recv as 0)
 //   /proc/PID/task/*/status  voluntary_ctxt_switches, nonvoluntary_ctxt_switches: per thread (the
 //                            process's own status file counts only its first thread), summed
 // A thread that exits between two readings takes its switches with it; the servers measured keep

@@ -38,6 +38,7 @@ std::optional<ProcSample> sample_process(pid_t pid) {
   s.user_s = cpu->first;
   s.sys_s = cpu->second;
   if (auto ss = read_schedstat(pid)) s.run_ns = ss->run_ns;
+  s.costs = read_process_costs(pid);
   return s;
 }
 

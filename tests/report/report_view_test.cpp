@@ -60,7 +60,7 @@ TEST(ReportView, every_summary_median_min_max_is_copied_unchanged_nulls_stay_nul
       }
     }
   }
-  EXPECT_EQ(compared, 11u * 28u * 3u);  // 11 measured rows x 28 metrics x median/min/max
+  EXPECT_EQ(compared, 11u * 34u * 3u);  // 11 measured rows x 34 metrics x median/min/max
 }
 
 TEST(ReportView, verdict_picks_the_variant_with_most_messages_per_server_cpu_second) {
