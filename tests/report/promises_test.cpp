@@ -70,3 +70,17 @@ TEST(Promises, reductions_are_one_minus_the_ratio) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Promises, a_figure_without_an_interval_gets_no_verdict) {
+  json results = {{"comparisons", json::array({comparison("idle-10k", "zerocopy", "rss_per_conn_bytes", 0.88, 0, 0)})}};
+  results["comparisons"][0]["ci_low"] = nullptr;
+  results["comparisons"][0]["ci_high"] = nullptr;
+  const json r = promise(wsalloc::report::promises_view(results), "memory");
+  EXPECT_EQ(r["verdict"], "inconclusive");
+  EXPECT_EQ(r["interval"], "—");
+  EXPECT_NE(r["why"].get<std::string>().find("no interval"), std::string::npos);
+}
+
+}  // namespace

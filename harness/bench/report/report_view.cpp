@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include "bench/report/number_text.hpp"
+#include "bench/report/promises.hpp"
 
 namespace wsalloc::report {
 namespace {
@@ -524,6 +525,7 @@ nlohmann::json build_report_view(const ViewInputs& in) {
       {"summary_table", {{"variants", variants}, {"rows", table_rows}}},
       {"allocators", {{"targets", alloc_targets}, {"rows", alloc_rows}}},
       {"profiles", build_profiles(res)},
+      {"promises", promises_view(res)},
       // `wsbench run`'s paired comparisons (bench_comparisons.hpp), as written; older results have none.
       {"comparisons", res.contains("comparisons") && res["comparisons"].is_array() ? res["comparisons"] : json::array()},
       {"baseline", in.baseline ? build_baseline(groups, *in.baseline, metrics, in) : json(nullptr)},
