@@ -98,7 +98,7 @@ TEST(ReportHtml, verdict_and_regressions_are_in_the_banner) {
 }
 
 TEST(ReportHtml, each_chart_section_declares_how_many_charts_it_holds) {
-  EXPECT_NE(fixture_html().find("data-section=\"scenario:echo-small\" data-expected-charts=\"5\""), std::string::npos);
+  EXPECT_NE(fixture_html().find("data-section=\"scenario:echo-small\" data-expected-charts=\"6\""), std::string::npos);
   EXPECT_NE(fixture_html().find("data-section=\"scenario:idle-10k\" data-expected-charts=\"2\""), std::string::npos);
   EXPECT_NE(fixture_html().find("data-section=\"allocators\" data-expected-charts=\"1\""), std::string::npos);
 }

@@ -111,7 +111,7 @@ TEST(ReportView, charts_are_planned_only_for_metrics_some_target_measured) {
   };
   EXPECT_EQ(kinds(scenario(view, "echo-small")),
             (std::vector<std::string>{"msgs_per_sec", "server_cpu_us_per_msg", "allocations_per_msg",
-                                      "alloc_bytes_per_msg", "latency"}));
+                                      "alloc_bytes_per_msg", "latency", "costs"}));  // costs: faults measured
   EXPECT_EQ(kinds(scenario(view, "idle-10k")),
             (std::vector<std::string>{"allocations_per_conn", "rss_per_conn_bytes"}));
 }
