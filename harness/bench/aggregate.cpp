@@ -5,6 +5,8 @@
 
 #include <fmt/core.h>
 
+#include "bench/bimodal.hpp"
+
 namespace wsalloc::bench {
 
 std::optional<Spread> spread_of(std::vector<double> v) {
@@ -173,6 +175,19 @@ void add_row_flags(const RowRuns& runs, size_t record_count, SummaryRow& row) {
   if (const Spread* s = row.metric("msgs_per_sec"); s && s->n >= 2 && s->median > 0 &&
                                                      (s->max - s->min) / s->median > kWideSpread) {
     row.flags.push_back(fmt::format("wide_spread ({:.0f} % of the median)", 100 * (s->max - s->min) / s->median));
+  }
+  // Two states, not noise (bimodal.hpp): both clusters named, since the median describes neither.
+  for (const char* metric : {"msgs_per_sec", "server_cpu_us_per_msg"}) {
+    std::vector<double> v;
+    for (const RunRecord* r : runs.time)
+      if (auto x = r->metrics.get(metric)) v.push_back(*x);
+    if (const auto b = find_bimodal(v)) {
+      row.flags.push_back(fmt::format("bimodal {}: {}", metric, describe(*b)));
+      break;
+    }
+  }
+  if (const Spread* f = row.metric("minor_faults_per_msg"); f && f->max >= kFaultsPerMsgFlag) {
+    row.flags.push_back(fmt::format("page_faults (up to {:.3g} per message, median {:.3g})", f->max, f->median));
   }
 }
 

@@ -39,6 +39,10 @@ struct SummaryRow {
 
 // Wide spread: (max - min) / median of msgs/s (or the row's headline) above this.
 inline constexpr double kWideSpread = 0.25;
+// A run with this many minor page faults per message or more is flagged: a healthy server maps its
+// buffers once (measured here: ~0.0002 per message); one that hands memory back to the kernel and
+// touches it again (glibc trimming under 64 KiB echo, issue 14) faults on every message.
+inline constexpr double kFaultsPerMsgFlag = 1.0;
 
 // Rows in first-appearance order of (scenario, case), targets in first-appearance order.
 std::vector<SummaryRow> summarise(const std::vector<RunRecord>& records);

@@ -17,7 +17,8 @@ struct MetricSpec {
 };
 constexpr MetricSpec kMetrics[] = {{"server_cpu_us_per_msg", Direction::LowerIsBetter},
                                    {"msgs_per_sec", Direction::HigherIsBetter},
-                                   {"rss_per_conn_bytes", Direction::LowerIsBetter}};
+                                   {"rss_per_conn_bytes", Direction::LowerIsBetter},
+                                   {"latency_p99_us", Direction::LowerIsBetter}};
 
 bool is_repeat(const RunRecord& r) {
   return std::find(r.flags.begin(), r.flags.end(), kReferenceRepeat) != r.flags.end();
@@ -71,6 +72,8 @@ std::vector<BenchComparison> compare_targets(const std::vector<RunRecord>& recor
           if (ref == by_key.end()) continue;
           // RSS per connection is the headline of idle cases only (elsewhere it mixes in buffers in flight).
           if (std::string_view(spec.name) == "rss_per_conn_bytes" && rec->metrics.has("msgs_per_sec")) continue;
+          // Latency compares only at one offered rate (open loop); closed loop it follows throughput.
+          if (std::string_view(spec.name) == "latency_p99_us" && !rec->metrics.has("offered_rate")) continue;
           const auto a = rec->metrics.get(spec.name), b = ref->second->metrics.get(spec.name);
           if (a && b && *a > 0 && *b > 0) blocks.push_back({*a, *b});
         }

@@ -7,8 +7,9 @@
 // echo (rawecho) for the peers and the variants. Per (case, target, reference, metric) the blocks
 // where both have the metric give compare_blocks() (compare/comparison.hpp): the geometric mean of
 // per-block ratios, a bootstrap interval at kBenchConfidence and a verdict (±kBenchDelta =
-// equivalent). Metrics: server CPU per message (lower is better), msgs/s (higher is better), and
-// for idle cases RSS per connection (lower is better).
+// equivalent). Metrics: server CPU per message (lower is better), msgs/s (higher is better), for
+// idle cases RSS per connection, and for open-loop cases (one offered rate) p99 latency (both
+// lower is better).
 #pragma once
 
 #include <string>

@@ -114,6 +114,17 @@ std::vector<std::string> wsload_args(const LoadSpec& l, ScenarioKind kind, bool 
   return a;
 }
 
+// Where a message's cost goes besides CPU time: the kernel's counters over the window, per message.
+void set_cost_metrics(MetricValues& m, const ProcessCosts& c, double msgs) {
+  auto per_msg = [msgs](uint64_t n) { return static_cast<double>(n) / msgs; };
+  m.set("minor_faults_per_msg", per_msg(c.minor_faults));
+  m.set("major_faults_per_msg", per_msg(c.major_faults));
+  m.set("read_syscalls_per_msg", c.read_syscalls ? std::optional<double>(per_msg(*c.read_syscalls)) : std::nullopt);
+  m.set("write_syscalls_per_msg", c.write_syscalls ? std::optional<double>(per_msg(*c.write_syscalls)) : std::nullopt);
+  m.set("voluntary_switches_per_msg", per_msg(c.voluntary_switches));
+  m.set("involuntary_switches_per_msg", per_msg(c.involuntary_switches));
+}
+
 void compute_metrics(RunRecord& rec, const nlohmann::json& w, const ServerWindow& sw, const CountDelta& c,
                      ScenarioKind kind, const MeasureEnv& env) {
   MetricValues& m = rec.metrics;
@@ -157,6 +168,7 @@ void compute_metrics(RunRecord& rec, const nlohmann::json& w, const ServerWindow
       m.set("handshakes_per_sec", json_number(w, {"handshakes_per_sec"}));
       if (window_handshakes > 0) m.set("server_cpu_us_per_handshake", sw.cpu_s * 1e6 / window_handshakes);
     }
+    if (sw.costs && window_msgs > 0 && kind != ScenarioKind::Idle) set_cost_metrics(m, *sw.costs, window_msgs);
     m.set("rss_start_kib", static_cast<double>(sw.rss_start_kib));
     m.set("rss_max_kib", static_cast<double>(sw.rss_max_kib));
     m.set("rss_hwm_kib", static_cast<double>(sw.hwm_kib));
@@ -358,6 +370,7 @@ void settle_window(LoadWatch& w, ScenarioKind kind, RunPass pass, RunRecord& rec
     w.sw.cpu_s = cpu_seconds_between(*w.win_start, *w.win_end);
     w.sw.wall_s = std::chrono::duration<double>(w.win_end->at - w.win_start->at).count();
     w.sw.hwm_kib = w.win_end->hwm_kib;
+    if (w.win_start->costs && w.win_end->costs) w.sw.costs = costs_between(*w.win_start->costs, *w.win_end->costs);
     rec.window = w.sw.source;
     rec.window_s = w.sw.wall_s;
   }

@@ -13,10 +13,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bench/locust_engine.hpp"
+#include "bench/process_costs.hpp"
 #include "bench/run_record.hpp"
 #include "bench/scenario.hpp"
 #include "bench/targets.hpp"
@@ -70,6 +72,7 @@ struct ServerWindow {
   uint64_t rss_start_kib = 0;   // when ready, before wsload
   uint64_t rss_max_kib = 0;     // largest sample during wsload's run
   uint64_t hwm_kib = 0;         // VmHWM at the window's end
+  std::optional<ProcessCosts> costs;  // the kernel's cost counters over the window
   WindowSource source = WindowSource::None;
 };
 struct CountDelta {

@@ -21,6 +21,12 @@ const std::vector<MetricInfo>& metric_catalogue() {
       {"latency_p999_us", "us", false, "round-trip latency, 99.9th percentile"},
       {"latency_p9999_us", "us", false, "round-trip latency, 99.99th percentile"},
       {"latency_max_us", "us", false, "round-trip latency, maximum"},
+      {"minor_faults_per_msg", "fault/msg", false, "server minor page faults per message (a page mapped on first touch; /proc/PID/stat)"},
+      {"major_faults_per_msg", "fault/msg", false, "server major page faults per message (read from disk or swap)"},
+      {"read_syscalls_per_msg", "call/msg", false, "server read(2)-family calls per message (read, readv, pread; /proc/PID/io syscr: recv*/recvmsg are not counted there)"},
+      {"write_syscalls_per_msg", "call/msg", false, "server write(2)-family calls per message (write, writev, pwrite; /proc/PID/io syscw: send*/sendmsg are not counted there)"},
+      {"voluntary_switches_per_msg", "switch/msg", false, "server voluntary context switches per message (blocked: epoll_wait, locks)"},
+      {"involuntary_switches_per_msg", "switch/msg", false, "server involuntary context switches per message (preempted by the scheduler)"},
       {"allocations_per_msg", "alloc/msg", false, "malloc-family allocations per message (LD_PRELOAD counter, counting pass)"},
       {"alloc_bytes_per_msg", "B/msg", false, "bytes requested from malloc per message (counting pass)"},
       {"frees_per_msg", "free/msg", false, "free() calls per message (counting pass)"},
@@ -51,7 +57,10 @@ bool measured_on_server(std::string_view m) {
   static const std::string_view k[] = {"msgs_per_server_cpu_sec", "server_cpu_us_per_msg", "server_cpu_util",
                                        "allocations_per_msg",     "alloc_bytes_per_msg",   "frees_per_msg",
                                        "allocations_per_conn",    "rss_start_kib",         "rss_max_kib",
-                                       "rss_hwm_kib",             "rss_per_conn_bytes",    "server_cpu_us_per_handshake"};
+                                       "rss_hwm_kib",             "rss_per_conn_bytes",    "server_cpu_us_per_handshake",
+                                       "minor_faults_per_msg",    "major_faults_per_msg",  "read_syscalls_per_msg",
+                                       "write_syscalls_per_msg",  "voluntary_switches_per_msg",
+                                       "involuntary_switches_per_msg"};
   return std::find(std::begin(k), std::end(k), m) != std::end(k);
 }
 

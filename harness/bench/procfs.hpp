@@ -1,6 +1,6 @@
 // What /proc says about one process at one moment: CPU time (user + sys, all threads, from
-// /proc/PID/stat, and the nanosecond sum from /proc/PID/task/*/schedstat) and memory (VmRSS, VmHWM
-// from /proc/PID/status).
+// /proc/PID/stat, and the nanosecond sum from /proc/PID/task/*/schedstat), memory (VmRSS, VmHWM
+// from /proc/PID/status) and the kernel's cost counters (process_costs.hpp).
 //
 // Resolution: CPU times are in clock ticks (sysconf(_SC_CLK_TCK), 100 per second here), so a
 // 2-second window at full load is measured to about 0.5 %. VmHWM is the peak RSS since the process
@@ -15,6 +15,8 @@
 #include <optional>
 #include <string_view>
 
+#include "bench/process_costs.hpp"
+
 namespace wsalloc::bench {
 
 struct ProcSample {
@@ -26,6 +28,7 @@ struct ProcSample {
   std::chrono::steady_clock::time_point at;
 
   std::optional<uint64_t> run_ns;  // on-CPU time of all threads in ns (schedstat.hpp), when /proc has it
+  std::optional<ProcessCosts> costs;  // page faults, read/write syscalls, context switches (process_costs.hpp)
 
   double cpu_s() const noexcept { return user_s + sys_s; }
 };

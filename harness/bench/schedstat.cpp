@@ -1,22 +1,12 @@
 #include "bench/schedstat.hpp"
 
-#include <dirent.h>
-
 #include <charconv>
-#include <cstdio>
 #include <string>
+
+#include "bench/proc_text.hpp"
 
 namespace wsalloc::bench {
 namespace {
-
-std::optional<std::string> read_small(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return std::nullopt;
-  char buf[256];
-  const size_t n = std::fread(buf, 1, sizeof buf, f);
-  std::fclose(f);
-  return std::string(buf, n);
-}
 
 uint64_t minus(uint64_t later, uint64_t earlier) noexcept { return later > earlier ? later - earlier : 0; }
 
@@ -38,21 +28,17 @@ std::optional<SchedStat> parse_schedstat(std::string_view line) {
 }
 
 std::optional<SchedStat> read_schedstat(pid_t pid) {
-  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return std::nullopt;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task/";
   SchedStat sum;
   bool any = false;
-  while (const dirent* e = ::readdir(d)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    auto text = read_small(dir + "/" + e->d_name + "/schedstat");
-    if (!text) continue;  // the thread exited while we listed the directory
-    auto s = parse_schedstat(*text);
-    if (!s) continue;
-    sum += *s;
-    any = true;
-  }
-  ::closedir(d);
+  for_each_thread(pid, [&](pid_t tid) {
+    const auto text = read_proc_file(dir + std::to_string(tid) + "/schedstat");
+    if (!text) return;  // the thread exited while we listed the directory
+    if (const auto s = parse_schedstat(*text)) {
+      sum += *s;
+      any = true;
+    }
+  });
   if (!any) return std::nullopt;
   return sum;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace wsalloc::bench {
 namespace {
 
@@ -128,6 +130,42 @@ TEST(Aggregate, runs_with_load_hosts_missing_stay_out_of_the_medians_and_are_fla
   EXPECT_EQ(rows[0].status, RunStatus::Errors);
   EXPECT_FALSE(rows[0].metric("msgs_per_sec"));
   EXPECT_NE(rows[0].reason.find("every measured run had load hosts missing"), std::string::npos) << rows[0].reason;
+}
+
+}  // namespace
+}  // namespace wsalloc::bench
+
+namespace wsalloc::bench {
+namespace {
+
+// The malloc variant under 64 KiB echo, some starts slow (a madvise and page faults per message):
+// the row names both states and the faults, instead of a median of neither.
+TEST(Aggregate, a_row_in_two_states_is_flagged_bimodal_with_both_and_its_page_faults) {
+  std::vector<RunRecord> recs;
+  const double msgs[] = {2600, 31000, 2400, 25000};
+  for (uint32_t rep = 1; rep <= 4; ++rep) {
+    RunRecord r = timed("malloc", rep, msgs[rep - 1]);
+    r.metrics.set("minor_faults_per_msg", msgs[rep - 1] < 5000 ? 16.0 : 0.0002);
+    recs.push_back(r);
+  }
+  const auto rows = summarise(recs);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NE(std::find(rows[0].flags.begin(), rows[0].flags.end(),
+                      "bimodal msgs_per_sec: 2 runs at 2.5k (2.4k-2.6k), 2 runs at 28k (25k-31k)"),
+            rows[0].flags.end())
+      << ::testing::PrintToString(rows[0].flags);
+  EXPECT_NE(std::find(rows[0].flags.begin(), rows[0].flags.end(), "page_faults (up to 16 per message, median 8)"),
+            rows[0].flags.end())
+      << ::testing::PrintToString(rows[0].flags);
+  // One state, healthy: neither flag.
+  for (RunRecord& r : recs) {
+    r.metrics.set("msgs_per_sec", 30000);
+    r.metrics.set("minor_faults_per_msg", 0.0002);
+  }
+  for (const std::string& f : summarise(recs)[0].flags) {
+    EXPECT_EQ(f.find("bimodal"), std::string::npos) << f;
+    EXPECT_EQ(f.find("page_faults"), std::string::npos) << f;
+  }
 }
 
 }  // namespace

@@ -31,6 +31,33 @@ const BenchComparison* find(const std::vector<BenchComparison>& cs, const std::s
   return nullptr;
 }
 
+// p99 latency is compared only where the load was open loop (an offered rate): closed loop, a
+// faster server just gets more messages in flight, and its latency says nothing of its own.
+TEST(BenchComparisons, p99_latency_is_compared_in_open_loop_cases_only) {
+  const std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("pool", TargetKind::Variant)};
+  std::vector<RunRecord> recs;
+  for (uint32_t b = 1; b <= 4; ++b) {
+    for (const char* name : {"malloc", "pool"}) {
+      RunRecord closed = timed(name, b, 10);
+      closed.metrics.set("latency_p99_us", name == std::string("pool") ? 50 : 100);
+      recs.push_back(closed);
+      RunRecord open = closed;
+      open.scenario = "latency-at-rate";
+      open.metrics.set("offered_rate", 20000);
+      recs.push_back(open);
+    }
+  }
+  size_t p99 = 0;
+  for (const BenchComparison& c : compare_targets(recs, targets)) {
+    if (c.metric != "latency_p99_us") continue;
+    ++p99;
+    EXPECT_EQ(c.scenario, "latency-at-rate");
+    EXPECT_EQ(c.target, "pool");
+    EXPECT_NEAR(c.result.ratio, 0.5, 1e-9);
+  }
+  EXPECT_EQ(p99, 1u);
+}
+
 TEST(BenchComparisons, references_follow_the_target_kind) {
   EXPECT_EQ(references_of(target("pool", TargetKind::Variant)), (std::vector<std::string>{"malloc", "rawecho"}));
   EXPECT_EQ(references_of(target("malloc", TargetKind::Variant)), (std::vector<std::string>{"rawecho"}));

@@ -98,7 +98,7 @@ TEST(ReportHtml, verdict_and_regressions_are_in_the_banner) {
 }
 
 TEST(ReportHtml, each_chart_section_declares_how_many_charts_it_holds) {
-  EXPECT_NE(fixture_html().find("data-section=\"scenario:echo-small\" data-expected-charts=\"5\""), std::string::npos);
+  EXPECT_NE(fixture_html().find("data-section=\"scenario:echo-small\" data-expected-charts=\"6\""), std::string::npos);
   EXPECT_NE(fixture_html().find("data-section=\"scenario:idle-10k\" data-expected-charts=\"2\""), std::string::npos);
   EXPECT_NE(fixture_html().find("data-section=\"allocators\" data-expected-charts=\"1\""), std::string::npos);
 }
@@ -144,3 +144,18 @@ TEST(ReportHtml, comparisons_show_ratio_interval_and_verdict_or_say_there_are_no
   EXPECT_NE(table.find("<td class=\"num\">0.812</td><td class=\"num\">[0.790, 0.830]</td>"), std::string::npos) << table;
   EXPECT_NE(table.find("<td class=\"good\">faster</td>"), std::string::npos) << table;
 }
+
+namespace {
+
+TEST(ReportHtml, the_promises_section_has_a_row_per_promise_and_colours_its_verdicts) {
+  const std::string table = between(fixture_html(), "<table id=\"promises-table\"", "</table>");
+  size_t rows = 0;
+  for (size_t at = table.find("<tr><td>"); at != std::string::npos; at = table.find("<tr><td>", at + 1)) ++rows;
+  EXPECT_EQ(rows, 7u) << table;
+  EXPECT_NE(table.find("<td class=\"bad\">not met</td>"), std::string::npos) << table;   // allocations before
+  EXPECT_NE(table.find("<td class=\"good\">met</td>"), std::string::npos) << table;      // allocations after
+  EXPECT_NE(fixture_html().find("<a href=\"#promises\">promises</a>"), std::string::npos);
+  EXPECT_EQ(embedded_view(fixture_html())["promises"].size(), 7u);
+}
+
+}  // namespace

@@ -60,7 +60,7 @@ TEST(ReportView, every_summary_median_min_max_is_copied_unchanged_nulls_stay_nul
       }
     }
   }
-  EXPECT_EQ(compared, 11u * 28u * 3u);  // 11 measured rows x 28 metrics x median/min/max
+  EXPECT_EQ(compared, 11u * 34u * 3u);  // 11 measured rows x 34 metrics x median/min/max
 }
 
 TEST(ReportView, verdict_picks_the_variant_with_most_messages_per_server_cpu_second) {
@@ -111,7 +111,7 @@ TEST(ReportView, charts_are_planned_only_for_metrics_some_target_measured) {
   };
   EXPECT_EQ(kinds(scenario(view, "echo-small")),
             (std::vector<std::string>{"msgs_per_sec", "server_cpu_us_per_msg", "allocations_per_msg",
-                                      "alloc_bytes_per_msg", "latency"}));
+                                      "alloc_bytes_per_msg", "latency", "costs"}));  // costs: faults measured
   EXPECT_EQ(kinds(scenario(view, "idle-10k")),
             (std::vector<std::string>{"allocations_per_conn", "rss_per_conn_bytes"}));
 }

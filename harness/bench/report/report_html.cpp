@@ -268,6 +268,23 @@ void section_comparisons(std::string& h, const json& view) {
   h += "</table></section>\n";
 }
 
+// The seed's promises (promises.hpp): what was promised, what this run measured, and a verdict.
+void section_promises(std::string& h, const json& view) {
+  h += "<section id=\"promises\"><h2>The promises, measured</h2><p class=\"muted\">Each promise the memory strategy "
+       "started on, judged only by this run: met / not met by the interval where there is one, inconclusive when it "
+       "straddles the bound, not measurable here with the reason.</p>";
+  h += "<table id=\"promises-table\" class=\"rows\"><tr><th>promise</th><th>claim</th><th>measured</th><th>interval</th>"
+       "<th>verdict</th><th>why</th></tr>";
+  for (const json& p : view.value("promises", json::array())) {
+    const std::string verdict = str(p, "verdict");
+    const std::string cls = verdict == "met" ? "good" : verdict == "not met" ? "bad" : verdict == "inconclusive" ? "warn" : "muted";
+    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+                     esc(str(p, "promise")), esc(str(p, "claim")), esc(str(p, "measured")), esc(str(p, "interval")), cls,
+                     esc(verdict), esc(str(p, "why")));
+  }
+  h += "</table></section>\n";
+}
+
 void section_allocators(std::string& h, const json& view) {
   const json& a = view["allocators"];
   if (a["rows"].empty()) {
@@ -430,13 +447,15 @@ std::string render_html(const nlohmann::json& view, std::string_view chartjs) {
        "</title>\n<style>" + std::string(page_style()) + "</style>\n</head><body>\n";
   h += "<header><h1>" + esc(view["title"].get<std::string>()) + "</h1><p class=\"muted\">from <code>" +
        esc(str(view, "source")) + "</code></p><nav><a href=\"#verdict\">verdict</a> <a href=\"#environment\">environment</a> "
-       "<a href=\"#scenarios\">scenarios</a> <a href=\"#summary\">summary</a> <a href=\"#comparisons\">comparisons</a> <a href=\"#allocators\">allocators</a> "
+       "<a href=\"#scenarios\">scenarios</a> <a href=\"#summary\">summary</a> <a href=\"#comparisons\">comparisons</a> <a href=\"#promises\">promises</a> "
+       "<a href=\"#allocators\">allocators</a> "
        "<a href=\"#heaptrack\">heaptrack</a> <a href=\"#baseline\">baseline</a> <a href=\"#reproduce\">reproduce</a></nav></header>\n";
   section_verdict(h, view);
   section_environment(h, view);
   section_load_hosts(h, view);
   section_summary_table(h, view);
   section_comparisons(h, view);
+  section_promises(h, view);
   section_scenarios(h, view);
   section_allocators(h, view);
   section_profiles(h, view);

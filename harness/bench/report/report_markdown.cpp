@@ -240,10 +240,23 @@ std::string reproduce_section(const json& view) {
 }  // namespace
 
 // Sections in reading order; each is empty when its part of the view is.
+// The seed's promises (promises.hpp), one row each.
+std::string promises_section(const json& view) {
+  const json& ps = view.value("promises", json::array());
+  if (ps.empty()) return "";
+  std::string md = "\n## The promises, measured\n\n| promise | claim | measured | interval | verdict | why |\n|---|---|---|---|---|---|\n";
+  for (const json& p : ps) {
+    md += fmt::format("| {} | {} | {} | {} | **{}** | {} |\n", str(p, "promise"), str(p, "claim"), str(p, "measured"),
+                      str(p, "interval"), str(p, "verdict"), str(p, "why"));
+  }
+  return md;
+}
+
 std::string render_markdown(const nlohmann::json& view) {
   std::string md = fmt::format("# {}\n\nFrom `{}`.\n\n## Verdict\n\n", str(view, "title"), str(view, "source"));
   md += verdict_section(view);
   md += baseline_regressions(view);
+  md += promises_section(view);
   md += warnings_section(view);
   md += variants_table(view);
   md += allocators_table(view);

@@ -178,6 +178,22 @@ std::string_view page_script() {
     });
   }
 
+  // One group per kind of cost (CPU µs, allocations, faults, calls, switches: all per message),
+  // one bar per target; log axis, since they differ by orders of magnitude; a zero is not drawn
+  // (the scenario's table has it).
+  function costsChart(canvas, scen, spec) {
+    var rows = scen.rows.filter(measured);
+    var labels = spec.metrics.map(function (m) { return (data.metrics[m] && data.metrics[m].unit) ? m.replace(/_per_msg$/, '') + ' (' + data.metrics[m].unit + ')' : m; });
+    var datasets = rows.map(function (r) {
+      return { label: r.target, backgroundColor: colourOf(r.target),
+               data: spec.metrics.map(function (m) { var v = r.m[m]; return v && v.median !== null && v.median > 1e-5 ? v.median : null; }) };
+    });
+    return newCanvasChart(canvas, {
+      type: 'bar', data: { labels: labels, datasets: datasets },
+      options: { scales: { y: { type: 'logarithmic', title: { display: true, text: 'per message' } } } }
+    });
+  }
+
   function safely(what, fn) {
     try { return fn(); } catch (e) { status.errors.push(what + ': ' + (e && e.message ? e.message : String(e))); return null; }
   }
@@ -185,7 +201,8 @@ std::string_view page_script() {
     var scen = data.scenarios[Number(canvas.dataset.scenarioIndex)];
     var spec = scen.charts[Number(canvas.dataset.chartIndex)];
     safely(scen.id + ' ' + (spec.metric || spec.type), function () {
-      return spec.type === 'latency' ? latencyChart(canvas, scen) : barChart(canvas, scen, spec);
+      return spec.type === 'latency' ? latencyChart(canvas, scen)
+           : spec.type === 'costs' ? costsChart(canvas, scen, spec) : barChart(canvas, scen, spec);
     });
   });
   var ac = document.getElementById('allocator-chart');

@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include "bench/report/number_text.hpp"
+#include "bench/report/promises.hpp"
 
 namespace wsalloc::report {
 namespace {
@@ -412,6 +413,15 @@ json scenario_section(const IdGroup& g, const json* info, const json& metrics, c
     charts.push_back({{"type", "latency"}, {"title", "Latency percentile spectrum (median of runs, log axes)"},
                       {"unit", "us"}});
   }
+  // Where a message's cost goes (issue 14): CPU time beside the kernel's counters and the
+  // allocations, per message, one group per kind of cost, one bar per target.
+  if (measured_metrics.count("minor_faults_per_msg")) {
+    charts.push_back({{"type", "costs"},
+                      {"title", "Where a message's cost goes (per message, median of runs, log axis)"},
+                      {"metrics", {"server_cpu_us_per_msg", "allocations_per_msg", "minor_faults_per_msg",
+                                   "read_syscalls_per_msg", "write_syscalls_per_msg", "voluntary_switches_per_msg",
+                                   "involuntary_switches_per_msg"}}});
+  }
   for (const char* m : {"msgs_per_sec", "server_cpu_us_per_msg", "allocations_per_msg", "latency_p50_us",
                         "rss_per_conn_bytes"}) {
     if (!measured_metrics.count(m)) not_measured.push_back(m);
@@ -524,6 +534,7 @@ nlohmann::json build_report_view(const ViewInputs& in) {
       {"summary_table", {{"variants", variants}, {"rows", table_rows}}},
       {"allocators", {{"targets", alloc_targets}, {"rows", alloc_rows}}},
       {"profiles", build_profiles(res)},
+      {"promises", promises_view(res)},
       // `wsbench run`'s paired comparisons (bench_comparisons.hpp), as written; older results have none.
       {"comparisons", res.contains("comparisons") && res["comparisons"].is_array() ? res["comparisons"] : json::array()},
       {"baseline", in.baseline ? build_baseline(groups, *in.baseline, metrics, in) : json(nullptr)},

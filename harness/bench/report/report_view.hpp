@@ -10,6 +10,7 @@
 //    "verdict": [{"id","metric","unit","higher_is_better","best","median","min","max",
 //                 "runner_up","runner_up_median","decisive","vs_malloc"}],
 //    "summary_table": {"variants": [...], "rows": [{"id","cells": {variant: {...}}}]},
+//    "promises": [{"promise","claim","measured","interval","verdict","why"}] (promises.hpp),
 //    "allocators": {"targets": [...], "rows": [...]}, "profiles": [...],
 //    "baseline": null | {"file","git","date_utc","threshold_pct","metrics":[...],"rows":[...],
 //                        "regressions": [...]},
