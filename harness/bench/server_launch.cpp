@@ -65,14 +65,6 @@ pid_t find_descendant_running(pid_t root, const fs::path& exe) {
 
 }  // namespace
 
-uint16_t parse_listening_port(const std::string& text) {
-  static const std::regex re(R"(listening on (\S+):(\d+))");
-  std::smatch m;
-  if (!std::regex_search(text, m, re)) return 0;
-  unsigned long v = std::stoul(m[2].str());
-  return v > 0 && v <= 65535 ? static_cast<uint16_t>(v) : 0;
-}
-
 std::string file_tail(const fs::path& p, size_t max_bytes) {
   std::string s = slurp(p);
   if (s.size() > max_bytes) {

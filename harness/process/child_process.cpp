@@ -1,6 +1,9 @@
-#include "bench/child_process.hpp"
+#include "process/child_process.hpp"
+
+#include "process/cpu_time.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -9,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -20,10 +24,8 @@
 
 extern char** environ;
 
-namespace wsalloc::bench {
+namespace wsalloc::process {
 namespace {
-
-double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6; }
 
 ExitStatus status_of(int wstatus, const rusage& ru) {
   ExitStatus s;
@@ -83,40 +85,71 @@ ChildProcess ChildProcess::spawn(const SpawnSpec& spec) {
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "open(" + path + ") for " + program);
     return fd;
   };
-  int out_fd = open_out(spec.stdout_path);
-  int err_fd = -1;
-  int pipe_fds[2] = {-1, -1};
-  if (spec.stderr_pipe) {
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-      ::close(out_fd);
-      throw std::system_error(errno, std::generic_category(), "pipe2 for " + program);
+  // Every descriptor opened so far, closed again if a later step throws.
+  std::vector<int> opened;
+  auto close_all = [&] {
+    for (int fd : opened) ::close(fd);
+  };
+  // [0] is the parent's end, [1] the child's (for stdin the other way round).
+  auto make_pipe = [&](int (&fds)[2]) {
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      const int err = errno;
+      close_all();
+      throw std::system_error(err, std::generic_category(), "pipe2 for " + program);
     }
-    err_fd = pipe_fds[1];
+    opened.push_back(fds[0]);
+    opened.push_back(fds[1]);
+  };
+  auto output_fd = [&](bool pipe, const std::string& path, int (&fds)[2]) {
+    if (pipe) {
+      make_pipe(fds);
+      return fds[1];
+    }
+    try {
+      const int fd = open_out(path);
+      opened.push_back(fd);
+      return fd;
+    } catch (...) {
+      close_all();
+      throw;
+    }
+  };
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
+  const int out_fd = output_fd(spec.stdout_pipe, spec.stdout_path, out_pipe);
+  const int err_fd = spec.stderr_inherit && !spec.stderr_pipe ? 2 : output_fd(spec.stderr_pipe, spec.stderr_path, err_pipe);
+  int in_fd = -1;
+  if (spec.stdin_pipe) {
+    make_pipe(in_pipe);
+    in_fd = in_pipe[0];
   } else {
-    err_fd = open_out(spec.stderr_path);
+    in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    opened.push_back(in_fd);
   }
-  int in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  cpu_set_t pin;
+  CPU_ZERO(&pin);
+  if (spec.cpu >= 0) CPU_SET(spec.cpu, &pin);
   const pid_t parent = ::getpid();
 
   pid_t pid = ::fork();
   if (pid < 0) {
     int err = errno;
-    ::close(out_fd);
-    ::close(err_fd);
-    if (pipe_fds[0] >= 0) ::close(pipe_fds[0]);
-    ::close(in_fd);
+    close_all();
     throw std::system_error(err, std::generic_category(), "fork for " + program);
   }
   if (pid == 0) {
-    // Child: die with wsbench; the check closes the race where the parent died before prctl.
+    // Child: die with the parent; the check closes the race where the parent died before prctl.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
-    ::setpgid(0, 0);  // own process group: a terminal's ^C reaches wsbench, which stops us in order
+    ::setpgid(0, 0);  // own process group: a terminal's ^C reaches the parent, which stops us in order
     ::dup2(in_fd, 0);
     ::dup2(out_fd, 1);
-    ::dup2(err_fd, 2);
+    if (err_fd != 2) ::dup2(err_fd, 2);
     if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
       child_write(2, "chdir failed\n");
+      ::_exit(127);
+    }
+    if (spec.cpu >= 0 && ::sched_setaffinity(0, sizeof pin, &pin) != 0) {
+      child_write(2, "sched_setaffinity failed\n");
       ::_exit(127);
     }
     sigset_t none;
@@ -128,40 +161,64 @@ ChildProcess ChildProcess::spawn(const SpawnSpec& spec) {
     child_write(2, "\n");
     ::_exit(127);
   }
-  ::close(out_fd);
-  ::close(err_fd);
-  ::close(in_fd);
+  // Parent: keep our ends of the pipes, close everything the child now holds.
   ChildProcess c;
   c.pid_ = pid;
-  if (pipe_fds[0] >= 0) {
-    c.stderr_fd_ = pipe_fds[0];
-    ::fcntl(c.stderr_fd_, F_SETFL, ::fcntl(c.stderr_fd_, F_GETFL) | O_NONBLOCK);
+  c.stdout_fd_ = out_pipe[0];
+  c.stderr_fd_ = err_pipe[0];
+  c.stdin_fd_ = in_pipe[1];
+  for (int fd : opened) {
+    if (fd != c.stdout_fd_ && fd != c.stderr_fd_ && fd != c.stdin_fd_) ::close(fd);
+  }
+  for (int fd : {c.stdout_fd_, c.stderr_fd_}) {
+    if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
   return c;
 }
 
 ChildProcess::ChildProcess(ChildProcess&& o) noexcept
-    : pid_(std::exchange(o.pid_, -1)), stderr_fd_(std::exchange(o.stderr_fd_, -1)), status_(std::move(o.status_)) {}
+    : pid_(std::exchange(o.pid_, -1)),
+      stdout_fd_(std::exchange(o.stdout_fd_, -1)),
+      stderr_fd_(std::exchange(o.stderr_fd_, -1)),
+      stdin_fd_(std::exchange(o.stdin_fd_, -1)),
+      status_(std::move(o.status_)) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
   if (this != &o) {
-    this->~ChildProcess();
+    release();
     pid_ = std::exchange(o.pid_, -1);
+    stdout_fd_ = std::exchange(o.stdout_fd_, -1);
     stderr_fd_ = std::exchange(o.stderr_fd_, -1);
+    stdin_fd_ = std::exchange(o.stdin_fd_, -1);
     status_ = std::move(o.status_);
   }
   return *this;
 }
 
-ChildProcess::~ChildProcess() {
+ChildProcess::~ChildProcess() { release(); }
+
+void ChildProcess::release() noexcept {
   if (running()) {
     ::kill(pid_, SIGKILL);
     int ws = 0;
-    ::waitpid(pid_, &ws, 0);
+    while (::waitpid(pid_, &ws, 0) < 0 && errno == EINTR) {
+    }
   }
-  if (stderr_fd_ >= 0) ::close(stderr_fd_);
-  stderr_fd_ = -1;
+  for (int* fd : {&stdout_fd_, &stderr_fd_, &stdin_fd_}) {
+    if (*fd >= 0) ::close(*fd);
+    *fd = -1;
+  }
   pid_ = -1;
+  status_.reset();
+}
+
+void ChildProcess::close_stdin() noexcept {
+  if (stdin_fd_ >= 0) ::close(stdin_fd_);
+  stdin_fd_ = -1;
+}
+
+void ChildProcess::signal(int sig) noexcept {
+  if (running()) ::kill(pid_, sig);
 }
 
 const std::optional<ExitStatus>& ChildProcess::poll() {
@@ -201,11 +258,14 @@ ExitStatus ChildProcess::terminate(std::chrono::milliseconds grace) {
   return *status_;
 }
 
-bool ChildProcess::drain_stderr(std::string& out) {
-  if (stderr_fd_ < 0) return false;
+namespace {
+
+// Appends what is readable on a non-blocking pipe now; false at end of file (or no pipe).
+bool drain(int fd, std::string& out) {
+  if (fd < 0) return false;
   char buf[4096];
   while (true) {
-    ssize_t n = ::read(stderr_fd_, buf, sizeof buf);
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0) {
       out.append(buf, static_cast<size_t>(n));
       continue;
@@ -214,6 +274,11 @@ bool ChildProcess::drain_stderr(std::string& out) {
     return n < 0;  // EAGAIN: still open; 0: end of file
   }
 }
+
+}  // namespace
+
+bool ChildProcess::drain_stderr(std::string& out) { return drain(stderr_fd_, out); }
+bool ChildProcess::drain_stdout(std::string& out) { return drain(stdout_fd_, out); }
 
 std::string format_command(const std::vector<std::pair<std::string, std::string>>& env,
                            const std::vector<std::string>& argv) {
@@ -260,35 +325,40 @@ std::optional<std::string> find_on_path(const std::string& program) {
   return std::nullopt;
 }
 
-std::pair<ExitStatus, std::string> run_capture(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                                               const std::string& cwd) {
-  char tmpl[] = "/tmp/wsbench-capture-XXXXXX";
-  int fd = ::mkstemp(tmpl);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "mkstemp for " + argv.at(0));
-  ::close(fd);
-  std::string out_path = tmpl;
-  SpawnSpec spec;
-  spec.argv = argv;
-  spec.stdout_path = out_path;
-  spec.cwd = cwd;
-  ExitStatus st;
-  {
-    ChildProcess c = ChildProcess::spawn(spec);
-    if (!c.wait_for(timeout)) {
-      st = c.terminate(std::chrono::milliseconds(200));
-    } else {
-      st = *c.status();
-    }
+Completed run_to_completion(const SpawnSpec& spec, std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  Completed r;
+  ChildProcess c = ChildProcess::spawn(spec);
+  bool out_open = c.stdout_fd() >= 0, err_open = c.stderr_fd() >= 0;
+  // Read until both pipes reach end of file (the child and anything it forked closed them).
+  while ((out_open || err_open) && Clock::now() < deadline) {
+    pollfd p[2] = {{out_open ? c.stdout_fd() : -1, POLLIN, 0}, {err_open ? c.stderr_fd() : -1, POLLIN, 0}};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (::poll(p, 2, static_cast<int>(std::max<int64_t>(left, 1))) <= 0) continue;
+    if (out_open) out_open = c.drain_stdout(r.out);
+    if (err_open) err_open = c.drain_stderr(r.err);
   }
-  std::string text;
-  if (FILE* f = std::fopen(out_path.c_str(), "rb")) {
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  if (c.wait_for(std::max(left, std::chrono::milliseconds(0)))) {
+    r.status = *c.status();
+  } else {
+    r.timed_out = true;
+    r.status = c.terminate(std::chrono::milliseconds(200));
   }
-  ::unlink(out_path.c_str());
-  return {st, text};
+  c.drain_stdout(r.out);
+  c.drain_stderr(r.err);
+  return r;
 }
 
-}  // namespace wsalloc::bench
+std::pair<ExitStatus, std::string> run_capture(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                               const std::string& cwd) {
+  SpawnSpec spec;
+  spec.argv = argv;
+  spec.stdout_pipe = true;
+  spec.cwd = cwd;
+  Completed r = run_to_completion(spec, timeout);
+  return {r.status, std::move(r.out)};
+}
+
+}  // namespace wsalloc::process
