@@ -152,6 +152,9 @@ ChildProcess ChildProcess::spawn(const SpawnSpec& spec) {
       child_write(2, "sched_setaffinity failed\n");
       ::_exit(127);
     }
+    if (spec.default_signals) {
+      for (int sig : {SIGTERM, SIGINT, SIGPIPE}) ::signal(sig, SIG_DFL);
+    }
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

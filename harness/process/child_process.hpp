@@ -33,6 +33,10 @@ struct SpawnSpec {
   bool stdin_pipe = false;                                  // stdin writable through stdin_fd(); else /dev/null
   std::string cwd;                                          // "" = ours
   int cpu = -1;                                             // pinned to this CPU before exec; -1 = not pinned
+  // SIGTERM, SIGINT and SIGPIPE back to their default actions in the child, for a parent (a test
+  // runner) that ignores them: a server under test must see SIGTERM. Off by default: wsbench's
+  // servers inherit what wsbench has, as they always did.
+  bool default_signals = false;
 };
 
 struct ExitStatus {

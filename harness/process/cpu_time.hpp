@@ -7,7 +7,7 @@
 namespace wsalloc::process {
 
 constexpr double seconds(const timeval& tv) noexcept {
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
 }
 
 }  // namespace wsalloc::process
