@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "malloccount/alloc_scope.hpp"
 #include "test_support.hpp"
 
 namespace wsalloc::net {
@@ -416,9 +417,9 @@ TEST(Poller, dispatch_path_does_not_allocate_in_steady_state) {
   sp.send_byte_to_a();
   size_t allocations;
   {
-    test::AllocCountScope scope;
+    malloccount::AllocScope scope;  // this thread's malloc and new, every route
     p.run();
-    allocations = scope.count();
+    allocations = scope.allocations();
   }
   p.cancel(guard);
   EXPECT_EQ(echoes, 1000);
