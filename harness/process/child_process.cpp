@@ -18,6 +18,7 @@
 #include <cstring>
 #include <map>
 #include <system_error>
+#include <tuple>
 #include <thread>
 
 #include <fmt/core.h>
@@ -57,13 +58,21 @@ std::string ExitStatus::describe() const {
   return how == How::Exited ? fmt::format("exit {}", code) : fmt::format("killed by signal {} ({})", code, strsignal(code));
 }
 
-ChildProcess ChildProcess::spawn(const SpawnSpec& spec) {
-  if (spec.argv.empty()) throw std::invalid_argument("spawn: empty argv");
-  // Everything the child needs is built before fork: after fork only async-signal-safe calls.
-  std::vector<char*> argv;
-  for (const std::string& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
+namespace {
 
+// What execve needs, built before fork: after fork only async-signal-safe calls.
+struct ExecImage {
+  std::string program;  // resolved on PATH
+  std::vector<std::string> env_strings;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::string exec_error;  // "exec PROGRAM: ", written by the child when execve fails
+  cpu_set_t pin;
+};
+
+void build_image(const SpawnSpec& spec, ExecImage& img) {
+  for (const std::string& a : spec.argv) img.argv.push_back(const_cast<char*>(a.c_str()));
+  img.argv.push_back(nullptr);
   std::map<std::string, std::string> env_map;
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
@@ -71,108 +80,121 @@ ChildProcess ChildProcess::spawn(const SpawnSpec& spec) {
     if (eq != std::string::npos) env_map[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   for (const auto& [k, v] : spec.env) env_map[k] = v;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (std::string& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  for (const auto& [k, v] : env_map) img.env_strings.push_back(k + "=" + v);
+  for (std::string& s : img.env_strings) img.envp.push_back(s.data());
+  img.envp.push_back(nullptr);
+  img.program = find_on_path(spec.argv[0]).value_or(spec.argv[0]);
+  img.exec_error = "exec " + img.program + ": ";
+  CPU_ZERO(&img.pin);
+  if (spec.cpu >= 0) CPU_SET(spec.cpu, &img.pin);
+}
 
-  const std::string program = find_on_path(spec.argv[0]).value_or(spec.argv[0]);
-  const std::string exec_error = "exec " + program + ": ";
+// The child's stdin/stdout/stderr, and our ends of its pipes. Owns every descriptor it opened
+// until release_parent_ends(); its destructor closes what is still open (a spawn that throws).
+struct StdStreams {
+  int in = -1, out = -1, err = -1;                  // what the child dup2s onto 0, 1, 2
+  int our_stdin = -1, our_stdout = -1, our_stderr = -1;  // parent ends (-1 unless piped)
+  std::vector<int> opened;
 
+  StdStreams() = default;
+  StdStreams(const StdStreams&) = delete;
+  StdStreams& operator=(const StdStreams&) = delete;
+  ~StdStreams() {
+    for (int fd : opened) ::close(fd);
+  }
+  // Closes the child's ends; the parent ends are the caller's from now on.
+  void release_parent_ends() {
+    for (int fd : opened) {
+      if (fd != our_stdin && fd != our_stdout && fd != our_stderr) ::close(fd);
+    }
+    opened.clear();
+  }
+};
+
+void open_streams(const SpawnSpec& spec, const std::string& program, StdStreams& s) {
   auto open_out = [&](const std::string& path) {
     int fd = ::open(path.empty() ? "/dev/null" : path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "open(" + path + ") for " + program);
+    s.opened.push_back(fd);
     return fd;
   };
-  // Every descriptor opened so far, closed again if a later step throws.
-  std::vector<int> opened;
-  auto close_all = [&] {
-    for (int fd : opened) ::close(fd);
+  // Returns {parent end, child end}; for stdin the parent writes, for the others it reads.
+  auto make_pipe = [&]() -> std::pair<int, int> {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2 for " + program);
+    s.opened.push_back(fds[0]);
+    s.opened.push_back(fds[1]);
+    return {fds[0], fds[1]};
   };
-  // [0] is the parent's end, [1] the child's (for stdin the other way round).
-  auto make_pipe = [&](int (&fds)[2]) {
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-      const int err = errno;
-      close_all();
-      throw std::system_error(err, std::generic_category(), "pipe2 for " + program);
-    }
-    opened.push_back(fds[0]);
-    opened.push_back(fds[1]);
-  };
-  auto output_fd = [&](bool pipe, const std::string& path, int (&fds)[2]) {
-    if (pipe) {
-      make_pipe(fds);
-      return fds[1];
-    }
-    try {
-      const int fd = open_out(path);
-      opened.push_back(fd);
-      return fd;
-    } catch (...) {
-      close_all();
-      throw;
-    }
-  };
-  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
-  const int out_fd = output_fd(spec.stdout_pipe, spec.stdout_path, out_pipe);
-  const int err_fd = spec.stderr_inherit && !spec.stderr_pipe ? 2 : output_fd(spec.stderr_pipe, spec.stderr_path, err_pipe);
-  int in_fd = -1;
-  if (spec.stdin_pipe) {
-    make_pipe(in_pipe);
-    in_fd = in_pipe[0];
+  if (spec.stdout_pipe) {
+    std::tie(s.our_stdout, s.out) = make_pipe();
   } else {
-    in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    opened.push_back(in_fd);
+    s.out = open_out(spec.stdout_path);
   }
-  cpu_set_t pin;
-  CPU_ZERO(&pin);
-  if (spec.cpu >= 0) CPU_SET(spec.cpu, &pin);
-  const pid_t parent = ::getpid();
+  if (spec.stderr_pipe) {
+    std::tie(s.our_stderr, s.err) = make_pipe();
+  } else if (spec.stderr_inherit) {
+    s.err = 2;
+  } else {
+    s.err = open_out(spec.stderr_path);
+  }
+  if (spec.stdin_pipe) {
+    std::tie(s.in, s.our_stdin) = make_pipe();
+  } else {
+    s.in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    s.opened.push_back(s.in);
+  }
+}
 
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    int err = errno;
-    close_all();
-    throw std::system_error(err, std::generic_category(), "fork for " + program);
-  }
-  if (pid == 0) {
-    // Child: die with the parent; the check closes the race where the parent died before prctl.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::setpgid(0, 0);  // own process group: a terminal's ^C reaches the parent, which stops us in order
-    ::dup2(in_fd, 0);
-    ::dup2(out_fd, 1);
-    if (err_fd != 2) ::dup2(err_fd, 2);
-    if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
-      child_write(2, "chdir failed\n");
-      ::_exit(127);
-    }
-    if (spec.cpu >= 0 && ::sched_setaffinity(0, sizeof pin, &pin) != 0) {
-      child_write(2, "sched_setaffinity failed\n");
-      ::_exit(127);
-    }
-    if (spec.default_signals) {
-      for (int sig : {SIGTERM, SIGINT, SIGPIPE}) ::signal(sig, SIG_DFL);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(program.c_str(), argv.data(), envp.data());
-    child_write(2, exec_error.c_str());
-    child_write(2, strerror(errno));
-    child_write(2, "\n");
+// In the forked child: async-signal-safe calls only, then exec (or _exit(127) with the reason).
+[[noreturn]] void exec_in_child(const SpawnSpec& spec, ExecImage& img, const StdStreams& s, pid_t parent) {
+  // Die with the parent; the check closes the race where the parent died before prctl.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);
+  ::setpgid(0, 0);  // own process group: a terminal's ^C reaches the parent, which stops us in order
+  ::dup2(s.in, 0);
+  ::dup2(s.out, 1);
+  if (s.err != 2) ::dup2(s.err, 2);
+  if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
+    child_write(2, "chdir failed\n");
     ::_exit(127);
   }
-  // Parent: keep our ends of the pipes, close everything the child now holds.
+  if (spec.cpu >= 0 && ::sched_setaffinity(0, sizeof img.pin, &img.pin) != 0) {
+    child_write(2, "sched_setaffinity failed\n");
+    ::_exit(127);
+  }
+  if (spec.default_signals) {
+    for (int sig : {SIGTERM, SIGINT, SIGPIPE}) ::signal(sig, SIG_DFL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execve(img.program.c_str(), img.argv.data(), img.envp.data());
+  child_write(2, img.exec_error.c_str());
+  child_write(2, strerror(errno));
+  child_write(2, "\n");
+  ::_exit(127);
+}
+
+}  // namespace
+
+ChildProcess ChildProcess::spawn(const SpawnSpec& spec) {
+  if (spec.argv.empty()) throw std::invalid_argument("spawn: empty argv");
+  ExecImage img;
+  build_image(spec, img);
+  StdStreams streams;
+  open_streams(spec, img.program, streams);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork for " + img.program);
+  if (pid == 0) exec_in_child(spec, img, streams, parent);
+
   ChildProcess c;
   c.pid_ = pid;
-  c.stdout_fd_ = out_pipe[0];
-  c.stderr_fd_ = err_pipe[0];
-  c.stdin_fd_ = in_pipe[1];
-  for (int fd : opened) {
-    if (fd != c.stdout_fd_ && fd != c.stderr_fd_ && fd != c.stdin_fd_) ::close(fd);
-  }
+  c.stdout_fd_ = streams.our_stdout;
+  c.stderr_fd_ = streams.our_stderr;
+  c.stdin_fd_ = streams.our_stdin;
+  streams.release_parent_ends();
   for (int fd : {c.stdout_fd_, c.stderr_fd_}) {
     if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
