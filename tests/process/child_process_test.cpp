@@ -10,7 +10,7 @@
 #include <fstream>
 #include <thread>
 
-#include "test_support.hpp"
+#include "temp_dir.hpp"
 
 namespace wsalloc::process {
 namespace {
@@ -76,7 +76,7 @@ TEST(ChildProcess, stderr_pipe_and_environment_reach_the_parent) {
 }
 
 TEST(ChildProcess, missing_program_exits_127_with_the_reason_on_stderr) {
-  bench::testing::TempDir dir;
+  testing::TempDir dir;
   SpawnSpec s;
   s.argv = {"/nonexistent/wsbench-no-such-program"};
   s.stderr_path = (dir.path() / "err").string();

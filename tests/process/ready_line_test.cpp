@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "test_support.hpp"
+#include "temp_dir.hpp"
 
 namespace wsalloc::process {
 namespace {
@@ -49,7 +49,7 @@ TEST(ReadyLine, finds_the_line_on_a_stdout_pipe) {
 }
 
 TEST(ReadyLine, finds_the_line_in_a_file) {
-  bench::testing::TempDir dir;
+  testing::TempDir dir;
   const std::string file = (dir.path() / "out").string();
   ChildProcess c = spawn_sh("echo 'listening on 127.0.0.1:4243'; exec sleep 30", file);
   LineWaitResult r = wait_for_line(c, {file}, is_ready, 10s);
