@@ -10,9 +10,17 @@
 
 #include <fmt/core.h>
 
+#include "load/exit_code.hpp"
+
 namespace fs = std::filesystem;
 
 namespace wsalloc::bench {
+namespace {
+// wsload's exit codes (load/exit_code.hpp) that still mean a measurement: ok, and errors counted.
+constexpr int kWsloadOk = static_cast<int>(load::ExitCode::Ok);
+constexpr int kWsloadErrors = static_cast<int>(load::ExitCode::Errors);
+}  // namespace
+
 namespace {
 
 std::string lower(std::string s) {
@@ -185,13 +193,13 @@ LoadResult merge_shard_results(const nlohmann::json& engine_result, const nlohma
     nlohmann::json w = nlohmann::json::parse(h.value("stdout", std::string()), nullptr, false);
     const int code = h.contains("exit_code") && h["exit_code"].is_number_integer() ? h["exit_code"].get<int>() : -1;
     const bool usable = entry["status"] == "ok" && !w.is_discarded() && w.is_object() && w.value("tool", "") == "wsload" &&
-                        (code == 0 || code == 1);  // wsload: 0 ok, 1 errors counted; anything else, no measurement
+                        (code == kWsloadOk || code == kWsloadErrors);  // anything else: no measurement
     if (usable) {
       const fs::path file = dir / fmt::format("shard-{}.json", name);
       std::ofstream(file) << w.dump();
       files.push_back(file.string());
       entry["figures"] = shard_figures(w);
-      any_errors = any_errors || code == 1;
+      any_errors = any_errors || code == kWsloadErrors;
     } else {
       if (entry["status"] == "ok") {
         entry["status"] = "failed";

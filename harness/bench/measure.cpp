@@ -15,6 +15,7 @@
 #include "bench/probe_client.hpp"
 #include "bench/procfs.hpp"
 #include "bench/server_launch.hpp"
+#include "load/exit_code.hpp"
 #include "malloccount/counters.hpp"
 #include "malloccount/snapshot_json.hpp"
 
@@ -508,8 +509,9 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
     rec.flags.push_back("partial_load");
     return finish(RunStatus::Errors, "partial load, shares missing: " + loaded.partial);
   }
-  // wsload exit codes: 0 ok, 1 errors counted; anything else means no valid measurement.
-  if (load_status.how == ExitStatus::How::Exited && load_status.code == 1) {
+  // wsload exit codes (load/exit_code.hpp): 0 ok, Errors counted; anything else means no valid
+  // measurement.
+  if (load_status.how == ExitStatus::How::Exited && load_status.code == static_cast<int>(load::ExitCode::Errors)) {
     const std::string first = wj.contains("first_errors") && wj["first_errors"].is_array() && !wj["first_errors"].empty()
                                   ? wj["first_errors"][0].dump()
                                   : std::string("see wsload.errors");

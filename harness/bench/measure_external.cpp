@@ -8,6 +8,7 @@
 #include "bench/clock_text.hpp"
 #include "bench/server_launch.hpp"
 #include "bench/target_url.hpp"
+#include "load/exit_code.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -72,7 +73,7 @@ RunRecord measure_external(const MeasureEnv& env, const MeasureRequest& req) {
 
   // No server samples: compute_metrics fills the client-side figures only (ServerWindow::None).
   compute_metrics(rec, wj, ServerWindow{}, CountDelta{}, sc.kind, env);
-  if (st.how == ExitStatus::How::Exited && st.code == 1) {
+  if (st.how == ExitStatus::How::Exited && st.code == static_cast<int>(load::ExitCode::Errors)) {
     const std::string first = wj.contains("first_errors") && wj["first_errors"].is_array() && !wj["first_errors"].empty()
                                   ? wj["first_errors"][0].dump()
                                   : std::string("see wsload.errors");

@@ -65,14 +65,6 @@ pid_t find_descendant_running(pid_t root, const fs::path& exe) {
 
 }  // namespace
 
-uint16_t parse_listening_port(const std::string& text) {
-  static const std::regex re(R"(listening on (\S+):(\d+))");
-  std::smatch m;
-  if (!std::regex_search(text, m, re)) return 0;
-  unsigned long v = std::stoul(m[2].str());
-  return v > 0 && v <= 65535 ? static_cast<uint16_t>(v) : 0;
-}
-
 std::string file_tail(const fs::path& p, size_t max_bytes) {
   std::string s = slurp(p);
   if (s.size() > max_bytes) {
@@ -114,27 +106,21 @@ std::string cpu_list(int cpu) {
   return n > 1 ? fmt::format("0-{}", n - 1) : "0";
 }
 
-// Ready by line: the first complete line matching the pattern (each line on its own, so ^ and $
-// anchor to it; an unfinished line could still be growing its port number). The port from the
-// pattern's capture group, or the one wsbench chose.
-uint16_t port_when_ready(const Target& t, const std::regex& re, const RunningServer& r, uint16_t chosen) {
-  const std::string text = slurp(t.ready.on_stderr ? r.stderr_path : r.stdout_path);
-  size_t start = 0, nl;
-  while ((nl = text.find('\n', start)) != std::string::npos) {
-    const std::string line = text.substr(start, nl - start);
-    start = nl + 1;
-    std::smatch m;
-    if (!std::regex_search(line, m, re)) continue;
-    if (!t.ready.port_group) return chosen;
-    unsigned long v = 0;
-    try {
-      v = std::stoul(m[1].str());
-    } catch (const std::exception&) {
-      continue;
-    }
-    if (v > 0 && v <= 65535) return static_cast<uint16_t>(v);
+// Ready by line: a complete line matching the pattern (each line on its own, so ^ and $ anchor to
+// it; the process library judges only complete lines, as an unfinished one could still be growing
+// its port number). The port from the pattern's capture group, or the one wsbench chose; 0 when
+// the line does not match or its port is not one.
+uint16_t port_of_line(const Target& t, const std::regex& re, const std::string& line, uint16_t chosen) {
+  std::smatch m;
+  if (!std::regex_search(line, m, re)) return 0;
+  if (!t.ready.port_group) return chosen;
+  unsigned long v = 0;
+  try {
+    v = std::stoul(m[1].str());
+  } catch (const std::exception&) {
+    return 0;
   }
-  return 0;
+  return v > 0 && v <= 65535 ? static_cast<uint16_t>(v) : 0;
 }
 
 // taskset, wrapper, the program with its arguments and the case's; the target's environment, the
@@ -174,6 +160,46 @@ std::string not_ready_reason(const Target& t, std::chrono::milliseconds timeout,
   return fmt::format("server not ready within {} ms ({}); {}", timeout.count(), what, printed);
 }
 
+LaunchFailure exited_before_ready(const RunningServer& r) {
+  std::string why = last_lines(file_tail(r.stderr_path), 3);
+  if (why.empty()) why = last_lines(file_tail(r.stdout_path), 3);
+  return LaunchFailure{
+      fmt::format("server {} before it was ready{}{}", r.child.status()->describe(), why.empty() ? "" : ": ", why),
+      r.command};
+}
+
+// Waits for the target's ready rule and sets r.port; the failure (the server then stopped) when it
+// exits first or stays silent past `timeout`. A ready line is waited for by the process library;
+// ready-by-port polls the chosen port.
+std::optional<LaunchFailure> wait_until_ready(const LaunchSpec& spec, const std::optional<std::regex>& ready_line,
+                                              uint16_t chosen_port, std::chrono::milliseconds timeout,
+                                              RunningServer& r) {
+  const Target& t = *spec.target;
+  if (ready_line) {
+    auto accept = [&](const std::string& line) { return (r.port = port_of_line(t, *ready_line, line, chosen_port)) != 0; };
+    const process::LineSource source{(t.ready.on_stderr ? r.stderr_path : r.stdout_path).string()};
+    switch (process::wait_for_line(r.child, source, accept, timeout).outcome) {
+      case process::LineWait::Found: return std::nullopt;
+      case process::LineWait::Exited: return exited_before_ready(r);
+      case process::LineWait::Rejected:  // not asked for: every line is judged
+      case process::LineWait::TimedOut: break;
+    }
+  } else {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      if (tcp_connectable(spec.host, chosen_port, std::chrono::milliseconds(50))) {
+        r.port = chosen_port;
+        return std::nullopt;
+      }
+      if (r.child.poll()) return exited_before_ready(r);
+      if (std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  r.child.terminate(std::chrono::milliseconds(500));
+  return LaunchFailure{not_ready_reason(t, timeout, r, chosen_port), r.command};
+}
+
 }  // namespace
 
 std::variant<RunningServer, LaunchFailure> launch_server(const LaunchSpec& spec) {
@@ -211,28 +237,7 @@ std::variant<RunningServer, LaunchFailure> launch_server(const LaunchSpec& spec)
   }
 
   const std::chrono::milliseconds timeout = spec.ready_timeout.value_or(t.ready.timeout);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (ready_line) {
-      r.port = port_when_ready(t, *ready_line, r, chosen_port);
-      if (r.port != 0) break;
-    } else if (tcp_connectable(spec.host, chosen_port, std::chrono::milliseconds(50))) {
-      r.port = chosen_port;
-      break;
-    }
-    if (r.child.poll()) {
-      std::string why = last_lines(file_tail(r.stderr_path), 3);
-      if (why.empty()) why = last_lines(file_tail(r.stdout_path), 3);
-      return LaunchFailure{fmt::format("server {} before it was ready{}{}", r.child.status()->describe(),
-                                       why.empty() ? "" : ": ", why),
-                           r.command};
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      r.child.terminate(std::chrono::milliseconds(500));
-      return LaunchFailure{not_ready_reason(t, timeout, r, chosen_port), r.command};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  if (auto failure = wait_until_ready(spec, ready_line, chosen_port, timeout, r)) return *failure;
 
   r.server_pid = r.child.pid();
   if (!spec.wrapper.empty()) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench/child_process.hpp"
+#include "process/ready_line.hpp"
 #include "bench/targets.hpp"
 
 namespace wsalloc::bench {
@@ -65,7 +66,7 @@ struct StopOutcome {
 StopOutcome stop_server(RunningServer& s, std::chrono::milliseconds grace);
 
 // Parses "listening on HOST:PORT" (HOST may be an IPv6 literal) anywhere in `text`; 0 if absent.
-uint16_t parse_listening_port(const std::string& text);
+using process::parse_listening_port;
 
 // The last `max_bytes` of a file (for error reasons), trimmed to whole lines.
 std::string file_tail(const std::filesystem::path& p, size_t max_bytes = 2048);

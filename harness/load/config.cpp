@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include <CLI/CLI.hpp>
@@ -165,63 +166,68 @@ Examples:
 
 }  // namespace
 
-std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** argv) {
-  if (argc >= 2 && std::strcmp(argv[1], "merge") == 0) {
-    CLI::App app{"wsload merge: merge the histograms and counters of wsload --json results", "wsload merge"};
-    MergeArgs m;
-    app.add_option("files", m.files, "wsload --json result files")->required()->check(CLI::ExistingFile);
-    app.add_flag("--sequential", m.sequential,
-                 "inputs ran one after another: rates = total messages / summed durations "
-                 "(default: shards of one run, so rates add up and the duration is the longest)");
-    bool human = false;
-    app.add_flag("--human", human, "print the human summary instead of JSON");
-    try {
-      app.parse(argc - 1, argv + 1);
-    } catch (const CLI::ParseError& e) {
-      const int rc = app.exit(e);
-      return rc == 0 ? ExitCode::Ok : ExitCode::Usage;
-    }
-    m.json = !human;
-    return m;
-  }
+namespace {
 
-  CLI::App app{"wsload: WebSocket load generator with verified echoes and coordinated-omission-free latency", "wsload"};
-  app.footer(kFooter);
-  app.get_formatter()->column_width(34);
-  Config c;
+std::variant<Config, MergeArgs, ExitCode> parse_merge_command_line(int argc, char** argv) {
+  CLI::App app{"wsload merge: merge the histograms and counters of wsload --json results", "wsload merge"};
+  MergeArgs m;
+  app.add_option("files", m.files, "wsload --json result files")->required()->check(CLI::ExistingFile);
+  app.add_flag("--sequential", m.sequential,
+               "inputs ran one after another: rates = total messages / summed durations "
+               "(default: shards of one run, so rates add up and the duration is the longest)");
+  bool human = false;
+  app.add_flag("--human", human, "print the human summary instead of JSON");
+  try {
+    app.parse(argc - 1, argv + 1);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? ExitCode::Ok : ExitCode::Usage;
+  }
+  m.json = !human;
+  return m;
+}
+
+// What the command line says beyond the Config fields CLI11 fills directly: the raw strings and
+// flags, and the options whose presence (not value) matters.
+struct Flags {
   std::string payload = "32", weights, shard;
   bool raw = false, idle = false, broadcast = false, text = false, binary = false, json_text = false, deflate = false;
   std::string offer = std::string(kDefaultDeflateOffer);
+  CLI::Option *path = nullptr, *pipeline = nullptr, *rate = nullptr, *fragments = nullptr, *churn = nullptr,
+              *duration = nullptr, *messages = nullptr;
+};
 
+// Declares every option of a run on `app`, into `c` and `f`. Long by nature: one line per option.
+void add_run_options(CLI::App& app, Config& c, Flags& f) {
   app.add_option("--host", c.host, "server address (IPv4/IPv6 literal or name)")->capture_default_str();
   app.add_option("--port", c.port, "server port")->required();
-  auto* path_opt = app.add_option("--path", c.path, "request target of the upgrade (--broadcast: /broadcast)")->capture_default_str();
+  f.path = app.add_option("--path", c.path, "request target of the upgrade (--broadcast: /broadcast)")->capture_default_str();
   app.add_option("--connections,-c", c.connections, "connections (--broadcast: receivers)")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 20));
   app.add_option("--threads,-t", c.threads, "worker threads, each with its own epoll set and connections")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{256}));
-  auto* raw_opt = app.add_flag("--raw", raw, "raw TCP echo mode: no handshake, no framing");
-  auto* idle_opt = app.add_flag("--idle", idle, "open, handshake and hold the connections for --duration");
-  auto* bc_opt = app.add_flag("--broadcast", broadcast, "one sender, --connections receivers");
+  auto* raw_opt = app.add_flag("--raw", f.raw, "raw TCP echo mode: no handshake, no framing");
+  auto* idle_opt = app.add_flag("--idle", f.idle, "open, handshake and hold the connections for --duration");
+  auto* bc_opt = app.add_flag("--broadcast", f.broadcast, "one sender, --connections receivers");
   raw_opt->excludes(idle_opt)->excludes(bc_opt);
   idle_opt->excludes(bc_opt);
-  auto* shard_opt = app.add_option("--broadcast-shard", shard, "K/N: shard K of N wsload runs on one broadcast group (see below)");
+  auto* shard_opt = app.add_option("--broadcast-shard", f.shard, "K/N: shard K of N wsload runs on one broadcast group (see below)");
   shard_opt->needs(bc_opt);
-  auto* pipe_opt = app.add_option("--pipeline,-k", c.pipeline, "closed loop: messages in flight per connection")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 16));
-  auto* rate_opt = app.add_option("--rate,-r", c.rate, "open loop: total messages/s on a fixed schedule (0: closed loop)")->check(CLI::NonNegativeNumber);
-  app.add_option("--payload,-s", payload, "payload bytes, or a size list: 32,512,16384 (suffixes KiB, MiB)")->capture_default_str();
-  app.add_option("--weights", weights, "weights for a size list, e.g. 70,25,5 (default: equal)");
-  auto* text_opt = app.add_flag("--text", text, "text messages: valid UTF-8 with 1- to 4-byte characters");
-  auto* bin_opt = app.add_flag("--binary", binary, "binary messages (default)");
-  auto* json_opt = app.add_flag("--json-text", json_text, "text messages shaped like JSON records (compressible)");
+  f.pipeline = app.add_option("--pipeline,-k", c.pipeline, "closed loop: messages in flight per connection")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 16));
+  f.rate = app.add_option("--rate,-r", c.rate, "open loop: total messages/s on a fixed schedule (0: closed loop)")->check(CLI::NonNegativeNumber);
+  app.add_option("--payload,-s", f.payload, "payload bytes, or a size list: 32,512,16384 (suffixes KiB, MiB)")->capture_default_str();
+  app.add_option("--weights", f.weights, "weights for a size list, e.g. 70,25,5 (default: equal)");
+  auto* text_opt = app.add_flag("--text", f.text, "text messages: valid UTF-8 with 1- to 4-byte characters");
+  auto* bin_opt = app.add_flag("--binary", f.binary, "binary messages (default)");
+  auto* json_opt = app.add_flag("--json-text", f.json_text, "text messages shaped like JSON records (compressible)");
   text_opt->excludes(bin_opt);
   json_opt->excludes(text_opt)->excludes(bin_opt);
-  auto* deflate_opt = app.add_flag("--deflate", deflate,
+  auto* deflate_opt = app.add_flag("--deflate", f.deflate,
                                    "offer permessage-deflate; when agreed, compress every message and inflate every echo");
-  app.add_option("--deflate-offer", offer, "the Sec-WebSocket-Extensions value offered")->capture_default_str()->needs(deflate_opt);
-  auto* frag_opt = app.add_option("--fragments,-f", c.fragments, "frames per message (each masked with its own key)")->capture_default_str()->check(CLI::Range(1u, 65536u));
-  auto* churn_opt = app.add_option("--churn", c.churn, "close and reconnect each connection after K messages (0: never)")->capture_default_str();
-  auto* dur_opt = app.add_option("--duration,-d", c.duration_s, "measured window, seconds (0: until --messages)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--deflate-offer", f.offer, "the Sec-WebSocket-Extensions value offered")->capture_default_str()->needs(deflate_opt);
+  f.fragments = app.add_option("--fragments,-f", c.fragments, "frames per message (each masked with its own key)")->capture_default_str()->check(CLI::Range(1u, 65536u));
+  f.churn = app.add_option("--churn", c.churn, "close and reconnect each connection after K messages (0: never)")->capture_default_str();
+  f.duration = app.add_option("--duration,-d", c.duration_s, "measured window, seconds (0: until --messages)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--warmup,-w", c.warmup_s, "seconds of load before the measured window")->capture_default_str()->check(CLI::NonNegativeNumber);
-  auto* msg_opt = app.add_option("--messages,-m", c.messages, "send at most M messages in the measured window, over all connections (0: no limit)")->capture_default_str();
+  f.messages = app.add_option("--messages,-m", c.messages, "send at most M messages in the measured window, over all connections (0: no limit)")->capture_default_str();
   app.add_option("--drain", c.drain_s, "seconds to wait for outstanding echoes once sending stops")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--connect-timeout", c.connect_timeout_s, "seconds for connect + handshake, per connection")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--hard-timeout", c.hard_timeout_s, "abort after this many seconds (0: connect+warmup+duration+drain+10, or 600 without --duration)")->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -229,7 +235,73 @@ std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** ar
   app.add_flag("--json", c.json, "print one JSON object on stdout instead of the summary");
   app.add_flag("--quiet,-q", c.quiet, "no progress line on stderr");
   app.add_option("--seed", c.seed, "PRNG seed for keys and masks (0: fresh)")->capture_default_str();
+}
 
+// Mode, payload kind, deflate offer, shard, sizes and weights from the flags. Returns the usage
+// error, if any.
+std::optional<std::string> apply_flags(Config& c, const Flags& f) {
+  c.mode = f.raw ? Mode::Raw : f.idle ? Mode::Idle : f.broadcast ? Mode::Broadcast : Mode::Echo;
+  c.kind = f.json_text ? PayloadKind::Json : f.text ? PayloadKind::Text : PayloadKind::Binary;
+  if (f.deflate) {
+    if (c.mode == Mode::Raw) return "--deflate with --raw: raw mode has no handshake to negotiate it in";
+    core::DeflateOffer parsed;
+    const core::ExtensionElement e = core::parse_extension_element(f.offer);
+    const core::OfferCheck check = e.well_formed ? core::parse_deflate_offer(e.params, parsed) : core::OfferCheck::Malformed;
+    if (e.name != core::kPermessageDeflate || check != core::OfferCheck::Valid || f.offer.find(',') != std::string::npos) {
+      return "--deflate-offer \"" + f.offer + "\": not one valid permessage-deflate offer (" +
+             (e.name != core::kPermessageDeflate ? std::string("not permessage-deflate") : core::to_string(check)) + ")";
+    }
+    c.deflate_offer = f.offer;
+  }
+  try {
+    if (!f.shard.empty()) c.publisher = parse_shard(f.shard);
+    c.payload_sizes = parse_size_list(f.payload);
+    if (!f.weights.empty()) c.payload_weights = parse_weight_list(f.weights);
+    PayloadCatalogue check(c.payload_sizes, c.payload_weights, c.kind, 0x5eed, false, c.publisher);  // weights vs sizes, sizes vs tag
+  } catch (const std::invalid_argument& e) {
+    return std::string(e.what());
+  }
+  if (c.mode == Mode::Broadcast && f.path->count() == 0) c.path = "/broadcast";
+  return std::nullopt;
+}
+
+// Options that are fine alone but not together, or not in this mode. Returns the usage error.
+std::optional<std::string> check_combinations(const Config& c, const Flags& f) {
+  if (c.path.empty() || c.path[0] != '/') return "--path \"" + c.path + "\" must start with '/'";
+  if (c.path.find_first_of(" \r\n") != std::string::npos) return "--path \"" + c.path + "\" contains a space or line break";
+  if (c.rate != 0 && (c.rate < 0.001 || c.rate > 1e9)) {
+    return "--rate " + std::to_string(c.rate) + ": must be 0 (closed loop) or 0.001 .. 1e9 msgs/s";
+  }
+  if (c.rate > 0 && f.pipeline->count() > 0) {
+    return "--pipeline " + std::to_string(c.pipeline) + " with --rate: the open loop has no window (drop one)";
+  }
+  if (c.mode == Mode::Raw) {
+    if (f.fragments->count() > 0 && c.fragments != 1) return "--fragments with --raw: raw mode sends no frames";
+    if (f.churn->count() > 0 && c.churn != 0) return "--churn with --raw: churn measures WebSocket handshakes";
+    for (size_t s : c.payload_sizes) {
+      if (s == 0) return "--raw with a 0-byte payload: raw messages are delimited by their size only";
+    }
+  }
+  if (c.mode == Mode::Idle && (f.rate->count() || f.pipeline->count() || f.messages->count() || f.churn->count())) {
+    return "--idle sends no messages: drop --rate/--pipeline/--messages/--churn";
+  }
+  if (c.mode == Mode::Broadcast && c.churn != 0) return "--churn with --broadcast is not supported";
+  if (c.mode == Mode::Idle && c.duration_s <= 0) return "--idle needs --duration > 0";
+  if (c.duration_s <= 0 && c.messages == 0) return "--duration 0 without --messages: the run would never end";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "merge") == 0) return parse_merge_command_line(argc, argv);
+
+  CLI::App app{"wsload: WebSocket load generator with verified echoes and coordinated-omission-free latency", "wsload"};
+  app.footer(kFooter);
+  app.get_formatter()->column_width(34);
+  Config c;
+  Flags f;
+  add_run_options(app, c, f);
   auto usage_error = [&](const std::string& msg) {
     std::fprintf(stderr, "wsload: %s\nRun with --help for more information.\n", msg.c_str());
     return ExitCode::Usage;
@@ -240,53 +312,10 @@ std::variant<Config, MergeArgs, ExitCode> parse_command_line(int argc, char** ar
     const int rc = app.exit(e);
     return rc == 0 ? ExitCode::Ok : ExitCode::Usage;
   }
+  if (auto error = apply_flags(c, f)) return usage_error(*error);
+  if (auto error = check_combinations(c, f)) return usage_error(*error);
 
-  c.mode = raw ? Mode::Raw : idle ? Mode::Idle : broadcast ? Mode::Broadcast : Mode::Echo;
-  c.kind = json_text ? PayloadKind::Json : text ? PayloadKind::Text : PayloadKind::Binary;
-  if (deflate) {
-    if (c.mode == Mode::Raw) return usage_error("--deflate with --raw: raw mode has no handshake to negotiate it in");
-    core::DeflateOffer parsed;
-    const core::ExtensionElement e = core::parse_extension_element(offer);
-    const core::OfferCheck check = e.well_formed ? core::parse_deflate_offer(e.params, parsed) : core::OfferCheck::Malformed;
-    if (e.name != core::kPermessageDeflate || check != core::OfferCheck::Valid || offer.find(',') != std::string::npos) {
-      return usage_error("--deflate-offer \"" + offer + "\": not one valid permessage-deflate offer (" +
-                         (e.name != core::kPermessageDeflate ? std::string("not permessage-deflate") : core::to_string(check)) + ")");
-    }
-    c.deflate_offer = offer;
-  }
-  try {
-    if (!shard.empty()) c.publisher = parse_shard(shard);
-    c.payload_sizes = parse_size_list(payload);
-    if (!weights.empty()) c.payload_weights = parse_weight_list(weights);
-    PayloadCatalogue check(c.payload_sizes, c.payload_weights, c.kind, 0x5eed, false, c.publisher);  // weights vs sizes, sizes vs tag
-  } catch (const std::invalid_argument& e) {
-    return usage_error(e.what());
-  }
-  if (c.mode == Mode::Broadcast && path_opt->count() == 0) c.path = "/broadcast";
-  if (c.path.empty() || c.path[0] != '/') return usage_error("--path \"" + c.path + "\" must start with '/'");
-  if (c.path.find_first_of(" \r\n") != std::string::npos) return usage_error("--path \"" + c.path + "\" contains a space or line break");
-  if (c.rate != 0 && (c.rate < 0.001 || c.rate > 1e9)) {
-    return usage_error("--rate " + std::to_string(c.rate) + ": must be 0 (closed loop) or 0.001 .. 1e9 msgs/s");
-  }
-  if (c.rate > 0 && pipe_opt->count() > 0) {
-    return usage_error("--pipeline " + std::to_string(c.pipeline) + " with --rate: the open loop has no window (drop one)");
-  }
-  if (c.mode == Mode::Raw) {
-    if (frag_opt->count() > 0 && c.fragments != 1) return usage_error("--fragments with --raw: raw mode sends no frames");
-    if (churn_opt->count() > 0 && c.churn != 0) return usage_error("--churn with --raw: churn measures WebSocket handshakes");
-    for (size_t s : c.payload_sizes) {
-      if (s == 0) return usage_error("--raw with a 0-byte payload: raw messages are delimited by their size only");
-    }
-  }
-  if (c.mode == Mode::Idle && (rate_opt->count() || pipe_opt->count() || msg_opt->count() || churn_opt->count())) {
-    return usage_error("--idle sends no messages: drop --rate/--pipeline/--messages/--churn");
-  }
-  if (c.mode == Mode::Broadcast && c.churn != 0) return usage_error("--churn with --broadcast is not supported");
-  if (c.mode == Mode::Idle && c.duration_s <= 0) return usage_error("--idle needs --duration > 0");
-  if (c.duration_s <= 0 && c.messages == 0) {
-    return usage_error("--duration 0 without --messages: the run would never end");
-  }
-  if (dur_opt->count() == 0 && msg_opt->count() > 0) c.duration_s = 0;  // --messages alone bounds the run
+  if (f.duration->count() == 0 && f.messages->count() > 0) c.duration_s = 0;  // --messages alone bounds the run
   // Fewer connections than threads would leave threads with nothing to do.
   if (c.mode != Mode::Broadcast && c.threads > c.connections) c.threads = c.connections;
   if (c.mode == Mode::Broadcast && c.threads > c.connections + 1) c.threads = c.connections + 1;

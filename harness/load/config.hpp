@@ -11,6 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "load/exit_code.hpp"
 #include "load/payload.hpp"
 
 namespace wsalloc::load {
@@ -63,16 +64,6 @@ struct Config {
   nlohmann::json to_json() const;
 };
 
-// Harness exit codes (also what `wsload merge` returns). Stable: scripts key off them.
-enum class ExitCode : int {
-  Ok = 0,
-  Errors = 1,           // the run completed but counted mismatches, missing echoes, closes, ...
-  Usage = 2,            // bad command line
-  ConnectFailed = 3,    // no connection could be established (refused, unreachable, timed out)
-  HandshakeFailed = 4,  // connections were accepted but no handshake succeeded
-  Timeout = 5,          // the hard timeout fired: the results are partial
-  Internal = 6,         // a system call failed that should not (epoll, eventfd, thread)
-};
 
 struct MergeArgs {
   std::vector<std::string> files;

@@ -95,9 +95,48 @@ void fill_json(std::span<uint8_t> out, uint64_t seed) noexcept {
   }
 }
 
+namespace {
+
+// Largest-remainder apportionment of kMixSlots among the weights (which add up to `total` > 0):
+// how many slots of the mix each size gets. A size with a weight gets at least one.
+std::vector<uint64_t> apportion_mix_slots(const std::vector<unsigned>& weights, uint64_t total) {
+  std::vector<uint64_t> slots(weights.size());
+  std::vector<std::pair<uint64_t, size_t>> remainders;
+  uint64_t given = 0;
+  for (size_t c = 0; c < weights.size(); ++c) {
+    const uint64_t exact = uint64_t{weights[c]} * kMixSlots;
+    slots[c] = exact / total;
+    if (weights[c] > 0 && slots[c] == 0) slots[c] = 1;  // a weighted size must occur
+    given += slots[c];
+    remainders.emplace_back(exact % total, c);
+  }
+  std::sort(remainders.begin(), remainders.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  for (size_t k = 0; given < kMixSlots; k = (k + 1) % remainders.size()) {
+    if (weights[remainders[k].second] == 0) continue;
+    ++slots[remainders[k].second];
+    ++given;
+  }
+  while (given > kMixSlots) {  // only after the at-least-one bumps: take from the largest share
+    auto it = std::max_element(slots.begin(), slots.end());
+    --*it;
+    --given;
+  }
+  return slots;
+}
+
+}  // namespace
+
 PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsigned> weights, PayloadKind kind, uint64_t seed,
                                    bool varied, PublisherTag tag)
     : kind_(kind), tag_(tag), sizes_(std::move(sizes)), weights_(std::move(weights)) {
+  const uint64_t total_weight = validate();
+  Wyrand rng(seed);  // templates first, then the shuffle: the order fixes what a seed produces
+  make_templates(rng, varied);
+  make_mix(apportion_mix_slots(weights_, total_weight), rng);
+  single_ = templates_.size() == 1;
+}
+
+uint64_t PayloadCatalogue::validate() {
   if (sizes_.empty()) throw std::invalid_argument("payload: no sizes given");
   if (tag_.index < 1 || tag_.index > tag_.count) {
     throw std::invalid_argument("publisher " + std::to_string(tag_.index) + " of " + std::to_string(tag_.count) +
@@ -117,8 +156,10 @@ PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsign
   const uint64_t total = std::accumulate(weights_.begin(), weights_.end(), uint64_t{0});
   if (total == 0) throw std::invalid_argument("payload: weights add up to 0");
   if (sizes_.size() > kMixSlots) throw std::invalid_argument("payload: " + std::to_string(sizes_.size()) + " sizes > " + std::to_string(kMixSlots));
+  return total;
+}
 
-  Wyrand rng(seed);
+void PayloadCatalogue::make_templates(Wyrand& rng, bool varied) {
   // Varied: several templates per size (distinct bytes; for JSON distinct values under the same
   // keys), drawn in a shuffled order. With one template per size, a compressor that keeps context
   // (permessage-deflate's takeover) finds each message whole in its window and reports a ratio no
@@ -143,29 +184,9 @@ PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsign
     max_size_ = std::max(max_size_, t.size());
     templates_.push_back(std::move(t));
   }
+}
 
-  // Largest-remainder apportionment of kMixSlots among the weights.
-  std::vector<uint64_t> slots(sizes_.size());
-  std::vector<std::pair<uint64_t, size_t>> remainders;
-  uint64_t given = 0;
-  for (size_t c = 0; c < sizes_.size(); ++c) {
-    const uint64_t exact = uint64_t{weights_[c]} * kMixSlots;
-    slots[c] = exact / total;
-    if (weights_[c] > 0 && slots[c] == 0) slots[c] = 1;  // a weighted size must occur
-    given += slots[c];
-    remainders.emplace_back(exact % total, c);
-  }
-  std::sort(remainders.begin(), remainders.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
-  for (size_t k = 0; given < kMixSlots; k = (k + 1) % remainders.size()) {
-    if (weights_[remainders[k].second] == 0) continue;
-    ++slots[remainders[k].second];
-    ++given;
-  }
-  while (given > kMixSlots) {  // only after the at-least-one bumps: take from the largest share
-    auto it = std::max_element(slots.begin(), slots.end());
-    --*it;
-    --given;
-  }
+void PayloadCatalogue::make_mix(const std::vector<uint64_t>& slots, Wyrand& rng) {
   mix_.reserve(kMixSlots);
   double bytes = 0;
   for (size_t c = 0; c < sizes_.size(); ++c) {
@@ -174,7 +195,6 @@ PayloadCatalogue::PayloadCatalogue(std::vector<size_t> sizes, std::vector<unsign
   }
   for (size_t i = mix_.size(); i > 1; --i) std::swap(mix_[i - 1], mix_[rng.next() % i]);  // Fisher-Yates
   mean_size_ = bytes / kMixSlots;
-  single_ = templates_.size() == 1;
 }
 
 }  // namespace wsalloc::load

@@ -31,6 +31,8 @@
 #include <span>
 #include <vector>
 
+#include "load/prng.hpp"
+
 namespace wsalloc::load {
 
 inline constexpr size_t kSeqBytes = 8;
@@ -105,6 +107,10 @@ class PayloadCatalogue {
   const std::vector<unsigned>& weights() const noexcept { return weights_; }
 
  private:
+  uint64_t validate();  // throws std::invalid_argument naming the bad size/weight; returns the weights' sum
+  void make_templates(Wyrand& rng, bool varied);
+  void make_mix(const std::vector<uint64_t>& slots, Wyrand& rng);
+
   PayloadKind kind_;
   PublisherTag tag_;
   std::vector<size_t> sizes_;

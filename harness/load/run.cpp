@@ -21,6 +21,8 @@
 #include "load/prng.hpp"
 #include "load/shared_state.hpp"
 #include "load/worker.hpp"
+#include "net/fd_limit.hpp"
+#include "process/cpu_time.hpp"
 
 namespace wsalloc::load {
 
@@ -42,16 +44,6 @@ extern "C" void on_signal(int) {
     for (auto& w : *ws) w->wake();
   }
 }
-
-void raise_fd_limit() {
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
-
-double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; }
 
 class Progress {
  public:
@@ -82,18 +74,13 @@ ExitCode exit_code_for(const RunResult& r) {
   return ExitCode::Ok;
 }
 
-ExitCode run_load(const Config& cfg, RunResult& result) {
-  result = RunResult{};
-  result.config = cfg.to_json();
-  const size_t total_conns = cfg.connections + (cfg.mode == Mode::Broadcast ? 1 : 0);
-  result.connections_requested = total_conns;
-  raise_fd_limit();
-  signal(SIGPIPE, SIG_IGN);
+namespace {
 
-  // With --deflate, varied templates: compression ratios then come from content, not from repeats.
-  PayloadCatalogue catalogue(cfg.payload_sizes, cfg.payload_weights, cfg.kind, 0x5eed, cfg.deflate(), cfg.publisher);
-  SharedState sh(cfg, catalogue);
+using Workers = std::vector<std::unique_ptr<Worker>>;
 
+// Resolves the target into sh.addr and arms the message budget. False (with the reason in
+// `result`) when the host does not resolve.
+bool resolve_target(const Config& cfg, SharedState& sh, RunResult& result, size_t total_conns) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -104,7 +91,7 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
     std::fprintf(stderr, "wsload: cannot resolve host \"%s\": %s\n", cfg.host.c_str(), gai_strerror(rc));
     result.first_errors.push_back("cannot resolve host \"" + cfg.host + "\"");
     result.counters.errors.connect_failed = total_conns;
-    return ExitCode::ConnectFailed;
+    return false;
   }
   std::memcpy(&sh.addr, ai->ai_addr, ai->ai_addrlen);
   sh.addr_len = ai->ai_addrlen;
@@ -113,29 +100,31 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
     sh.budget_limited = true;
     sh.budget.store(static_cast<int64_t>(cfg.messages));
   }
+  return true;
+}
 
-  // Workers and their connections: echo connection i on worker i % T; broadcast sender on
-  // worker 0, receiver i on worker (i + 1) % T, so the sender's worker carries one receiver fewer.
-  std::vector<std::unique_ptr<Worker>> workers;
-  try {
-    for (size_t t = 0; t < cfg.threads; ++t) {
-      const uint64_t seed = cfg.seed ? cfg.seed * 0x9e3779b97f4a7c15ULL + t : fresh_seed();
-      workers.push_back(std::make_unique<Worker>(sh, t, seed));
-    }
-    if (cfg.mode == Mode::Broadcast) {
-      workers[0]->add_connection(static_cast<uint32_t>(cfg.connections), ConnRole::BroadcastSender);
-      sh.broadcast.sender_worker = workers[0].get();
-      for (size_t i = 0; i < cfg.connections; ++i) {
-        workers[(i + 1) % cfg.threads]->add_connection(static_cast<uint32_t>(i), ConnRole::BroadcastReceiver);
-      }
-    } else {
-      for (size_t i = 0; i < cfg.connections; ++i) workers[i % cfg.threads]->add_connection(static_cast<uint32_t>(i), ConnRole::Echo);
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "wsload: setting up %zu workers: %s\n", cfg.threads, e.what());
-    return ExitCode::Internal;
+// Workers and their connections: echo connection i on worker i % T; broadcast sender on
+// worker 0, receiver i on worker (i + 1) % T, so the sender's worker carries one receiver fewer.
+// Throws what a Worker's constructor throws (epoll, eventfd).
+Workers make_workers(const Config& cfg, SharedState& sh) {
+  Workers workers;
+  for (size_t t = 0; t < cfg.threads; ++t) {
+    const uint64_t seed = cfg.seed ? cfg.seed * 0x9e3779b97f4a7c15ULL + t : fresh_seed();
+    workers.push_back(std::make_unique<Worker>(sh, t, seed));
   }
+  if (cfg.mode == Mode::Broadcast) {
+    workers[0]->add_connection(static_cast<uint32_t>(cfg.connections), ConnRole::BroadcastSender);
+    sh.broadcast.sender_worker = workers[0].get();
+    for (size_t i = 0; i < cfg.connections; ++i) {
+      workers[(i + 1) % cfg.threads]->add_connection(static_cast<uint32_t>(i), ConnRole::BroadcastReceiver);
+    }
+  } else {
+    for (size_t i = 0; i < cfg.connections; ++i) workers[i % cfg.threads]->add_connection(static_cast<uint32_t>(i), ConnRole::Echo);
+  }
+  return workers;
+}
 
+void install_signal_handlers(SharedState& sh, Workers& workers) {
   g_shared.store(&sh);
   g_workers.store(&workers);
   struct sigaction sa{};
@@ -143,68 +132,89 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+}
 
-  Progress progress(isatty(STDERR_FILENO) && !cfg.quiet);
-  const uint64_t t0 = mono_ns();
-  const uint64_t hard_deadline = t0 + static_cast<uint64_t>(cfg.effective_hard_timeout() * 1e9);
-  std::vector<std::thread> threads;
-  try {
-    for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
-  } catch (const std::system_error& e) {
-    std::fprintf(stderr, "wsload: starting worker threads: %s\n", e.what());
-    sh.abort.store(true);
-    for (auto& w : workers) w->wake();
-    for (auto& t : threads) t.join();
-    return ExitCode::Internal;
+bool all_finished(const Workers& workers) {
+  for (const auto& w : workers) {
+    if (!w->finished.load(std::memory_order_acquire)) return false;
   }
+  return true;
+}
 
-  auto all_finished = [&] {
-    for (auto& w : workers) {
-      if (!w->finished.load(std::memory_order_acquire)) return false;
-    }
-    return true;
-  };
-  auto sum_live = [&](std::atomic<uint64_t> Worker::*field) {
-    uint64_t s = 0;
-    for (auto& w : workers) s += ((*w).*field).load(std::memory_order_relaxed);
-    return s;
-  };
+uint64_t sum_live(const Workers& workers, std::atomic<uint64_t> Worker::*field) {
+  uint64_t s = 0;
+  for (const auto& w : workers) s += ((*w).*field).load(std::memory_order_relaxed);
+  return s;
+}
 
-  // Set-up: every worker connects its share; the window opens for all of them at once.
-  uint64_t next_progress = t0 + 1'000'000'000;
-  while (sh.setup_done.load(std::memory_order_acquire) < workers.size() && !all_finished()) {
+// The run as the main thread watches it: the clock, the deadline, the progress line.
+struct Watch {
+  const Config& cfg;
+  SharedState& sh;
+  Workers& workers;
+  Progress progress;
+  uint64_t t0 = 0;
+  uint64_t hard_deadline = 0;
+};
+
+// What set-up achieved.
+struct Setup {
+  uint64_t established = 0;
+  bool sender_ok = false;
+  bool can_run = false;
+};
+
+// Set-up: every worker connects its share; the window opens for all of them at once.
+Setup wait_for_setup(Watch& w, size_t total_conns, RunResult& result) {
+  uint64_t next_progress = w.t0 + 1'000'000'000;
+  while (w.sh.setup_done.load(std::memory_order_acquire) < w.workers.size() && !all_finished(w.workers)) {
     std::this_thread::sleep_for(kTick);
     const uint64_t now = mono_ns();
-    if (now >= hard_deadline) {
-      sh.abort.store(true);
+    if (now >= w.hard_deadline) {
+      w.sh.abort.store(true);
       break;
     }
     if (now >= next_progress) {
-      progress.show(fmt::format("[{:5.1f} s] connecting: {} of {} handshakes", (now - t0) / 1e9, sum_live(&Worker::live_handshakes), total_conns));
+      w.progress.show(fmt::format("[{:5.1f} s] connecting: {} of {} handshakes", (now - w.t0) / 1e9,
+                                  sum_live(w.workers, &Worker::live_handshakes), total_conns));
       next_progress += 1'000'000'000;
     }
   }
-  uint64_t established = 0, setup_end = mono_ns();
-  bool sender_ok = cfg.mode != Mode::Broadcast;
-  if (sh.setup_done.load(std::memory_order_acquire) == workers.size()) {
-    setup_end = t0;
-    for (auto& w : workers) {
-      established += w->established;
-      sender_ok = sender_ok || w->sender_established;
-      setup_end = std::max(setup_end, w->setup_end_ns);
+  Setup s;
+  uint64_t setup_end = mono_ns();
+  s.sender_ok = w.cfg.mode != Mode::Broadcast;
+  if (w.sh.setup_done.load(std::memory_order_acquire) == w.workers.size()) {
+    setup_end = w.t0;
+    for (auto& worker : w.workers) {
+      s.established += worker->established;
+      s.sender_ok = s.sender_ok || worker->sender_established;
+      setup_end = std::max(setup_end, worker->setup_end_ns);
     }
   }
-  result.setup_s = (setup_end - t0) / 1e9;
-  const bool can_run = established > 0 && sender_ok && (cfg.mode != Mode::Broadcast || established > 1);
-  if (!can_run) sh.stop.store(true);
-  const uint64_t start = mono_ns();
-  sh.window_start_ns = start + static_cast<uint64_t>(cfg.warmup_s * 1e9);
-  sh.window_end_ns = cfg.duration_s > 0 ? sh.window_start_ns + static_cast<uint64_t>(cfg.duration_s * 1e9) : UINT64_MAX;
-  sh.start_ns.store(start, std::memory_order_release);
-  for (auto& w : workers) w->wake();
+  result.setup_s = (setup_end - w.t0) / 1e9;
+  s.can_run = s.established > 0 && s.sender_ok && (w.cfg.mode != Mode::Broadcast || s.established > 1);
+  return s;
+}
 
+// Opens the measuring window (or stops at once when set-up left nothing to run) and wakes the
+// workers. Returns the instant the run started.
+uint64_t open_window(Watch& w, bool can_run) {
+  if (!can_run) w.sh.stop.store(true);
+  const uint64_t start = mono_ns();
+  w.sh.window_start_ns = start + static_cast<uint64_t>(w.cfg.warmup_s * 1e9);
+  w.sh.window_end_ns =
+      w.cfg.duration_s > 0 ? w.sh.window_start_ns + static_cast<uint64_t>(w.cfg.duration_s * 1e9) : UINT64_MAX;
+  w.sh.start_ns.store(start, std::memory_order_release);
+  for (auto& worker : w.workers) worker->wake();
+  return start;
+}
+
+// Watches the workers until all have finished: window markers, progress, the hard timeout (and,
+// when workers ignore it, exit). Returns whether the hard timeout fired.
+bool supervise(Watch& w, uint64_t start, bool can_run) {
+  SharedState& sh = w.sh;
   uint64_t last_msgs = 0, last_t = start;
-  next_progress = start + 1'000'000'000;
+  uint64_t next_progress = start + 1'000'000'000;
   bool timed_out = false;
   // Window markers on stderr (even with --quiet), printed at the instants themselves, so a
   // harness can read the server's CPU and allocation counters exactly at the window's edges.
@@ -213,7 +223,7 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
     std::fprintf(stderr, "wsload: window %s\n", what);
     std::fflush(stderr);
   };
-  while (!all_finished()) {
+  while (!all_finished(w.workers)) {
     uint64_t wait_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(kTick).count();
     const uint64_t before = mono_ns();
     const uint64_t next_mark = !start_marked ? sh.window_start_ns : !end_marked ? sh.window_end_ns : UINT64_MAX;
@@ -228,34 +238,35 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
       mark("end");
       end_marked = true;
     }
-    if (now >= hard_deadline && !sh.abort.load()) {
+    if (now >= w.hard_deadline && !sh.abort.load()) {
       timed_out = true;
       sh.abort.store(true);
-      for (auto& w : workers) w->wake();
-      std::fprintf(stderr, "\nwsload: hard timeout after %.1f s: stopping with partial results\n", cfg.effective_hard_timeout());
+      for (auto& worker : w.workers) worker->wake();
+      std::fprintf(stderr, "\nwsload: hard timeout after %.1f s: stopping with partial results\n", w.cfg.effective_hard_timeout());
     }
-    if (timed_out && now >= hard_deadline + kAbortGraceNs) {
+    if (timed_out && now >= w.hard_deadline + kAbortGraceNs) {
       std::fprintf(stderr, "wsload: workers did not stop within 3 s of the hard timeout; exiting\n");
       std::fflush(nullptr);
       _exit(static_cast<int>(ExitCode::Timeout));
     }
     if (now >= next_progress) {
-      const uint64_t msgs = sum_live(&Worker::live_messages);
+      const uint64_t msgs = sum_live(w.workers, &Worker::live_messages);
       const char* phase = now < sh.window_start_ns ? "warm-up" : now < sh.window_end_ns ? "measuring" : "draining";
-      progress.show(fmt::format("[{:5.1f} s] {}: {} msgs  {:.0f} msg/s  errors {}", (now - t0) / 1e9, phase, msgs,
-                                (msgs - last_msgs) * 1e9 / static_cast<double>(now - last_t), sum_live(&Worker::live_errors)));
+      w.progress.show(fmt::format("[{:5.1f} s] {}: {} msgs  {:.0f} msg/s  errors {}", (now - w.t0) / 1e9, phase, msgs,
+                                  (msgs - last_msgs) * 1e9 / static_cast<double>(now - last_t),
+                                  sum_live(w.workers, &Worker::live_errors)));
       last_msgs = msgs;
       last_t = now;
       next_progress += 1'000'000'000;
     }
   }
-  for (auto& t : threads) t.join();
-  progress.done();
-  g_workers.store(nullptr);
-  g_shared.store(nullptr);
+  return timed_out;
+}
 
+// Sums the workers' counters, histograms and CPU into `result`; returns the last send-stop instant.
+uint64_t collect_results(const Workers& workers, RunResult& result) {
   uint64_t stop_ns = 0;
-  for (auto& w : workers) {
+  for (const auto& w : workers) {
     result.counters.add(w->counters);
     result.latency.merge(w->latency);
     result.handshake_latency.merge(w->handshake_latency);
@@ -269,22 +280,76 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
       }
     }
   }
-  result.duration_s = can_run && stop_ns > sh.window_start_ns ? (stop_ns - sh.window_start_ns) / 1e9 : 0.0;
-  result.connections_established = can_run ? established : 0;
+  return stop_ns;
+}
+
+void report_cannot_run(const Config& cfg, const Setup& setup, const RunResult& result, size_t total_conns) {
+  const std::string first = result.first_errors.empty() ? std::string("no reason recorded") : result.first_errors.front();
+  if (cfg.mode == Mode::Broadcast && !setup.sender_ok) {
+    std::fprintf(stderr, "wsload: the broadcast sender could not connect to %s:%u%s: %s\n", cfg.host.c_str(), cfg.port,
+                 cfg.path.c_str(), first.c_str());
+  } else {
+    std::fprintf(stderr, "wsload: %s (%llu of %zu connections established)\n", first.c_str(),
+                 static_cast<unsigned long long>(setup.established), total_conns);
+  }
+}
+
+}  // namespace
+
+// The phases in order: resolve, build the workers, start their threads, wait for set-up, open the
+// window, supervise, collect.
+ExitCode run_load(const Config& cfg, RunResult& result) {
+  result = RunResult{};
+  result.config = cfg.to_json();
+  const size_t total_conns = cfg.connections + (cfg.mode == Mode::Broadcast ? 1 : 0);
+  result.connections_requested = total_conns;
+  net::raise_fd_limit();
+  signal(SIGPIPE, SIG_IGN);
+
+  // With --deflate, varied templates: compression ratios then come from content, not from repeats.
+  PayloadCatalogue catalogue(cfg.payload_sizes, cfg.payload_weights, cfg.kind, 0x5eed, cfg.deflate(), cfg.publisher);
+  SharedState sh(cfg, catalogue);
+  if (!resolve_target(cfg, sh, result, total_conns)) return ExitCode::ConnectFailed;
+
+  Workers workers;
+  try {
+    workers = make_workers(cfg, sh);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wsload: setting up %zu workers: %s\n", cfg.threads, e.what());
+    return ExitCode::Internal;
+  }
+  install_signal_handlers(sh, workers);
+
+  Watch watch{cfg, sh, workers, Progress(isatty(STDERR_FILENO) && !cfg.quiet)};
+  watch.t0 = mono_ns();
+  watch.hard_deadline = watch.t0 + static_cast<uint64_t>(cfg.effective_hard_timeout() * 1e9);
+  std::vector<std::thread> threads;
+  try {
+    for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "wsload: starting worker threads: %s\n", e.what());
+    sh.abort.store(true);
+    for (auto& w : workers) w->wake();
+    for (auto& t : threads) t.join();
+    return ExitCode::Internal;
+  }
+
+  const Setup setup = wait_for_setup(watch, total_conns, result);
+  const uint64_t start = open_window(watch, setup.can_run);
+  const bool timed_out = supervise(watch, start, setup.can_run);
+  for (auto& t : threads) t.join();
+  watch.progress.done();
+  g_workers.store(nullptr);
+  g_shared.store(nullptr);
+
+  const uint64_t stop_ns = collect_results(workers, result);
+  result.duration_s = setup.can_run && stop_ns > sh.window_start_ns ? (stop_ns - sh.window_start_ns) / 1e9 : 0.0;
+  result.connections_established = setup.can_run ? setup.established : 0;
   result.timed_out = timed_out || sh.abort.load();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  result.process_cpu = {seconds(ru.ru_utime), seconds(ru.ru_stime)};
-
-  if (!can_run) {
-    const std::string first = result.first_errors.empty() ? std::string("no reason recorded") : result.first_errors.front();
-    if (cfg.mode == Mode::Broadcast && !sender_ok) {
-      std::fprintf(stderr, "wsload: the broadcast sender could not connect to %s:%u%s: %s\n", cfg.host.c_str(), cfg.port, cfg.path.c_str(), first.c_str());
-    } else {
-      std::fprintf(stderr, "wsload: %s (%llu of %zu connections established)\n", first.c_str(),
-                   static_cast<unsigned long long>(established), total_conns);
-    }
-  }
+  result.process_cpu = {process::seconds(ru.ru_utime), process::seconds(ru.ru_stime)};
+  if (!setup.can_run) report_cannot_run(cfg, setup, result, total_conns);
   return exit_code_for(result);
 }
 

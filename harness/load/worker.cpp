@@ -15,6 +15,7 @@
 
 #include "core/extension_list.hpp"
 #include "load/frame_builder.hpp"
+#include "process/cpu_time.hpp"
 
 namespace wsalloc::load {
 
@@ -30,7 +31,7 @@ constexpr size_t kMinOutBuffer = 4096;            // the upgrade request and a f
 constexpr size_t kMaxOutBuffer = 256 * 1024;
 constexpr size_t kControlSlack = 256;             // room for a Pong/Close behind a full message
 
-double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; }
+using process::seconds;
 
 std::string fmt_missing(uint64_t n, uint32_t id) {
   return std::to_string(n) + " message(s) sent on connection #" + std::to_string(id) + " never came back before the drain ended";

@@ -1,8 +1,9 @@
 // wsalloc-malloccount-read FILE: prints the counter file's snapshot as one JSON object on stdout.
 //
-// Exit codes (sysexits-style, so a script can tell "not there yet" from "wrong file"):
-//   0 printed; 64 usage; 66 cannot open / too small (the target may not have started);
-//   65 the file is not a counter file of this build (magic, version or layout).
+// Exit codes (the project's convention, README "Exit codes"; a script can tell "not there yet"
+// from "wrong file"):
+//   0 printed; 2 usage; 3 cannot open / too small (the target may not have started);
+//   4 the file is not a counter file of this build (magic, version or layout).
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,7 +17,7 @@
 
 namespace {
 
-enum class ExitCode : int { Ok = 0, Usage = 64, DataError = 65, NoInput = 66 };
+enum class ExitCode : int { Ok = 0, Usage = 2, NoInput = 3, DataError = 4 };
 
 int to_int(ExitCode c) { return static_cast<int>(c); }
 

@@ -1,37 +1,31 @@
 #include "micro/child_run.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <cerrno>
 #include <cstring>
 
-extern char** environ;
+#include "process/child_process.hpp"
 
 namespace wsalloc::micro {
 
 ChildStatus run_child(const std::vector<std::string>& argv, const std::string& stdout_path,
                       const std::string& stderr_path) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return {ChildEnd::SpawnFailed, rc};
-
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return {ChildEnd::SpawnFailed, errno};
+  // The process library reports a missing program as exit 127 from the child; wsalloc-instr names
+  // it before starting anything, as posix_spawnp did.
+  if (argv.empty() || !process::find_on_path(argv[0])) return {ChildEnd::SpawnFailed, ENOENT};
+  const process::SpawnSpec spec{.argv = argv, .stdout_path = stdout_path, .stderr_path = stderr_path};
+  process::ChildProcess child;
+  try {
+    child = process::ChildProcess::spawn(spec);
+  } catch (const std::system_error& e) {
+    return {ChildEnd::SpawnFailed, e.code().value()};
   }
-  if (WIFSIGNALED(status)) return {ChildEnd::Signalled, WTERMSIG(status)};
-  return {ChildEnd::Exited, WEXITSTATUS(status)};
+  // No deadline: valgrind runs as long as the workload takes; the caller's own timeout (ctest,
+  // the gate) bounds it, and PR_SET_PDEATHSIG ends the child if we are killed.
+  while (!child.wait_for(std::chrono::hours(1))) {
+  }
+  const process::ExitStatus& st = *child.status();
+  if (st.how == process::ExitStatus::How::Signalled) return {ChildEnd::Signalled, st.code};
+  return {ChildEnd::Exited, st.code};
 }
 
 std::string describe(const ChildStatus& s) {

@@ -2,15 +2,6 @@
 
 namespace wsalloc::micro {
 
-std::string client_frame(core::Opcode op, std::string_view payload, bool fin, uint32_t key) {
-  std::string out(core::kMaxFrameHeader + payload.size(), '\0');
-  auto* p = reinterpret_cast<uint8_t*>(out.data());
-  const size_t h = core::write_frame_header(p, op, fin, payload.size(), key);
-  core::mask_copy(p + h, reinterpret_cast<const uint8_t*>(payload.data()), payload.size(), key);
-  out.resize(h + payload.size());
-  return out;
-}
-
 std::string ascii_text(size_t n) {
   static constexpr std::string_view kText = "The quick brown fox jumps over the lazy dog. 0123456789 ";
   std::string out;

@@ -10,24 +10,11 @@
 #include <string_view>
 
 #include "core/frame.hpp"
+#include "micro/memory_peer.hpp"
 
 namespace wsalloc::micro {
 
-// Non-zero on purpose: unmasking with key 0 would leave the bytes as they are, and a future
-// "skip the XOR when the key is 0" shortcut would silently stop measuring the unmask.
-inline constexpr uint32_t kClientMaskKey = 0x5a17c0de;
-
-inline constexpr std::string_view kUpgradeRequest =
-    "GET /chat HTTP/1.1\r\n"
-    "Host: server.example.com\r\n"
-    "Upgrade: websocket\r\n"
-    "Connection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    "Sec-WebSocket-Version: 13\r\n\r\n";
-
-// A masked client frame: header (minimal length encoding, MASK set) + masked payload.
-std::string client_frame(core::Opcode op, std::string_view payload, bool fin = true,
-                         uint32_t key = kClientMaskKey);
+// kClientMaskKey, kUpgradeRequest and client_frame() are in memory_peer.hpp.
 
 // Payloads of exactly n bytes.
 std::string ascii_text(size_t n);      // printable ASCII

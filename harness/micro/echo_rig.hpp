@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "micro/client_frames.hpp"
+#include "micro/memory_peer.hpp"
 #include "variants/arena/arena_variant.hpp"
 #include "variants/malloc/malloc_variant.hpp"
 #include "variants/pool/pool_variant.hpp"
@@ -33,21 +34,7 @@
 
 namespace wsalloc::micro {
 
-// Takes everything and keeps only a count: a peer that reads as fast as the server writes, and a
-// writer that adds no allocation and next to no work of its own.
-class CountingWriter final : public variants::Writer {
- public:
-  ssize_t write(const iovec* iov, int count) noexcept override {
-    ssize_t total = 0;
-    for (int i = 0; i < count; ++i) total += static_cast<ssize_t>(iov[i].iov_len);
-    bytes_ += static_cast<uint64_t>(total);
-    return total;
-  }
-  uint64_t bytes() const noexcept { return bytes_; }
-
- private:
-  uint64_t bytes_ = 0;
-};
+// CountingWriter (the peer that takes everything) is in memory_peer.hpp.
 
 template <class Variant>
 class EchoRig {

@@ -28,12 +28,7 @@ Target script_target(const testing::TempDir& dir, const std::string& name, const
   return t;
 }
 
-TEST(ServerLaunch, listening_line_gives_the_port) {
-  EXPECT_EQ(parse_listening_port("listening on 127.0.0.1:9001\n"), 9001);
-  EXPECT_EQ(parse_listening_port("heaptrack output will be written to x\nlistening on ::1:40000\n"), 40000);
-  EXPECT_EQ(parse_listening_port("listening on 127.0.0.1:0\n"), 0);
-  EXPECT_EQ(parse_listening_port("starting...\n"), 0);
-}
+// parse_listening_port is the process library's: tests/process/ready_line_test.cpp.
 
 TEST(ServerLaunch, last_line_skips_trailing_blank_lines) {
   EXPECT_EQ(last_line("a\nb\n\n"), "b");

@@ -46,7 +46,9 @@
 #include "core/protocol.hpp"
 #include "fuzz_check.hpp"
 #include "fuzz_plan.hpp"
+#include "micro/memory_peer.hpp"
 #include "reference_frames.hpp"
+#include "replay_rig.hpp"
 #include "variants/arena/arena_variant.hpp"
 #include "variants/malloc/malloc_variant.hpp"
 #include "variants/pool/pool_variant.hpp"
@@ -66,13 +68,7 @@ using variants::Next;
 using variants::SessionPhase;
 using Variant = variants::WSALLOC_FUZZ_VARIANT;
 
-constexpr std::string_view kUpgradeRequest =
-    "GET /chat HTTP/1.1\r\n"
-    "Host: server.example.com\r\n"
-    "Upgrade: websocket\r\n"
-    "Connection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    "Sec-WebSocket-Version: 13\r\n\r\n";
+using micro::kUpgradeRequest;  // the in-memory transport's (harness/micro/memory_peer.hpp)
 constexpr std::string_view kStatsBody = R"({"fuzz":true})";
 constexpr uint64_t kMaxMessageChoices[4] = {core::ProtocolLimits{}.max_message, 0, 8, 300};
 constexpr size_t kBudgetChoices[4] = {1, 7, 64, 1000};
@@ -236,19 +232,16 @@ class Harness {
 
   // One socket read: the bytes are valid until the flush that ends the event, then the buffer is gone.
   Next read(std::span<const uint8_t> bytes) {
-    auto buf = std::make_unique<uint8_t[]>(bytes.size());
-    std::memcpy(buf.get(), bytes.data(), bytes.size());
-    const Next next = session_->on_bytes({buf.get(), bytes.size()});
-    if constexpr (std::is_same_v<W, variants::ThrottledWriter>) writer_.set_budget(budget_);
-    const variants::WriteOutcome out = session_->flush();
-    FUZZ_CHECK(out != variants::WriteOutcome::Failed, "flush failed on an in-memory writer");
-    if (out == variants::WriteOutcome::Flushed) {
-      FUZZ_CHECK(session_->unsent_bytes() == 0, "flush said Flushed with {} bytes unsent", session_->unsent_bytes());
-    }
-    plan_->after_iteration();
-    std::memset(buf.get(), 0xA5, bytes.size());  // the receive buffer's next read
-    asm volatile("" : : "r"(buf.get()) : "memory");  // keep the store: the buffer is freed next
-    return next;
+    auto before_flush = [&] {
+      if constexpr (std::is_same_v<W, variants::ThrottledWriter>) writer_.set_budget(budget_);
+    };
+    auto after_flush = [&](variants::WriteOutcome out) {
+      FUZZ_CHECK(out != variants::WriteOutcome::Failed, "flush failed on an in-memory writer");
+      if (out == variants::WriteOutcome::Flushed) {
+        FUZZ_CHECK(session_->unsent_bytes() == 0, "flush said Flushed with {} bytes unsent", session_->unsent_bytes());
+      }
+    };
+    return testing::read_as_socket(*session_, *plan_, bytes, before_flush, after_flush);
   }
 
   // The peer starts reading: everything queued must come out.

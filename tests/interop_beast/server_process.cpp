@@ -2,52 +2,25 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <charconv>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
-#include <thread>
 
-extern char** environ;
+#include "process/ready_line.hpp"
 
 namespace wsalloc::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-// Polling period while waiting for the ready line or for exit: short next to any timeout used.
-constexpr auto kPollPeriod = std::chrono::milliseconds(5);
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// `listening on H:P`, P after the last ':' (H may be an IPv6 address).
-bool parse_ready_line(const std::string& line, uint16_t& port) {
-  constexpr std::string_view kPrefix = "listening on ";
-  if (line.rfind(kPrefix, 0) != 0) return false;
-  auto colon = line.rfind(':');
-  if (colon == std::string::npos || colon < kPrefix.size()) return false;
-  unsigned v = 0;
-  const char* first = line.data() + colon + 1;
-  const char* last = line.data() + line.size();
-  auto [p, ec] = std::from_chars(first, last, v);
-  if (ec != std::errc{} || p != last || v == 0 || v > 65535) return false;
-  port = uint16_t(v);
-  return true;
-}
+// After SIGKILL a child is gone within milliseconds; this only bounds a wait that cannot hang.
+constexpr auto kReapAfterKill = std::chrono::seconds(10);
 
 }  // namespace
 
 ServerProcess::~ServerProcess() {
-  kill_and_reap();
+  // ChildProcess's destructor SIGKILLs and reaps a child still running.
+  child_ = process::ChildProcess();
   if (!stdout_path_.empty()) ::unlink(stdout_path_.c_str());
 }
 
@@ -60,6 +33,10 @@ ServerProcess::StartResult ServerProcess::start(const std::vector<std::string>& 
     error_ = "start: empty server command line";
     return StartResult::SpawnFailed;
   }
+  if (!process::find_on_path(argv_in[0])) {
+    error_ = "start(" + command_ + "): " + argv_in[0] + " is not an executable file";
+    return StartResult::SpawnFailed;
+  }
 
   char path_template[] = "/tmp/wsalloc-server-stdout-XXXXXX";
   int out_fd = ::mkostemp(path_template, O_CLOEXEC);
@@ -67,114 +44,74 @@ ServerProcess::StartResult ServerProcess::start(const std::vector<std::string>& 
     error_ = std::string("mkostemp: ") + std::strerror(errno);
     return StartResult::SpawnFailed;
   }
+  ::close(out_fd);
   stdout_path_ = path_template;
 
-  std::vector<char*> cargv;
-  for (auto& a : args) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);  // dup2 drops O_CLOEXEC
+  process::SpawnSpec spec;
+  spec.argv = args;
+  spec.stdout_path = stdout_path_;
+  spec.stderr_inherit = true;
   // The test process may block or ignore signals (gtest, the harness); the server must see SIGTERM.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, cargv[0], &actions, &attr, cargv.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out_fd);
-  if (rc != 0) {
-    error_ = "posix_spawn(" + command_ + "): " + std::strerror(rc);
+  spec.default_signals = true;
+  try {
+    child_ = process::ChildProcess::spawn(spec);
+  } catch (const std::exception& e) {
+    error_ = "spawn(" + command_ + "): " + e.what();
     return StartResult::SpawnFailed;
   }
-  pid_ = pid;
 
-  const auto deadline = Clock::now() + ready_timeout;
-  for (;;) {
-    std::string out = read_file(stdout_path_);
-    if (auto nl = out.find('\n'); nl != std::string::npos) {
-      ready_line_ = out.substr(0, nl);
-      if (!parse_ready_line(ready_line_, port_)) {
-        error_ = "ready line of `" + command_ + "` is '" + ready_line_ +
-                 "', expected 'listening on H:P' with P in 1..65535";
-        return StartResult::MalformedReadyLine;
-      }
+  auto is_ready = [](const std::string& line) { return process::port_of_ready_line(line).has_value(); };
+  const process::LineWaitResult r =
+      process::wait_for_line(child_, {stdout_path_}, is_ready, ready_timeout, /*first_line_only=*/true);
+  switch (r.outcome) {
+    case process::LineWait::Found:
+      ready_line_ = r.line;
+      port_ = *process::port_of_ready_line(r.line);
       return StartResult::Ready;
-    }
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    case process::LineWait::Rejected:
+      ready_line_ = r.line;
+      error_ = "ready line of `" + command_ + "` is '" + ready_line_ +
+               "', expected 'listening on H:P' with P in 1..65535";
+      return StartResult::MalformedReadyLine;
+    case process::LineWait::Exited: {
+      const process::ExitStatus& st = *child_.status();
       error_ = "`" + command_ + "` ended before its ready line (" +
-               (WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
-                                  : "signal " + std::to_string(WTERMSIG(status))) +
-               "); stdout so far: '" + out + "'";
+               (st.how == process::ExitStatus::How::Exited ? "exit code " : "signal ") + std::to_string(st.code) +
+               "); stdout so far: '" + r.seen + "'";
       return StartResult::ExitedBeforeReady;
     }
-    if (Clock::now() >= deadline) {
-      error_ = "no ready line from `" + command_ + "` within " +
-               std::to_string(ready_timeout.count()) + " ms; stdout so far: '" + out + "'";
-      return StartResult::TimedOut;
-    }
-    std::this_thread::sleep_for(kPollPeriod);
+    case process::LineWait::TimedOut:
+      break;
   }
+  error_ = "no ready line from `" + command_ + "` within " + std::to_string(ready_timeout.count()) +
+           " ms; stdout so far: '" + r.seen + "'";
+  return StartResult::TimedOut;
 }
 
 ServerProcess::StopResult ServerProcess::stop(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return StopResult::NotRunning;
+  if (!child_.running()) return StopResult::NotRunning;
   terminate();
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      pid_ = -1;
-      if (WIFEXITED(status)) {
-        exit_code_ = WEXITSTATUS(status);
-        return StopResult::Exited;
-      }
-      term_signal_ = WTERMSIG(status);
-      error_ = "`" + command_ + "` died of signal " + std::to_string(term_signal_) + " after SIGTERM";
-      return StopResult::Signalled;
-    }
-    if (r < 0 && errno != EINTR) {
-      error_ = std::string("waitpid: ") + std::strerror(errno);
-      pid_ = -1;
-      return StopResult::NotRunning;
-    }
-    if (Clock::now() >= deadline) {
-      kill_and_reap();
-      error_ = "`" + command_ + "` still running " + std::to_string(timeout.count()) +
-               " ms after SIGTERM; SIGKILLed";
-      return StopResult::KilledAfterTimeout;
-    }
-    std::this_thread::sleep_for(kPollPeriod);
+  if (!child_.wait_for(timeout)) {
+    child_.signal(SIGKILL);
+    child_.wait_for(kReapAfterKill);
+    error_ = "`" + command_ + "` still running " + std::to_string(timeout.count()) + " ms after SIGTERM; SIGKILLed";
+    return StopResult::KilledAfterTimeout;
   }
+  const process::ExitStatus& st = *child_.status();
+  if (st.how == process::ExitStatus::How::Exited) {
+    exit_code_ = st.code;
+    return StopResult::Exited;
+  }
+  term_signal_ = st.code;
+  error_ = "`" + command_ + "` died of signal " + std::to_string(term_signal_) + " after SIGTERM";
+  return StopResult::Signalled;
 }
 
 void ServerProcess::terminate() noexcept {
   // A second SIGTERM would test a different thing (impatient shutdown); send exactly one.
-  if (pid_ <= 0 || sigterm_sent_) return;
+  if (!child_.running() || sigterm_sent_) return;
   sigterm_sent_ = true;
-  ::kill(pid_, SIGTERM);
-}
-
-void ServerProcess::kill_and_reap() noexcept {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  pid_ = -1;
+  child_.signal(SIGTERM);
 }
 
 const char* to_string(ServerProcess::StartResult r) noexcept {

@@ -7,6 +7,8 @@
 // child still running and reaps it, so a failed test never leaves a server behind. Only the child's
 // own PID is ever signalled.
 //
+// Built on the process library (harness/process): spawn, ready line, stop by PID.
+//
 // The child's stdout goes to a temporary file, not a pipe: a server that keeps printing after its
 // ready line can neither block on a full pipe nor die of SIGPIPE when the test stops reading.
 // Its stderr is inherited, so server diagnostics show up in the test log.
@@ -18,6 +20,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "process/child_process.hpp"
 
 namespace wsalloc::test {
 
@@ -52,8 +56,8 @@ class ServerProcess {
   // SIGKILL after that.
   StopResult stop(std::chrono::milliseconds timeout);
 
-  bool running() const noexcept { return pid_ > 0; }
-  pid_t pid() const noexcept { return pid_; }
+  bool running() const noexcept { return child_.running(); }
+  pid_t pid() const noexcept { return child_.pid(); }
   uint16_t port() const noexcept { return port_; }
   int exit_code() const noexcept { return exit_code_; }      // after StopResult::Exited
   int term_signal() const noexcept { return term_signal_; }  // after StopResult::Signalled
@@ -62,9 +66,7 @@ class ServerProcess {
   const std::string& error() const noexcept { return error_; }
 
  private:
-  void kill_and_reap() noexcept;
-
-  pid_t pid_ = -1;
+  process::ChildProcess child_;
   uint16_t port_ = 0;
   int exit_code_ = -1;
   int term_signal_ = 0;

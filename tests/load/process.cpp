@@ -1,181 +1,77 @@
 #include "process.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
-#include <thread>
-
-extern char** environ;
+#include "process/ready_line.hpp"
 
 namespace wsalloc::load::test {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// SIGTERM, up to 2 s to exit, then SIGKILL; always reaped.
+constexpr std::chrono::milliseconds kStopGrace{2000};
 
-struct Spawned {
-  pid_t pid = -1;
-  int out = -1;
-  int err = -1;
-};
-
-// stdout (and optionally stderr) to pipes, stdin from /dev/null.
-Spawned spawn(const std::vector<std::string>& argv, bool capture_err, std::string& error,
-              const std::vector<std::string>& extra_env = {}) {
-  int out[2], err[2] = {-1, -1};
-  if (pipe2(out, O_CLOEXEC) != 0 || (capture_err && pipe2(err, O_CLOEXEC) != 0)) {
-    error = std::string("pipe2: ") + std::strerror(errno);
-    return {};
+std::vector<std::pair<std::string, std::string>> as_pairs(const std::vector<std::string>& assignments) {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const std::string& a : assignments) {
+    const size_t eq = a.find('=');
+    env.emplace_back(a.substr(0, eq), eq == std::string::npos ? "" : a.substr(eq + 1));
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  if (capture_err) posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<char*> env;
-  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
-  for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
-  env.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(out[1]);
-  if (capture_err) ::close(err[1]);
-  if (rc != 0) {
-    error = "posix_spawn " + argv[0] + ": " + std::strerror(rc);
-    ::close(out[0]);
-    if (capture_err) ::close(err[0]);
-    return {};
-  }
-  return {pid, out[0], capture_err ? err[0] : -1};
-}
-
-int decode_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-// Waits up to `ms` for pid to exit; returns its status or nullopt.
-std::optional<int> wait_exit(pid_t pid, int ms) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
-  for (;;) {
-    int status = 0;
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return decode_status(status);
-    if (r < 0 && errno != EINTR) return -1;
-    if (Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-
-void kill_and_reap(pid_t pid) {
-  if (pid <= 0) return;
-  ::kill(pid, SIGTERM);
-  if (!wait_exit(pid, 2000)) {
-    ::kill(pid, SIGKILL);
-    wait_exit(pid, 5000);
-  }
+  return env;
 }
 
 }  // namespace
 
 std::optional<Server> Server::start(const std::vector<std::string>& argv, std::string& error,
                                     std::chrono::milliseconds timeout) {
-  Spawned s = spawn(argv, false, error);
-  if (s.pid < 0) return std::nullopt;
-  const auto deadline = Clock::now() + timeout;
-  std::string seen;
-  while (Clock::now() < deadline) {
-    pollfd p{s.out, POLLIN, 0};
-    const int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-    if (::poll(&p, 1, std::max(left, 1)) <= 0) continue;
-    char buf[512];
-    const ssize_t n = ::read(s.out, buf, sizeof buf);
-    if (n <= 0) break;
-    seen.append(buf, static_cast<size_t>(n));
-    const size_t at = seen.find("listening on ");
-    const size_t eol = at == std::string::npos ? std::string::npos : seen.find('\n', at);
-    if (eol != std::string::npos) {
-      const std::string line = seen.substr(at, eol - at);
-      const size_t colon = line.rfind(':');
-      const int port = colon == std::string::npos ? 0 : std::atoi(line.c_str() + colon + 1);
-      if (port > 0 && port < 65536) return Server(s.pid, s.out, static_cast<uint16_t>(port));
-      error = "unparsable listening line: \"" + line + "\"";
-      break;
-    }
+  const process::SpawnSpec spec{.argv = argv, .stdout_pipe = true, .stderr_inherit = true};
+  process::ChildProcess child;
+  try {
+    child = process::ChildProcess::spawn(spec);
+  } catch (const std::exception& e) {
+    error = e.what();
+    return std::nullopt;
   }
-  if (error.empty()) error = argv[0] + " printed no `listening on HOST:PORT` line within the timeout; saw: \"" + seen + "\"";
-  kill_and_reap(s.pid);
-  ::close(s.out);
+  auto has_listening = [](const std::string& line) { return line.find("listening on ") != std::string::npos; };
+  const process::LineWaitResult r = process::wait_for_line(child, {}, has_listening, timeout);
+  if (r.outcome == process::LineWait::Found) {
+    const std::string line = r.line.substr(r.line.find("listening on "));
+    const uint16_t port = process::parse_listening_port(line);
+    if (port != 0) return Server(std::move(child), port);
+    error = "unparsable listening line: \"" + line + "\"";
+  } else {
+    error = argv[0] + " printed no `listening on HOST:PORT` line within the timeout; saw: \"" + r.seen + "\"";
+  }
+  child.terminate(kStopGrace);
   return std::nullopt;
 }
 
-Server::Server(Server&& o) noexcept : pid_(o.pid_), out_fd_(o.out_fd_), port_(o.port_) {
-  o.pid_ = -1;
-  o.out_fd_ = -1;
-}
+Server::Server(Server&& o) noexcept : child_(std::move(o.child_)), port_(o.port_) {}
 
 Server::~Server() {
-  kill_and_reap(pid_);
-  if (out_fd_ >= 0) ::close(out_fd_);
+  if (child_.running()) child_.terminate(kStopGrace);
 }
 
 RunOutput run_to_completion(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                             const std::vector<std::string>& extra_env) {
+  process::SpawnSpec spec;
+  spec.argv = argv;
+  spec.env = as_pairs(extra_env);
+  spec.stdout_pipe = true;
+  spec.stderr_pipe = true;
   RunOutput r;
-  std::string error;
-  Spawned s = spawn(argv, true, error, extra_env);
-  if (s.pid < 0) {
-    r.err = error;
-    return r;
+  try {
+    process::Completed c = process::run_to_completion(spec, timeout);
+    r.exit_code = c.status.shell_code();
+    r.timed_out = c.timed_out;
+    r.out = std::move(c.out);
+    r.err = std::move(c.err);
+  } catch (const std::exception& e) {
+    r.err = e.what();
   }
-  const auto deadline = Clock::now() + timeout;
-  bool out_open = true, err_open = true;
-  while ((out_open || err_open) && Clock::now() < deadline) {
-    pollfd p[2] = {{out_open ? s.out : -1, POLLIN, 0}, {err_open ? s.err : -1, POLLIN, 0}};
-    const int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-    if (::poll(p, 2, std::max(left, 1)) <= 0) continue;
-    char buf[16384];
-    for (int i = 0; i < 2; ++i) {
-      if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      const ssize_t n = ::read(p[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-      } else {
-        (i == 0 ? out_open : err_open) = false;
-      }
-    }
-  }
-  if (out_open || err_open) {
-    r.timed_out = true;
-    ::kill(s.pid, SIGKILL);
-  }
-  const auto st = wait_exit(s.pid, r.timed_out ? 5000 : static_cast<int>(std::max<int64_t>(
-                                                           2000, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count())));
-  if (!st) {
-    ::kill(s.pid, SIGKILL);
-    r.exit_code = wait_exit(s.pid, 5000).value_or(-1);
-    r.timed_out = true;
-  } else {
-    r.exit_code = *st;
-  }
-  ::close(s.out);
-  ::close(s.err);
   return r;
 }
 

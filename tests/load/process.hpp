@@ -1,6 +1,7 @@
 // Child processes for the integration tests: start a server and learn its port, run wsload and
-// collect its output and exit status. Every wait is bounded; a child that overstays is killed
-// (by its PID, SIGKILL) and reaped, so no test can leave a process behind.
+// collect its output and exit status. A thin layer over the process library
+// (harness/process): every wait is bounded; a child that overstays is killed (by its PID) and
+// reaped, so no test can leave a process behind.
 #pragma once
 
 #include <sys/types.h>
@@ -9,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "process/child_process.hpp"
 
 namespace wsalloc::load::test {
 
@@ -24,12 +27,11 @@ class Server {
   ~Server();  // SIGTERM, up to 2 s to exit, then SIGKILL; always reaped
 
   uint16_t port() const noexcept { return port_; }
-  pid_t pid() const noexcept { return pid_; }
+  pid_t pid() const noexcept { return child_.pid(); }
 
  private:
-  Server(pid_t pid, int out_fd, uint16_t port) : pid_(pid), out_fd_(out_fd), port_(port) {}
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
+  Server(process::ChildProcess child, uint16_t port) : child_(std::move(child)), port_(port) {}
+  process::ChildProcess child_;  // its stdout pipe stays open: a chatty server cannot get SIGPIPE
   uint16_t port_ = 0;
 };
 

@@ -1,74 +1,31 @@
 #include "probe_process.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
-#include <system_error>
-
-extern char** environ;
 
 namespace wsalloc::malloccount::testing {
 
-namespace {
-
-std::string name_of(const std::string& assignment) { return assignment.substr(0, assignment.find('=')); }
-
-[[noreturn]] void throw_errno(int err, const std::string& what) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
-}  // namespace
-
 ProbeProcess::ProbeProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  std::vector<std::string> envs;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry = *e;
-    bool replaced = false;
-    for (const auto& extra : env) replaced = replaced || name_of(extra) == name_of(entry);
-    if (!replaced) envs.push_back(std::move(entry));
+  process::SpawnSpec spec;
+  spec.argv = argv;
+  for (const std::string& assignment : env) {
+    const size_t eq = assignment.find('=');
+    spec.env.emplace_back(assignment.substr(0, eq), eq == std::string::npos ? "" : assignment.substr(eq + 1));
   }
-  envs.insert(envs.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argp;
-  for (auto& a : args) argp.push_back(a.data());
-  argp.push_back(nullptr);
-
-  int in[2], out[2];
-  if (::pipe2(in, O_CLOEXEC) != 0) throw_errno(errno, "pipe2");
-  if (::pipe2(out, O_CLOEXEC) != 0) throw_errno(errno, "pipe2");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  int err = ::posix_spawn(&pid_, argp[0], &actions, nullptr, argp.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(in[0]);
-  ::close(out[1]);
-  to_child_ = in[1];
-  from_child_ = out[0];
-  if (err != 0) {
-    ::close(to_child_);
-    ::close(from_child_);
-    pid_ = -1;
-    throw_errno(err, "posix_spawn(" + args[0] + ")");
-  }
+  spec.stdin_pipe = true;
+  spec.stdout_pipe = true;
+  spec.stderr_inherit = true;
+  child_ = process::ChildProcess::spawn(spec);  // throws std::system_error naming the program
 }
 
 ProbeProcess::~ProbeProcess() {
-  if (to_child_ >= 0) ::close(to_child_);
-  if (pid_ > 0) wait_exit(std::chrono::milliseconds(5000));
-  if (from_child_ >= 0) ::close(from_child_);
+  child_.close_stdin();
+  if (child_.running()) wait_exit(std::chrono::milliseconds(5000));
 }
 
 std::optional<std::string> ProbeProcess::next_line(std::chrono::milliseconds limit) {
@@ -81,43 +38,26 @@ std::optional<std::string> ProbeProcess::next_line(std::chrono::milliseconds lim
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
-    pollfd p{from_child_, POLLIN, 0};
+    pollfd p{child_.stdout_fd(), POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left.count()));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return std::nullopt;
-    char buf[512];
-    ssize_t n = ::read(from_child_, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return std::nullopt;
-    pending_.append(buf, static_cast<size_t>(n));
+    if (!child_.drain_stdout(pending_) && pending_.find('\n') == std::string::npos) return std::nullopt;  // EOF
   }
 }
 
 void ProbeProcess::resume() {
   char c = 'g';
-  while (::write(to_child_, &c, 1) < 0 && errno == EINTR) {
+  while (::write(child_.stdin_fd(), &c, 1) < 0 && errno == EINTR) {
   }
 }
 
 std::optional<int> ProbeProcess::wait_exit(std::chrono::milliseconds limit) {
-  if (pid_ <= 0) return std::nullopt;
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      pid_ = -1;
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      return 128 + WTERMSIG(status);
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-      return std::nullopt;
-    }
-    ::usleep(2000);
-  }
+  if (!child_.running()) return std::nullopt;
+  if (child_.wait_for(limit)) return child_.status()->shell_code();
+  child_.signal(SIGKILL);
+  child_.wait_for(std::chrono::seconds(10));  // bounds a wait that SIGKILL ends at once
+  return std::nullopt;
 }
 
 std::string fresh_counter_path(const std::string& tag) {

@@ -1,6 +1,7 @@
 // ProbeProcess: runs a program with extra environment variables and talks to it over pipes,
-// for tests that drive wsalloc-malloccount-probe through its marker protocol. Every wait is
-// bounded; a child still running at destruction is killed (by its pid) and reaped.
+// for tests that drive wsalloc-malloccount-probe through its marker protocol. Built on the process
+// library (harness/process). Every wait is bounded; a child still running at destruction is
+// killed (by its pid) and reaped.
 #pragma once
 
 #include <sys/types.h>
@@ -9,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "process/child_process.hpp"
 
 namespace wsalloc::malloccount::testing {
 
@@ -21,7 +24,7 @@ class ProbeProcess {
   ProbeProcess(const ProbeProcess&) = delete;
   ProbeProcess& operator=(const ProbeProcess&) = delete;
 
-  pid_t pid() const noexcept { return pid_; }
+  pid_t pid() const noexcept { return child_.pid(); }
   // The next stdout line without its '\n'; nullopt on EOF or when `limit` passes first.
   std::optional<std::string> next_line(std::chrono::milliseconds limit);
   // Lets a probe that wrote a marker go on.
@@ -31,9 +34,7 @@ class ProbeProcess {
   std::optional<int> wait_exit(std::chrono::milliseconds limit);
 
  private:
-  pid_t pid_ = -1;
-  int to_child_ = -1;
-  int from_child_ = -1;
+  process::ChildProcess child_;
   std::string pending_;
 };
 

@@ -1,10 +1,12 @@
-// run_program.hpp (test support): runs a shell command, returns its exit status and stdout.
+// run_program.hpp (test support): runs a shell command through the process library, returns its
+// exit status and stdout. Bounded: a command still running after kTimeout (100 s) is killed, and the test
+// sees exit_code -1.
 #pragma once
 
-#include <sys/wait.h>
-
-#include <cstdio>
+#include <chrono>
 #include <string>
+
+#include "process/child_process.hpp"
 
 namespace wsalloc::micro::testing {
 
@@ -14,13 +16,16 @@ struct ProgramRun {
 };
 
 inline ProgramRun run_program(const std::string& command) {
+  // Below the suites' ctest TIMEOUTs (120 s, 300 s), so the test, not ctest, reports the hang.
+  constexpr std::chrono::seconds kTimeout{100};
+  process::SpawnSpec spec;
+  spec.argv = {"/bin/sh", "-c", command};
+  spec.stdout_pipe = true;
+  spec.stderr_inherit = true;  // what popen did: the command's own `2>&1` decides
   ProgramRun r;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  process::Completed c = process::run_to_completion(spec, kTimeout);
+  r.out = std::move(c.out);
+  if (!c.timed_out && c.status.how == process::ExitStatus::How::Exited) r.exit_code = c.status.code;
   return r;
 }
 

@@ -70,12 +70,4 @@ struct LambdaHandler final : IoHandler {
 template <class F>
 LambdaHandler(F) -> LambdaHandler<F>;
 
-// Global operator new counter (alloc_counter.cpp); counts only while a scope is active on the
-// calling thread, so gtest's own allocations elsewhere do not disturb it.
-struct AllocCountScope {
-  AllocCountScope();
-  ~AllocCountScope();
-  size_t count() const;
-};
-
 }  // namespace wsalloc::net::test

@@ -19,6 +19,25 @@
 
 namespace wsalloc::testing {
 
+// One socket read the way the socket transport does it (connection.hpp): the bytes in their own
+// exact-size heap buffer, on_bytes(), `before_flush` (a slow reader sets its budget), flush(),
+// `after_flush(outcome)` (checks that must see the state before the iteration ends), the plan's
+// iteration ended, and only then the buffer overwritten with 0xA5 and freed. Shared by ReplayRig
+// and the session fuzzer (tests/fuzz/session_fuzz.cpp), so both hold pipelines to the same rule.
+template <class SessionT, class Plan, class BeforeFlush, class AfterFlush>
+variants::Next read_as_socket(SessionT& session, Plan& plan, std::span<const uint8_t> bytes, BeforeFlush&& before_flush,
+                              AfterFlush&& after_flush) {
+  auto buf = std::make_unique<uint8_t[]>(bytes.size());
+  std::memcpy(buf.get(), bytes.data(), bytes.size());
+  const variants::Next next = session.on_bytes({buf.get(), bytes.size()});
+  before_flush();
+  after_flush(session.flush());
+  plan.after_iteration();
+  std::memset(buf.get(), 0xA5, bytes.size());  // the receive buffer's next read
+  asm volatile("" : : "r"(buf.get()) : "memory");  // keep the store: the buffer is freed next
+  return next;
+}
+
 struct ReplayResult {
   std::string out;                  // every byte the server wrote, HTTP response included
   variants::SessionPhase phase{};   // after the last read
@@ -65,14 +84,11 @@ class ReplayRig {
 
  private:
   void read(SessionT& session, variants::ThrottledWriter& writer, const char* bytes, size_t n, size_t budget) {
-    auto buf = std::make_unique<uint8_t[]>(n);
-    std::memcpy(buf.get(), bytes, n);
-    session.on_bytes({buf.get(), n});
-    writer.set_budget(budget);
-    if (session.flush() == variants::WriteOutcome::Failed) writer.out += "\n[replay: flush failed]";
-    plan_->after_iteration();
-    std::memset(buf.get(), 0xA5, n);  // the receive buffer's next read
-    asm volatile("" : : "r"(buf.get()) : "memory");  // keep the store: the buffer is freed next
+    read_as_socket(
+        session, *plan_, {reinterpret_cast<const uint8_t*>(bytes), n}, [&] { writer.set_budget(budget); },
+        [&](variants::WriteOutcome out) {
+          if (out == variants::WriteOutcome::Failed) writer.out += "\n[replay: flush failed]";
+        });
   }
 
   variants::ServerOptions options_;

@@ -23,17 +23,7 @@ namespace {
 
 using core::Opcode;
 
-// Takes everything and keeps only a count: a reader that never falls behind.
-class CountingWriter final : public variants::Writer {
- public:
-  size_t bytes = 0;
-  ssize_t write(const iovec* iov, int count) noexcept override {
-    ssize_t total = 0;
-    for (int i = 0; i < count; ++i) total += static_cast<ssize_t>(iov[i].iov_len);
-    bytes += static_cast<size_t>(total);
-    return total;
-  }
-};
+using micro::CountingWriter;  // a reader that never falls behind (memory_peer.hpp)
 
 // A workload: the bytes of one "read" (several frames), re-copied before every feed because the
 // session unmasks in place.
@@ -176,7 +166,7 @@ TYPED_TEST(SteadyState, zero_allocations_per_message_after_warmup) {
   auto all = workloads();
   for (const Workload& w : all) conns.run(w, scratch);  // warm-up: sees the largest message
   for (const Workload& w : all) {
-    size_t before = conns.writer.bytes;
+    size_t before = conns.writer.bytes();
     uint64_t allocations;
     const uint64_t maps_before = conns.page_maps();
     {
@@ -187,7 +177,7 @@ TYPED_TEST(SteadyState, zero_allocations_per_message_after_warmup) {
     const uint64_t maps = conns.page_maps() - maps_before;
     EXPECT_EQ(allocations + maps, 0u) << w.name << ": " << allocations << " heap allocations, " << maps
                                       << " page mappings";
-    EXPECT_GT(conns.writer.bytes, before) << w.name << ": nothing was echoed";
+    EXPECT_GT(conns.writer.bytes(), before) << w.name << ": nothing was echoed";
   }
 }
 
@@ -220,7 +210,7 @@ TYPED_TEST(SteadyState, zero_allocations_per_connection_after_warmup) {
     sessions.destroy(s);
   };
   lifecycle();
-  size_t before = writer.bytes;
+  size_t before = writer.bytes();
   uint64_t allocations;
   auto page_maps = [&] {
     if constexpr (requires { plan->page_maps(); }) {
@@ -237,7 +227,7 @@ TYPED_TEST(SteadyState, zero_allocations_per_connection_after_warmup) {
   }
   const uint64_t maps = page_maps() - maps_before;
   EXPECT_EQ(allocations + maps, 0u) << allocations << " heap allocations, " << maps << " page mappings";
-  EXPECT_GT(writer.bytes, before);
+  EXPECT_GT(writer.bytes(), before);
 }
 
 // With context takeover each connection's zlib streams are made at its first message, from its
@@ -249,7 +239,7 @@ TYPED_TEST(SteadyState, zero_allocations_per_compressed_message_with_context_tak
   auto all = deflate_workloads();
   for (const Workload& w : all) conns.run(w, scratch);
   for (const Workload& w : all) {
-    const size_t before = conns.writer.bytes;
+    const size_t before = conns.writer.bytes();
     const uint64_t maps = page_maps(*conns.plan);
     uint64_t allocations;
     {
@@ -259,7 +249,7 @@ TYPED_TEST(SteadyState, zero_allocations_per_compressed_message_with_context_tak
     }
     EXPECT_EQ(allocations, 0u) << w.name;
     EXPECT_EQ(page_maps(*conns.plan), maps) << w.name << ": pages mapped";
-    EXPECT_GT(conns.writer.bytes, before) << w.name << ": nothing was echoed";
+    EXPECT_GT(conns.writer.bytes(), before) << w.name << ": nothing was echoed";
   }
 }
 
@@ -275,7 +265,7 @@ TYPED_TEST(SteadyState, zero_heap_allocations_per_compressed_message_without_con
   for (int pass = 0; pass < 2; ++pass)
     for (const Workload& w : all) conns.run(w, scratch);
   for (const Workload& w : all) {
-    const size_t before = conns.writer.bytes;
+    const size_t before = conns.writer.bytes();
     const uint64_t maps = page_maps(*conns.plan);
     uint64_t allocations;
     {
@@ -285,7 +275,7 @@ TYPED_TEST(SteadyState, zero_heap_allocations_per_compressed_message_without_con
     }
     EXPECT_EQ(allocations, 0u) << w.name;
     EXPECT_EQ(page_maps(*conns.plan), maps) << w.name << ": pages mapped";
-    EXPECT_GT(conns.writer.bytes, before) << w.name << ": nothing was echoed";
+    EXPECT_GT(conns.writer.bytes(), before) << w.name << ": nothing was echoed";
   }
 }
 

@@ -10,26 +10,13 @@
 #include "core/deflate_stream.hpp"
 #include "core/frame.hpp"
 #include "core/protocol.hpp"
+#include "micro/memory_peer.hpp"
 
 namespace wsalloc::testing {
 
-inline const char* kUpgradeRequest =
-    "GET /chat HTTP/1.1\r\n"
-    "Host: server.example.com\r\n"
-    "Upgrade: websocket\r\n"
-    "Connection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    "Sec-WebSocket-Version: 13\r\n\r\n";
-
-inline std::string client_frame(core::Opcode op, std::string_view payload, bool fin = true,
-                                uint32_t key = 0x5a17c0de) {
-  std::string out(core::kMaxFrameHeader + payload.size(), '\0');
-  auto* p = reinterpret_cast<uint8_t*>(out.data());
-  size_t h = core::write_frame_header(p, op, fin, payload.size(), key);
-  core::mask_copy(p + h, reinterpret_cast<const uint8_t*>(payload.data()), payload.size(), key);
-  out.resize(h + payload.size());
-  return out;
-}
+// The request and the frame builder are the in-memory transport's (harness/micro/memory_peer.hpp).
+inline const char* kUpgradeRequest = micro::kUpgradeRequest.data();  // NUL-terminated: a literal
+using micro::client_frame;
 
 // The upgrade request with a Sec-WebSocket-Extensions offer, e.g. "permessage-deflate".
 inline std::string upgrade_request_offering(std::string_view extensions) {

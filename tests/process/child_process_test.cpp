@@ -1,13 +1,18 @@
-#include "bench/child_process.hpp"
+#include "process/child_process.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
 #include <thread>
 
-#include "test_support.hpp"
+#include "temp_dir.hpp"
 
-namespace wsalloc::bench {
+namespace wsalloc::process {
 namespace {
 
 using namespace std::chrono_literals;
@@ -101,5 +106,95 @@ TEST(ChildProcess, find_on_path_finds_sh_and_not_nonsense) {
   EXPECT_FALSE(find_on_path("wsbench-surely-not-a-program"));
 }
 
+
+TEST(ChildProcess, stdout_and_stdin_pipes_carry_a_conversation) {
+  SpawnSpec s;
+  s.argv = {"sh", "-c", "read word; echo \"got $word\""};
+  s.stdin_pipe = true;
+  s.stdout_pipe = true;
+  ChildProcess c = ChildProcess::spawn(s);
+  ASSERT_GE(c.stdin_fd(), 0);
+  ASSERT_EQ(::write(c.stdin_fd(), "ping\n", 5), 5);
+  c.close_stdin();
+  ASSERT_TRUE(c.wait_for(10s));
+  std::string out;
+  EXPECT_FALSE(c.drain_stdout(out));  // end of file: the child has exited
+  EXPECT_EQ(out, "got ping\n");
+}
+
+TEST(ChildProcess, cpu_pins_the_child_to_that_cpu) {
+  auto r = run_to_completion([] {
+    SpawnSpec s;
+    s.argv = {"sh", "-c", "grep Cpus_allowed_list /proc/self/status"};
+    s.stdout_pipe = true;
+    s.cpu = 0;
+    return s;
+  }(), 10s);
+  ASSERT_TRUE(r.status.ok()) << r.status.describe();
+  EXPECT_EQ(r.out, "Cpus_allowed_list:\t0\n");
+}
+
+TEST(ChildProcess, run_to_completion_captures_both_streams_and_the_exit_code) {
+  SpawnSpec s;
+  s.argv = {"sh", "-c", "echo out; echo err >&2; exit 5"};
+  s.stdout_pipe = true;
+  s.stderr_pipe = true;
+  Completed r = run_to_completion(s, 10s);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.status.how, ExitStatus::How::Exited);
+  EXPECT_EQ(r.status.code, 5);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+}
+
+TEST(ChildProcess, run_to_completion_kills_a_child_past_its_timeout) {
+  SpawnSpec s;
+  s.argv = {"sleep", "30"};
+  s.stdout_pipe = true;
+  const auto start = std::chrono::steady_clock::now();
+  Completed r = run_to_completion(s, 200ms);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.status.how, ExitStatus::How::Signalled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);  // bounded, not sleep's 30 s
+}
+
+TEST(ChildProcess, shell_code_is_128_plus_the_signal) {
+  SpawnSpec s;
+  s.argv = {"sh", "-c", "kill -SEGV $$"};
+  Completed r = run_to_completion(s, 10s);
+  EXPECT_EQ(r.status.how, ExitStatus::How::Signalled);
+  EXPECT_EQ(r.status.code, SIGSEGV);
+  EXPECT_EQ(r.status.shell_code(), 128 + SIGSEGV);
+  EXPECT_NE(r.status.describe().find("killed by signal 11"), std::string::npos) << r.status.describe();
+}
+
+TEST(ChildProcess, signal_reaches_only_the_spawned_pid) {
+  SpawnSpec s;
+  s.argv = {"sleep", "30"};
+  ChildProcess c = ChildProcess::spawn(s);
+  c.signal(SIGUSR1);
+  ASSERT_TRUE(c.wait_for(10s));
+  EXPECT_EQ(c.status()->how, ExitStatus::How::Signalled);
+  EXPECT_EQ(c.status()->code, SIGUSR1);
+  c.signal(SIGUSR1);  // reaped: a no-op, never a signal to a recycled PID
+}
+
+TEST(ChildProcess, destructor_kills_and_reaps_a_running_child) {
+  pid_t pid = -1;
+  {
+    ChildProcess c = ChildProcess::spawn([] {
+      SpawnSpec s;
+      s.argv = {"sleep", "30"};
+      return s;
+    }());
+    pid = c.pid();
+    ASSERT_EQ(::kill(pid, 0), 0);
+  }
+  // Reaped: the PID no longer names our child (kill fails, or it names someone else's process,
+  // which waitpid says is not ours).
+  EXPECT_LT(::waitpid(pid, nullptr, WNOHANG), 0);
+  EXPECT_EQ(errno, ECHILD);
+}
+
 }  // namespace
-}  // namespace wsalloc::bench
+}  // namespace wsalloc::process
