@@ -46,7 +46,8 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
-import server_process  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, ".."))  # tests/: the package pylib (the shared server launcher)
+from pylib import server_process  # noqa: E402
 import wsproto  # noqa: E402
 from tcp_queues import wait_server_read_all  # noqa: E402
 from wsconn import Connection, build_request  # noqa: E402

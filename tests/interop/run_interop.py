@@ -18,8 +18,9 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+sys.path.insert(0, os.path.join(HERE, ".."))  # tests/: the package pylib (the shared server launcher)
 
-import server_process  # noqa: E402
+from pylib import server_process  # noqa: E402
 
 EXIT_USAGE = 2
 EXIT_WATCHDOG = 124

@@ -29,6 +29,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+sys.path.insert(0, os.path.join(HERE, ".."))  # tests/: the package pylib (the shared server launcher)
 
 import churn  # noqa: E402
 import good  # noqa: E402
@@ -37,7 +38,7 @@ import rss  # noqa: E402
 import slow  # noqa: E402
 from context import RunContext  # noqa: E402
 from payloads import MAX_MESSAGE, Blobs  # noqa: E402
-from server_process import ServerProcess, kill_all_started, start_watchdog  # noqa: E402
+from pylib.server_process import ServerProcess, kill_all_started, start_watchdog  # noqa: E402
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_WATCHDOG = 0, 1, 2, 124
 VARIANTS = ("malloc", "arena", "pool", "zerocopy")
