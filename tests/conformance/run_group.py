@@ -20,7 +20,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, ".."))  # tests/: the package pylib (the shared server launcher)
+sys.path.insert(0, os.path.join(HERE, ".."))  # tests/: the package pylib
 
 from pylib import server_process  # noqa: E402
 

@@ -31,8 +31,7 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
-sys.path.insert(0, os.path.join(HERE, ".."))  # tests/: the package pylib (the shared server launcher)
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "conformance")]  # tests/: the package pylib
 from pylib import server_process  # noqa: E402
 import wsproto  # noqa: E402
 from wsconn import build_request  # noqa: E402

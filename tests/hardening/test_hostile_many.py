@@ -14,8 +14,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
-sys.path.insert(0, os.path.join(HERE, ".."))  # tests/: the package pylib (the shared server launcher)
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "conformance")]  # tests/: the package pylib
 import wsproto  # noqa: E402
 from tcp_queues import wait_server_read_all  # noqa: E402
 from wsconn import build_request  # noqa: E402
