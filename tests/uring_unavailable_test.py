@@ -14,6 +14,9 @@ import subprocess
 import sys
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests/: the package pylib
+from pylib.server_process import ServerProcess  # noqa: E402
+
 ARGS = None
 SYS_IO_URING_SETUP = 425  # the same number on every architecture since 5.1
 
@@ -65,14 +68,10 @@ class UringUnavailable(unittest.TestCase):
         self.check_exit_2_naming_epoll([ARGS.rawecho, "--io", "uring"])
 
     def test_the_epoll_backend_still_serves(self):
-        with subprocess.Popen([ARGS.server, "--variant", "zerocopy", "--host", "127.0.0.1", "--port", "0"],
-                              preexec_fn=refuse_io_uring, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True) as p:
-            try:
-                self.assertTrue(p.stdout.readline().startswith("listening on"))
-            finally:
-                p.terminate()
-                self.assertEqual(p.wait(timeout=10), 0)
+        # start() fails unless `listening on H:P` comes; stop() unless SIGTERM ends it with 0.
+        server = ServerProcess([ARGS.server, "--variant", "zerocopy"], preexec_fn=refuse_io_uring,
+                               stderr=subprocess.DEVNULL, stop_timeout=10.0).start()
+        self.assertEqual(server.stop(), 0)
 
     def gate(self, require):
         env = dict(os.environ, WSALLOC_REQUIRE_URING=require)

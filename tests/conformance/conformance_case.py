@@ -1,34 +1,14 @@
-"""Base class of every conformance group: one server process per test class.
-
-setUpClass starts the server from WSALLOC_SERVER_CMD (plus SERVER_EXTRA_ARGS), each case opens
-its own connections, tearDownClass stops the server with SIGTERM and fails if it did not exit 0.
+"""Base class of every conformance group: one server process per test class (pylib's
+OneServerPerClass: started from WSALLOC_SERVER_CMD plus SERVER_EXTRA_ARGS, alive around each case,
+stopped with SIGTERM and exit 0 checked); each case opens its own raw connections.
 """
 import unittest
 
-from server_process import ServerProcess
+from pylib.server_case import OneServerPerClass
 from wsconn import Connection
 
 
-class ServerCase(unittest.TestCase):
-    SERVER_EXTRA_ARGS: tuple[str, ...] = ()
-    server: ServerProcess = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = ServerProcess.from_env(cls.SERVER_EXTRA_ARGS).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.server is not None:
-            cls.server.stop()
-
-    def setUp(self):
-        self.server.assert_running()
-
-    def tearDown(self):
-        # A case that crashes the server fails here, named, rather than in the next case.
-        self.server.assert_running()
-
+class ServerCase(OneServerPerClass, unittest.TestCase):
     def connect(self) -> Connection:
         conn = Connection(self.server.host, self.server.port)
         self.addCleanup(conn.close_socket)

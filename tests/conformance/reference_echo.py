@@ -12,10 +12,13 @@ wsalloc contract on some cases; see README.md ("Deviations of the reference serv
 """
 import argparse
 import asyncio
-import signal
+import os
 import sys
 
 import websockets
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: the package pylib
+from pylib.echo_serve import serve_until_signal  # noqa: E402
 
 
 async def echo(ws, path=None):
@@ -34,17 +37,8 @@ async def main() -> int:
     ap.add_argument("--max-message", type=int, default=16 << 20, help="bytes; 0 = unlimited")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
-
-    stop = asyncio.get_running_loop().create_future()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
-
-    async with websockets.serve(echo, args.host, args.port, max_size=args.max_message or None,
-                                compression=None, ping_interval=None, close_timeout=2) as server:
-        port = server.sockets[0].getsockname()[1]
-        print(f"listening on {args.host}:{port}", flush=True)
-        await stop
-    return 0
+    return await serve_until_signal(echo, args.host, args.port, max_size=args.max_message or None,
+                                    compression=None, ping_interval=None, close_timeout=2)
 
 
 if __name__ == "__main__":

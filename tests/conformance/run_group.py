@@ -16,15 +16,13 @@ import glob
 import os
 import shlex
 import sys
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, ".."))  # tests/: the package pylib
 
-import server_process  # noqa: E402
-
-EXIT_USAGE = 2
-EXIT_WATCHDOG = 124
+from pylib import server_process  # noqa: E402
+from pylib.suite_runner import EXIT_USAGE, run_against_env_server  # noqa: E402
 
 
 def all_groups() -> list[str]:
@@ -47,19 +45,7 @@ def main(argv: list[str]) -> int:
     if not groups or unknown:
         print(f"run_group.py: unknown group(s) {unknown}; known: {all_groups()}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        server_process.server_argv_from_env()
-    except RuntimeError as e:
-        print(f"run_group.py: {e}", file=sys.stderr)
-        return EXIT_USAGE
-
-    server_process.start_watchdog(timeout, f"run_group.py {' '.join(groups)}", EXIT_WATCHDOG)
-
-    print(f"server: {os.environ[server_process.SERVER_CMD_ENV]}", file=sys.stderr)
-    suite = unittest.defaultTestLoader.loadTestsFromNames([f"test_{g}" for g in groups])
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
-    server_process.kill_all_started()
-    return 0 if result.wasSuccessful() else 1
+    return run_against_env_server([f"test_{g}" for g in groups], timeout, f"run_group.py {' '.join(groups)}")
 
 
 if __name__ == "__main__":

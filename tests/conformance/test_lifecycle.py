@@ -3,7 +3,7 @@ connections and exits 0. RFC 6455 7.4.1 names 1001 ("going away", e.g. a server 
 the code for this; 1000 is accepted too. Each case starts its own server."""
 import unittest
 
-from server_process import ServerProcess
+from pylib.server_process import ServerProcess
 from wsconn import Connection
 from wsproto import OP_CLOSE, OP_TEXT
 

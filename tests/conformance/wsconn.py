@@ -10,7 +10,7 @@ import threading
 import time
 
 import wsproto
-from server_process import SLOW
+from pylib.server_process import SLOW
 from wsproto import Frame, FrameDecoder, OP_CLOSE, OP_CONT, OP_PING, OP_PONG
 
 RECV_TIMEOUT = 5.0 * SLOW       # one recv; also "promptly" for every expected reaction

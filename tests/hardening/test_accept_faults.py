@@ -20,8 +20,8 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
-import server_process  # noqa: E402
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "conformance")]  # tests/: the package pylib
+from pylib import server_process  # noqa: E402
 import wsproto  # noqa: E402
 from test_connection_limits import try_open  # noqa: E402  (a refusal is a 503 with Retry-After there too)
 from wsconn import Connection  # noqa: E402

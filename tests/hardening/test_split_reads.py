@@ -18,8 +18,8 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
-import server_process  # noqa: E402
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "conformance")]  # tests/: the package pylib
+from pylib import server_process  # noqa: E402
 import wsproto  # noqa: E402
 from wsconn import Connection, build_request  # noqa: E402
 from wsproto import OP_BINARY, OP_PING, OP_TEXT  # noqa: E402

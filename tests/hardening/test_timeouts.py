@@ -19,8 +19,8 @@ import unittest
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
-import server_process  # noqa: E402
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "conformance")]  # tests/: the package pylib
+from pylib import server_process  # noqa: E402
 import wsproto  # noqa: E402
 from wsconn import Connection, build_request  # noqa: E402
 

@@ -13,16 +13,19 @@ Exit 0 = passed, 1 = failed, 2 = usage.
 import os
 import shlex
 import sys
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "conformance")]  # tests/: the package pylib
 
-import server_process  # noqa: E402
+from pylib import server_process  # noqa: E402
+from pylib.suite_runner import EXIT_USAGE, run_against_env_server  # noqa: E402
 
-EXIT_USAGE = 2
-EXIT_WATCHDOG = 124
+
+def websockets_version() -> str:
+    # Imported once the server command is known good and the watchdog runs, as the tests import it.
+    import websockets
+    return f"; websockets {websockets.__version__}"
 
 
 def main(argv):
@@ -42,21 +45,7 @@ def main(argv):
     if argv:
         print(f"run_interop.py: unexpected arguments {argv}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        server_process.server_argv_from_env()
-    except RuntimeError as e:
-        print(f"run_interop.py: {e}", file=sys.stderr)
-        return EXIT_USAGE
-
-    server_process.start_watchdog(timeout, "run_interop.py", EXIT_WATCHDOG)
-
-    import websockets
-    print(f"server: {os.environ[server_process.SERVER_CMD_ENV]}; websockets {websockets.__version__}",
-          file=sys.stderr)
-    suite = unittest.defaultTestLoader.loadTestsFromName(module)
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
-    server_process.kill_all_started()
-    return 0 if result.wasSuccessful() else 1
+    return run_against_env_server([module], timeout, "run_interop.py", websockets_version)
 
 
 if __name__ == "__main__":

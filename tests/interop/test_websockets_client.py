@@ -11,9 +11,10 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conformance"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: the package pylib
 
 import websockets  # noqa: E402
-from server_process import ServerProcess  # noqa: E402
+from pylib.server_case import OneServerPerClass  # noqa: E402
 
 STEP_TIMEOUT = 10.0   # every await on the network is bounded
 ONE_MIB = 1 << 20
@@ -25,24 +26,7 @@ def close_frames(ws):
     return getattr(holder, "close_sent", None), getattr(holder, "close_rcvd", None)
 
 
-class WebsocketsClient(unittest.IsolatedAsyncioTestCase):
-    server: ServerProcess = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = ServerProcess.from_env().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.server is not None:
-            cls.server.stop()
-
-    def setUp(self):
-        self.server.assert_running()
-
-    def tearDown(self):
-        self.server.assert_running()
-
+class WebsocketsClient(OneServerPerClass, unittest.IsolatedAsyncioTestCase):
     def uri(self, path="/"):
         return f"ws://{self.server.host}:{self.server.port}{path}"
 

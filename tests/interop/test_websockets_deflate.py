@@ -10,10 +10,11 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conformance"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: the package pylib
 
 import websockets  # noqa: E402
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory  # noqa: E402
-from server_process import ServerProcess  # noqa: E402
+from pylib.server_case import OneServerPerClass  # noqa: E402
 
 STEP_TIMEOUT = 10.0
 ONE_MIB = 1 << 20
@@ -29,24 +30,7 @@ def json_like(n: int, seed: int) -> str:
     return "".join(parts)[:n]
 
 
-class WebsocketsDeflate(unittest.IsolatedAsyncioTestCase):
-    server: ServerProcess = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = ServerProcess.from_env().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.server is not None:
-            cls.server.stop()
-
-    def setUp(self):
-        self.server.assert_running()
-
-    def tearDown(self):
-        self.server.assert_running()
-
+class WebsocketsDeflate(OneServerPerClass, unittest.IsolatedAsyncioTestCase):
     async def connect(self, **kw):
         options = dict(max_size=4 * ONE_MIB, ping_interval=None, close_timeout=5, open_timeout=STEP_TIMEOUT)
         options.update(kw)

@@ -17,14 +17,13 @@ DIR/TAG-<pid>-<n>.args, one per line. Segment boundaries are not kept: the repla
 (boundary_replay_test.cpp) tries them. Used only by capture_streams.py, never by the suites in ctest.
 """
 import os
-import re
 import signal
 import socket
-import subprocess
 import sys
 import threading
 
-_LISTENING = re.compile(rb"^listening on (\S+):(\d+)\s*$")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: the package pylib
+from pylib.server_process import ServerDidNotStart, ServerProcess  # noqa: E402
 
 
 def option(argv, name, default):
@@ -112,15 +111,12 @@ def main(argv):
     else:
         real_argv += ["--port", "0"]
 
-    real = subprocess.Popen(real_argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    line = real.stdout.readline()
-    match = _LISTENING.match(line)
-    if not match:
-        print(f"record_server.py: server did not start: {line!r}", file=sys.stderr)
-        real.kill()
+    try:
+        real = ServerProcess(real_argv, listen_args=False).start()  # real_argv names --host and --port 0
+    except ServerDidNotStart as e:
+        print(f"record_server.py: {e}", file=sys.stderr)
         return 1
-    backend = (match.group(1).decode(), int(match.group(2)))
-    threading.Thread(target=lambda: [None for _ in iter(real.stdout.readline, b"")], daemon=True).start()
+    backend = (real.host, real.port)
 
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -132,7 +128,8 @@ def main(argv):
 
     def on_term(signum, frame):
         stopping.set()
-        real.send_signal(signal.SIGTERM)
+        if real.proc.poll() is None:
+            os.kill(real.pid, signal.SIGTERM)  # by PID; its exit code becomes ours below
         listener.close()
 
     signal.signal(signal.SIGTERM, on_term)
@@ -148,8 +145,7 @@ def main(argv):
         with open(path[:-len(".bin")] + ".args", "w") as f:
             f.write("".join(a + "\n" for a in session_args))
         threading.Thread(target=serve_one, args=(client, backend, path), daemon=True).start()
-    code = real.wait()
-    return code
+    return real.proc.wait()
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ import unittest
 
 import websockets
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conformance"))
-import server_process  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: the package pylib
+from pylib import server_process  # noqa: E402
 
 SERVER = []  # filled from argv
 PROBE = "probe"

@@ -23,8 +23,8 @@ import urllib.request
 
 import websockets
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conformance"))
-import server_process  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: the package pylib
+from pylib import server_process  # noqa: E402
 
 SERVER = []  # filled from argv
 
@@ -76,6 +76,37 @@ async def wait_spread(srv, n, limit=10.0):
     return spread
 
 
+def open_unread_member(port):
+    """A /broadcast member that completes the handshake and then never reads: a raw socket with a
+    4 KiB receive buffer, so the server's sends to it back up soon (a slow consumer)."""
+    member = socket.create_connection(("127.0.0.1", port), timeout=5)
+    member.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    member.sendall(b"GET /broadcast HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += member.recv(1)
+    if not head.startswith(b"HTTP/1.1 101"):
+        member.close()
+        raise AssertionError(f"/broadcast handshake answered {head[:40]!r}, expected HTTP/1.1 101")
+    return member
+
+
+async def publish_past_the_slow_members(pub, fast):
+    """pub publishes 20 MiB in 64 KiB messages: past what the kernel buffers for a member that never
+    reads (tcp_wmem's maximum is 4 MiB by default; loopback auto-tunes up to it) plus the 256 KiB
+    backlog cap the slow-consumer tests set. fast (a reading member) must get every message; then
+    both close."""
+    payload = b"z" * 65536
+    for k in range(320):
+        await pub.send(payload)
+        got = await asyncio.wait_for(fast.recv(), 5)
+        if got != payload:
+            raise AssertionError(f"message {k}: the reading member got {len(got)} B, expected the {len(payload)} B sent")
+    await fast.close()
+    await pub.close()
+
+
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 30))
 
@@ -113,28 +144,14 @@ class BroadcastTest(unittest.TestCase):
         srv = Server("--max-backlog", str(256 * 1024))
         try:
             # A member that handshakes and then never reads.
-            slow = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            slow.sendall(b"GET /broadcast HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += slow.recv(1)
-            self.assertTrue(head.startswith(b"HTTP/1.1 101"))
+            slow = open_unread_member(srv.port)
 
             async def scenario():
                 url = f"ws://127.0.0.1:{srv.port}/broadcast"
                 fast = await websockets.connect(url, max_size=None)
                 pub = await websockets.connect(url)
                 await srv.wait_members(3)  # slow, fast, pub
-                payload = b"z" * 65536
-                # 20 MiB: past what the kernel buffers for the slow member (tcp_wmem's maximum is 4 MiB
-                # by default; loopback auto-tunes up to it) plus the 256 KiB backlog cap.
-                for _ in range(320):
-                    await pub.send(payload)
-                    self.assertEqual(await asyncio.wait_for(fast.recv(), 5), payload)
-                await fast.close()
-                await pub.close()
+                await publish_past_the_slow_members(pub, fast)
             run(scenario())
             # The server gives up on the slow member: close 1008 queued behind what it could not
             # send, then (close linger) a reset. Only the /stats request itself remains.
@@ -255,26 +272,13 @@ class CrossThreadBroadcastTest(unittest.TestCase):
                 pub_thread = (await wait_spread(srv, 1)).index(1)
                 # Members that never read, until one is on the other thread than the publisher.
                 for _ in range(60):
-                    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-                    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                    s.sendall(b"GET /broadcast HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                    head = b""
-                    while b"\r\n\r\n" not in head:
-                        head += s.recv(1)
-                    self.assertTrue(head.startswith(b"HTTP/1.1 101"))
-                    slow.append(s)
+                    slow.append(open_unread_member(srv.port))
                     if members_per_worker(srv)[1 - pub_thread] > 0:
                         break
                 self.assertGreater(members_per_worker(srv)[1 - pub_thread], 0, "no slow member on the other thread")
                 fast = await websockets.connect(url, max_size=None)
                 await wait_spread(srv, len(slow) + 2)
-                payload = b"z" * 65536
-                for _ in range(320):  # 20 MiB: past the kernel's buffers and the 256 KiB backlog cap
-                    await pub.send(payload)
-                    self.assertEqual(await asyncio.wait_for(fast.recv(), 5), payload)
-                await fast.close()
-                await pub.close()
+                await publish_past_the_slow_members(pub, fast)
             run(scenario())
             # Each thread's /stats answer counts only the request asking it: every slow member closed.
             deadline = time.monotonic() + 10

@@ -15,10 +15,12 @@ accepts and ignores the flags the soak passes to wsalloc-server. No GET /stats: 
 import argparse
 import asyncio
 import os
-import signal
 import sys
 
 import websockets
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: the package pylib
+from pylib.echo_serve import serve_until_signal  # noqa: E402
 
 _retained = []
 _retained_bytes = 0
@@ -75,16 +77,8 @@ async def main() -> int:
     for flag in ("--variant", "--max-backlog", "--handshake-timeout-ms"):
         ap.add_argument(flag)
     args = ap.parse_args()
-
-    stop = asyncio.get_running_loop().create_future()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
-    async with websockets.serve(handler(args), args.host, args.port, max_size=None, compression=None,
-                                ping_interval=None, close_timeout=2) as server:
-        port = server.sockets[0].getsockname()[1]
-        print(f"listening on {args.host}:{port}", flush=True)
-        await stop
-    return 0
+    return await serve_until_signal(handler(args), args.host, args.port, max_size=None, compression=None,
+                                    ping_interval=None, close_timeout=2)
 
 
 if __name__ == "__main__":

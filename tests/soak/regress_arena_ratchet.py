@@ -27,12 +27,12 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "conformance")]  # tests/: the package pylib
 import rss  # noqa: E402
 import slow  # noqa: E402
 from context import RunContext  # noqa: E402
 from payloads import Blobs  # noqa: E402
-from server_process import ServerProcess, start_watchdog, take_server_argv  # noqa: E402
+from pylib.server_process import ServerProcess, start_watchdog, take_server_argv  # noqa: E402
 from ws_client import WsClient  # noqa: E402
 
 MAX_BACKLOG = 1 << 20

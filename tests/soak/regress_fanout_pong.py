@@ -21,9 +21,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "conformance")]  # tests/: the package pylib
 import wsproto  # noqa: E402
-from server_process import ServerProcess, start_watchdog, take_server_argv  # noqa: E402
+from pylib.server_process import ServerProcess, start_watchdog, take_server_argv  # noqa: E402
 from ws_client import OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, ServerClosed, WsClient  # noqa: E402
 
 MAX_BACKLOG = 65536

@@ -16,9 +16,9 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "conformance")]  # tests/: the package pylib
 import rss  # noqa: E402
-from server_process import take_server_argv  # noqa: E402
+from pylib.server_process import take_server_argv  # noqa: E402
 
 SOAK = [sys.executable, os.path.join(HERE, "soak.py")]
 FAULTY = f"{sys.executable} {os.path.join(HERE, 'faulty_echo.py')}"

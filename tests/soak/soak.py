@@ -28,7 +28,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "conformance")]  # tests/: the package pylib
 
 import churn  # noqa: E402
 import good  # noqa: E402
@@ -37,7 +37,7 @@ import rss  # noqa: E402
 import slow  # noqa: E402
 from context import RunContext  # noqa: E402
 from payloads import MAX_MESSAGE, Blobs  # noqa: E402
-from server_process import ServerProcess, kill_all_started, start_watchdog  # noqa: E402
+from pylib.server_process import ServerProcess, kill_all_started, start_watchdog  # noqa: E402
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_WATCHDOG = 0, 1, 2, 124
 VARIANTS = ("malloc", "arena", "pool", "zerocopy")

@@ -22,12 +22,17 @@ cross (deliveries from the other thread), or the test proves nothing about that 
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # tests/: the package pylib
+from pylib import server_process  # noqa: E402
+
+# The whole run is bounded below its ctest TIMEOUT (300 s): past this the server is killed by PID.
+WATCHDOG_SECONDS = 280
 
 ECHO = [  # (name, wsload arguments); every message is at least 8 bytes (wsload's sequence tag)
     ("binary 32 B x16 in flight", ["-c", "8", "-k", "16", "-s", "32", "-m", "4000"]),
@@ -152,19 +157,21 @@ def main():
     args = ap.parse_args()
     workloads, server_flags = SUITES[args.suite]
 
+    server_process.start_watchdog(WATCHDOG_SECONDS, "e2e_alloc_test.py")
     counter = tempfile.NamedTemporaryFile(prefix="wsalloc-e2e-", dir="/dev/shm", delete=False).name
-    env = dict(os.environ, LD_PRELOAD=args.preload, WSALLOC_MALLOCCOUNT_FILE=counter)
+    env = server_process.environment_with(LD_PRELOAD=args.preload, WSALLOC_MALLOCCOUNT_FILE=counter)
     exit_stats = counter + ".stats.json"
-    server = subprocess.Popen([args.server, "--variant", args.variant, "--io", args.io, "--host", "127.0.0.1", "--port", "0",
-                               "--stats-out", exit_stats] + server_flags,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    server = server_process.ServerProcess(
+        [args.server, "--variant", args.variant, "--io", args.io, "--stats-out", exit_stats] + server_flags,
+        env=env, stderr=subprocess.DEVNULL, stop_timeout=10.0)
     failures = []
     try:
-        line = server.stdout.readline()
-        if not line.startswith("listening on "):
-            print(f"server did not start: {line!r}")
+        try:
+            server.start()
+        except server_process.ServerDidNotStart as e:
+            print(f"server did not start: {e}")
             return 1
-        port = line.rsplit(":", 1)[1].strip()
+        port = str(server.port)
         idle_fds = open_fds(server.pid)  # listening, before any connection
         for name, extra in workloads:
             base = [args.wsload, "--port", port, "--json", "-q", "-d", "0", "--hard-timeout", "60"]
@@ -219,15 +226,12 @@ def main():
             if problem is not None:
                 failures.append(f"{name}: {problem}")
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            rc = server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            rc = -1
+        if server.proc is not None:
+            try:
+                server.stop()  # SIGTERM by PID; SIGKILL after 10 s
+            except AssertionError as e:
+                failures.append(str(e))
         os.unlink(counter)
-    if rc != 0:
-        failures.append(f"server exited {rc}")
     if args.suite == "broadcast":
         try:
             with open(exit_stats) as f:
