@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "bench/bimodal.hpp"
+#include "bench/latency_rate.hpp"
 
 namespace wsalloc::bench {
 
@@ -172,6 +173,19 @@ void add_row_flags(const RowRuns& runs, size_t record_count, SummaryRow& row) {
   }
   if (runs.saturated > 0) row.flags.push_back(fmt::format("load_generator_saturated ({} of {} runs)", runs.saturated, runs.time.size()));
   if (runs.any_errors) row.flags.push_back("wsload_errors");
+  // Open-loop runs whose latency was voided (latency_rate.hpp): how many, and the first reason.
+  size_t invalid = 0;
+  const std::string* first_reason = nullptr;
+  for (const RunRecord* r : runs.time) {
+    for (const std::string& f : r->flags) {
+      if (f.rfind(kInvalidLatencyFlag, 0) != 0) continue;
+      if (!invalid++) first_reason = &f;
+    }
+  }
+  if (invalid > 0) {
+    row.flags.push_back(fmt::format("invalid_latency ({} of {} runs, left out of the latency figures: {})", invalid,
+                                    runs.time.size(), first_reason->substr(std::string_view(kInvalidLatencyFlag).size() + 2)));
+  }
   if (const Spread* s = row.metric("msgs_per_sec"); s && s->n >= 2 && s->median > 0 &&
                                                      (s->max - s->min) / s->median > kWideSpread) {
     row.flags.push_back(fmt::format("wide_spread ({:.0f} % of the median)", 100 * (s->max - s->min) / s->median));

@@ -16,6 +16,7 @@
 #include "bench/clock_text.hpp"
 #include "bench/compare/block_schedule.hpp"
 #include "bench/environment.hpp"
+#include "bench/latency_rate.hpp"
 #include "bench/locust_engine.hpp"
 #include "bench/measure.hpp"
 #include "bench/results_file.hpp"
@@ -297,16 +298,16 @@ class CaseRunner {
     for (const Target* t : pc.runnable) {
       LoadSpec l = pc.load;
       if (pc.scenario->kind == ScenarioKind::LatencyAtRate && pc.kase->name != "capacity") {
-        auto it = capacity_.find({pc.capacity_source, t->name});
-        if (it == capacity_.end() || it->second <= 0) {
+        const auto rate = calibrate_rate(load_costs_[pc.capacity_source]);
+        if (!rate) {
           content_.records.push_back(refusal_record(
-              pc, *t, Refusal{RunStatus::Skipped, fmt::format("no capacity measured for this target in this run ({} has no measurement)",
+              pc, *t, Refusal{RunStatus::Skipped, fmt::format("no rate calibrated in this run ({} has no wsload CPU per message)",
                                                               pc.capacity_source)}));
           continue;
         }
-        l.rate = l.rate_fraction * it->second;
-        cl.notes[t] = fmt::format("rate = {} x {:.0f} msg/s, the median of {} in this run", l.rate_fraction, it->second,
-                                  pc.capacity_source);
+        l.rate = l.rate_fraction * rate->rate;
+        cl.notes[t] = fmt::format("rate = {} x {:.0f} msg/s ({}, from {}), the same for every target", l.rate_fraction,
+                                  rate->rate, rate->source, pc.capacity_source);
       }
       cl.loads[t] = l;
       cl.runnable.push_back(t);
@@ -369,11 +370,12 @@ class CaseRunner {
     }
   }
 
-  // Median msgs/s of this case per target, for the rates of latency-at-rate cases planned later.
+  // wsload's median CPU per message in this case per target, for the rate of latency-at-rate cases
+  // planned later (latency_rate.hpp).
   void note_capacity(const PlannedCase& pc) {
     for (const SummaryRow& row : summarise(content_.records)) {
       if (row.scenario != pc.scenario->name || row.case_name != pc.kase->name) continue;
-      if (const Spread* s = row.metric("msgs_per_sec")) capacity_[{row.id(), row.target}] = s->median;
+      if (const Spread* s = row.metric("load_cpu_us_per_msg")) load_costs_[row.id()].emplace_back(row.target, s->median);
     }
   }
 
@@ -388,6 +390,9 @@ class CaseRunner {
     progress_.begin(preview, load, label);
     RunRecord rec = measure_run(env_, req);
     if (!note.empty()) rec.flags.push_back(note);
+    // Latency counts only with headroom: wsload below its limit, the offered rate achieved.
+    if (pc.scenario->kind == ScenarioKind::LatencyAtRate && pass == RunPass::Time && load.rate > 0)
+      invalidate_unless_headroom(rec);
     progress_.end(rec, load);
     return rec;
   }
@@ -408,8 +413,8 @@ class CaseRunner {
   RunOutcome& outcome_;
   Progress progress_;
   uint32_t sequence_ = 0;
-  // Median msgs/s per (case id, target), for latency-at-rate's rates.
-  std::map<std::pair<std::string, std::string>, double> capacity_;
+  // wsload's median CPU per message per case id and target, for latency-at-rate's one rate.
+  std::map<std::string, std::vector<std::pair<std::string, double>>> load_costs_;
 };
 
 // The end of a complete or interrupted run: the `latest` link, the summary and the exit code.
