@@ -208,6 +208,14 @@ std::optional<std::string> http_get(const std::string& host, uint16_t port, cons
   return buf.substr(head_end + 4);
 }
 
+std::optional<std::string> http_get_retrying(const std::string& host, uint16_t port, const std::string& path,
+                                             std::chrono::milliseconds timeout, int attempts) {
+  for (int i = 0; i < attempts; ++i) {
+    if (auto body = http_get(host, port, path, timeout)) return body;
+  }
+  return std::nullopt;
+}
+
 Probe probe_broadcast(const std::string& host, uint16_t port, const std::string& path,
                       std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;

@@ -21,6 +21,11 @@ std::optional<uint16_t> pick_free_port(const std::string& host);
 std::optional<std::string> http_get(const std::string& host, uint16_t port, const std::string& path,
                                     std::chrono::milliseconds timeout);
 
+// http_get up to `attempts` times (a fresh connection each): a server pinned to a core that a
+// loaded machine shares can answer past one timeout, and a gate must not go red for that.
+std::optional<std::string> http_get_retrying(const std::string& host, uint16_t port, const std::string& path,
+                                             std::chrono::milliseconds timeout, int attempts);
+
 enum class ProbeResult : uint8_t {
   Supported,      // the behaviour was observed
   NotSupported,   // the server answered, but not with the behaviour

@@ -76,3 +76,41 @@ TEST(ProbeClient, a_server_that_refuses_the_upgrade_does_not_support_broadcast) 
 
 }  // namespace
 }  // namespace wsalloc::bench
+
+namespace wsalloc::bench {
+namespace {
+
+// Drops its first connection without a word, answers the second: what a server looks like whose
+// answer came too late for one wait.
+TEST(ProbeClient, http_get_retrying_asks_again_on_a_fresh_connection) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const uint16_t port = ntohs(a.sin_port);
+  std::thread server([fd] {
+    for (int n = 0; n < 2; ++n) {
+      int c = ::accept(fd, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[2048];
+      ::recv(c, buf, sizeof buf, 0);
+      const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      if (n == 1) ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+      ::close(c);
+    }
+  });
+  // One try (http_get, what the gate did) gets the dropped connection: nullopt. Retrying gets "ok".
+  auto body = http_get_retrying("127.0.0.1", port, "/stats", 2000ms, 3);
+  ::shutdown(fd, SHUT_RDWR);  // ends a server still waiting for its second connection
+  server.join();
+  ::close(fd);
+  ASSERT_TRUE(body);
+  EXPECT_EQ(*body, "ok");
+}
+
+}  // namespace
+}  // namespace wsalloc::bench

@@ -88,8 +88,10 @@ mc::CounterSnapshot quiet_snapshot(const std::string& file) {
 // Page mappings the server's areas made (GET /stats memory.pages.maps; the arena variant maps its
 // large blocks, 0 elsewhere): allocations the LD_PRELOAD counter cannot see, so they count too.
 uint64_t page_maps(const RunningServer& s) {
-  auto body = http_get("127.0.0.1", s.port, "/stats", 2000ms);  // start_variant listens there
-  if (!body) throw GateHarnessError(fmt::format("GET /stats on port {}: no answer", s.port));
+  // Asked up to 3 times, 5 s each: one unchanged `make gate` in 20 went red (exit 2) at load 13
+  // with "GET /stats on port N: no answer" after a single 2 s wait.
+  auto body = http_get_retrying("127.0.0.1", s.port, "/stats", 5000ms, 3);  // start_variant listens there
+  if (!body) throw GateHarnessError(fmt::format("GET /stats on port {}: no answer in 3 tries of 5 s", s.port));
   nlohmann::json j = parse_json("GET /stats", *body);
   uint64_t maps = 0;
   for (const nlohmann::json& w : j.contains("workers") ? j["workers"] : nlohmann::json::array({j})) {
