@@ -54,6 +54,10 @@ constexpr auto kShutdownGrace = std::chrono::seconds(2);
 constexpr std::size_t kMaxBacklog = 16u << 20;  // wsalloc-server's --max-backlog default
 constexpr const char* kBroadcastPath = "/broadcast";
 
+// One function (~90 lines) on purpose: it reads like websocketpp's own echo_server and
+// broadcast_server examples, whose handlers capture the server and the connection sets by
+// reference; spreading them over a class would make this peer look less like "how the library is
+// usually used", which is what it stands for.
 template <class Config>
 int serve(const std::string& host, uint16_t port, const boost::asio::ip::address& address) {
   using Server = websocketpp::server<Config>;
