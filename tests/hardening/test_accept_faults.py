@@ -30,7 +30,7 @@ SERVER = []  # filled from argv
 SHIM = os.environ.get("WSALLOC_FAULT_SHIM", "")
 WATCHDOG_SECONDS = int(os.environ.get("WSALLOC_HARDENING_WATCHDOG", "120"))
 ACCEPT_FAULT_MS = 500
-BACKOFF_S = 0.1              # the server's pause after an accept error (worker.hpp kAcceptBackoff)
+BACKOFF_S = 0.1              # the server's pause after an accept error (acceptor.hpp Acceptor::kBackoff)
 SETTLE = 10.0
 
 
