@@ -49,15 +49,15 @@ json row(std::string promise, std::string claim, std::string measured, std::stri
           {"interval", std::move(interval)}, {"verdict", std::string(verdict)}, {"why", std::move(why)}};
 }
 
-// The best figure over the comparisons of `metric` against malloc that `keep` accepts; `turn`
-// makes the promise's quantity from a ratio (it may reverse the order of the bounds).
-template <class Keep, class Turn>
-std::optional<Figure> best_figure(const json& results, std::string_view metric, Keep keep, Turn turn) {
+// The best figure over the variants' comparisons of `metric` against malloc; `turn` makes the
+// promise's quantity from a ratio (it may reverse the order of the bounds).
+template <class Turn>
+std::optional<Figure> best_figure(const json& results, std::string_view metric, Turn turn) {
   std::optional<Figure> best;
   for (const json& c : results.value("comparisons", json::array())) {
     if (c.value("metric", "") != metric || c.value("reference", "") != "malloc") continue;
     const std::string target = c.value("target", "");
-    if (!is_variant(target) || !keep(c)) continue;
+    if (!is_variant(target)) continue;
     Figure f;
     f.value = turn(c["ratio"].get<double>());
     if (c["ci_low"].is_number() && c["ci_high"].is_number()) {
@@ -73,6 +73,12 @@ std::optional<Figure> best_figure(const json& results, std::string_view metric, 
 std::string interval_text(const Figure& f, const char* unit_format) {
   if (!f.has_interval) return "—";
   return fmt::format(fmt::runtime(unit_format), f.low) + " – " + fmt::format(fmt::runtime(unit_format), f.high);
+}
+
+// A row's "why", with the reason a figure without an interval gets no verdict.
+std::string why_with_interval(const Figure& f, std::string why) {
+  if (f.has_interval) return why;
+  return why + (why.empty() ? "" : "; ") + "one block: no interval, so no verdict";
 }
 
 // At least `bound` is the promise: met when the interval's low end reaches it, not met when its
@@ -122,39 +128,23 @@ json allocations_after(const json& results) {
 }
 
 json throughput(const json& results) {
-  const auto f = best_figure(results, "server_cpu_us_per_msg", [](const json&) { return true; },
-                             [](double r) { return 1.0 / r; });
+  const auto f = best_figure(results, "server_cpu_us_per_msg", [](double r) { return 1.0 / r; });
   const std::string claim = "2–5× the malloc baseline's throughput";
   if (!f)
     return row("throughput", claim, kNotMeasured, "—", kNotMeasurable, "no variant compared with malloc on server CPU");
   return row("throughput", claim, fmt::format("×{:.2f} messages per server CPU-second ({})", f->value, f->where),
              interval_text(*f, "×{:.2f}"), at_least(*f, 2.0),
-             std::string("capacity = 1 / server CPU per message; msgs/s is bounded by the load generator on this machine") +
-                 (f->has_interval ? "" : "; one block: no interval, so no verdict"));
+             why_with_interval(*f, "capacity = 1 / server CPU per message; msgs/s is bounded by the load generator on this machine"));
 }
 
-json tail_latency(const json& results) {
-  const auto f = best_figure(results, "latency_p99_us", [](const json&) { return true; },
-                             [](double r) { return 1.0 - r; });
-  const std::string claim = "p99 latency 50–80 % lower than the malloc baseline's";
-  if (!f)
-    return row("tail latency", claim, kNotMeasured, "—", kNotMeasurable, "no open-loop p99 compared with malloc in this run");
-  return row("tail latency", claim, fmt::format("{:.0f} % lower p99 ({})", 100 * f->value, f->where),
-             interval_text(Figure{100 * f->value, 100 * f->low, 100 * f->high, f->where, f->has_interval}, "{:.0f} %"),
-             at_least(*f, 0.5),
-             std::string("open loop at the same offered rate; latency from the intended send time") +
-                 (f->has_interval ? "" : "; one block: no interval, so no verdict"));
-}
-
-json memory(const json& results) {
-  const auto f = best_figure(results, "rss_per_conn_bytes", [](const json&) { return true; },
-                             [](double r) { return 1.0 - r; });
-  const std::string claim = "30–50 % less memory per connection than the malloc baseline";
-  if (!f)
-    return row("memory", claim, kNotMeasured, "—", kNotMeasurable, "no idle case compared with malloc in this run");
-  return row("memory", claim, fmt::format("{:.0f} % less RSS per idle connection ({})", 100 * f->value, f->where),
-             interval_text(Figure{100 * f->value, 100 * f->low, 100 * f->high, f->where, f->has_interval}, "{:.0f} %"),
-             at_least(*f, 0.3), f->has_interval ? "" : "one block: no interval, so no verdict");
+// A promise of "at least `bound` less than malloc" on a lower-is-better metric: 1 - ratio, in %.
+json reduction(const json& results, const char* promise, const char* claim, const char* metric, double bound,
+               const char* what, const char* missing, const char* why) {
+  const auto f = best_figure(results, metric, [](double r) { return 1.0 - r; });
+  if (!f) return row(promise, claim, kNotMeasured, "—", kNotMeasurable, missing);
+  const Figure pct{100 * f->value, 100 * f->low, 100 * f->high, f->where, f->has_interval};
+  return row(promise, claim, fmt::format("{:.0f} % {} ({})", pct.value, what, f->where), interval_text(pct, "{:.0f} %"),
+             at_least(*f, bound), why_with_interval(*f, why));
 }
 
 json websocat(const json& results) {
@@ -181,8 +171,12 @@ json promises_view(const json& results) {
   rows.push_back(allocations_before(results));
   rows.push_back(allocations_after(results));
   rows.push_back(throughput(results));
-  rows.push_back(tail_latency(results));
-  rows.push_back(memory(results));
+  rows.push_back(reduction(results, "tail latency", "p99 latency 50–80 % lower than the malloc baseline's",
+                           "latency_p99_us", 0.5, "lower p99", "no open-loop p99 compared with malloc in this run",
+                           "open loop at the same offered rate; latency from the intended send time"));
+  rows.push_back(reduction(results, "memory", "30–50 % less memory per connection than the malloc baseline",
+                           "rss_per_conn_bytes", 0.3, "less RSS per idle connection",
+                           "no idle case compared with malloc in this run", ""));
   rows.push_back(row("stable memory", "memory stays flat under sustained load", kNotMeasured, "—", kNotMeasurable,
                      "a make bench run lasts seconds; `make soak` measures RSS growth over minutes per variant"));
   rows.push_back(websocat(results));
