@@ -1,34 +1,19 @@
 // Helpers shared by the wsbench tests: a temporary folder that removes itself, and file writing.
 #pragma once
 
-#include <unistd.h>
-
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "../process/temp_dir.hpp"
 #include "bench/paths.hpp"
 
 namespace wsalloc::bench::testing {
 
-class TempDir {
+// The process tests' self-removing folder, named for wsbench's tests.
+class TempDir : public process::testing::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> n{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("wsbench-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : process::testing::TempDir("wsbench-test") {}
 };
 
 inline void write_file(const std::filesystem::path& p, const std::string& text) {

@@ -1,4 +1,5 @@
-// A temporary folder that removes itself, for the process library's tests (stdout files).
+// A temporary folder that removes itself, for the process library's tests (stdout files) and the
+// wsbench tests (tests/bench/test_support.hpp).
 #pragma once
 
 #include <unistd.h>
@@ -11,10 +12,10 @@ namespace wsalloc::process::testing {
 
 class TempDir {
  public:
-  TempDir() {
+  explicit TempDir(const std::string& prefix = "wsalloc-process-test") {
     static std::atomic<int> n{0};
     path_ = std::filesystem::temp_directory_path() /
-            ("wsalloc-process-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+            (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
