@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace wsalloc::bench {
 namespace {
 
@@ -20,6 +22,108 @@ TEST(LatencyRate, without_rawecho_the_most_expensive_target_sets_the_rate_and_no
   EXPECT_NE(r->source.find("against beast"), std::string::npos) << r->source;
   EXPECT_FALSE(calibrate_rate({}));
   EXPECT_FALSE(calibrate_rate({{"malloc", 0.0}}));
+}
+
+// A fake wsload whose open-loop cost per message falls with the rate, as the real one's does:
+// 10 us of fixed cost per message plus a wake-up worth 2e5/rate us (at 20 k msg/s: 20 us/msg, 40 %
+// of its core). The server always keeps up. Records the rates it was asked for.
+struct FallingCostWsload {
+  std::vector<double> asked;
+  double slowdown = 1.0;  // a busier machine: every cost x this
+  double us_per_msg(double rate) const { return slowdown * (10 + 2e5 / rate); }
+  std::optional<CalibrationTrial> operator()(double rate) {
+    asked.push_back(rate);
+    return CalibrationTrial{rate, rate, rate * us_per_msg(rate) / 1e6};
+  }
+};
+
+TEST(LatencyRate, a_trial_estimates_the_rate_at_60_percent_from_its_open_loop_cost) {
+  const CalibrationTrial t{20000, 20000, 0.40};  // 20 us/msg
+  EXPECT_DOUBLE_EQ(t.estimate(), 30000);
+  EXPECT_TRUE(t.had_headroom());
+  EXPECT_FALSE((CalibrationTrial{20000, 19000, 0.40}.had_headroom()));  // 5 % short
+  EXPECT_FALSE((CalibrationTrial{20000, 20000, 0.60}.had_headroom()));
+  EXPECT_DOUBLE_EQ((CalibrationTrial{20000, 20000, 0}.estimate()), 0);
+}
+
+TEST(LatencyRate, open_loop_calibration_starts_low_then_confirms_at_the_estimate) {
+  FallingCostWsload wsload;
+  // Closed loop 8 us/msg against rawecho: 75 k msg/s; the first trial at 0.25 x that.
+  const auto r = calibrate_open_loop({{"malloc", 9.0}, {"rawecho", 8.0}}, std::ref(wsload));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(wsload.asked.size(), 2u);
+  EXPECT_DOUBLE_EQ(wsload.asked[0], 18750);
+  // 18.75 k: 20.67 us/msg, 38.8 % -> 29.03 k at 60 %; the second trial runs there and confirms it.
+  const double first_estimate = 0.6 * 1e6 / wsload.us_per_msg(18750);
+  EXPECT_DOUBLE_EQ(wsload.asked[1], first_estimate);
+  EXPECT_DOUBLE_EQ(r->rate, first_estimate);  // the lower of the two estimates: from below
+  EXPECT_EQ(r->outcome, CalibrationOutcome::Confirmed);
+  ASSERT_EQ(r->trials.size(), 2u);
+  EXPECT_LT(r->trials[1].load_util, kMaxLoadUtil);
+  // The note says how: open loop against rawecho, each trial's rate and wsload's share of its core.
+  EXPECT_NE(r->source.find("open loop against rawecho, confirmed"), std::string::npos) << r->source;
+  EXPECT_NE(r->source.find("18.8 k msg/s -> 39 %"), std::string::npos) << r->source;
+  EXPECT_NE(r->source.find("29.0 k msg/s -> 49 %"), std::string::npos) << r->source;
+  EXPECT_NE(r->source.find("closed loop"), std::string::npos) << r->source;
+  const auto j = r->to_json();
+  EXPECT_EQ(j["outcome"], "confirmed");
+  EXPECT_EQ(j["trials"].size(), 2u);
+}
+
+TEST(LatencyRate, a_first_trial_over_60_percent_backs_off_then_confirms_from_below_within_the_trial_limit) {
+  FallingCostWsload wsload;
+  wsload.slowdown = 1.6;  // 33 us/msg at the first trial's 18.75 k msg/s: 62 % of its core
+  const auto r = calibrate_open_loop({{"rawecho", 8.0}}, std::ref(wsload));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(wsload.asked.size(), 3u);
+  const double e1 = 0.6 * 1e6 / wsload.us_per_msg(wsload.asked[0]);
+  EXPECT_DOUBLE_EQ(wsload.asked[1], kOvershootBackoff * e1);  // under the optimistic estimate
+  const double e2 = 0.6 * 1e6 / wsload.us_per_msg(wsload.asked[1]);
+  EXPECT_LT(e2, e1);
+  EXPECT_DOUBLE_EQ(wsload.asked[2], e2);  // then at the lowest estimate, which it confirms
+  EXPECT_DOUBLE_EQ(r->rate, e2);
+  EXPECT_EQ(r->outcome, CalibrationOutcome::Confirmed);
+  EXPECT_GT(r->trials[0].load_util, kMaxLoadUtil);
+  EXPECT_LT(r->trials[2].load_util, kMaxLoadUtil);
+}
+
+TEST(LatencyRate, a_wsload_that_never_gets_under_60_percent_leaves_the_calibration_unconfirmed) {
+  std::vector<double> asked;
+  auto saturated = [&](double rate) -> std::optional<CalibrationTrial> {
+    asked.push_back(rate);
+    return CalibrationTrial{rate, rate, 0.95};  // busy whatever the rate: cost grows as rate falls
+  };
+  const auto r = calibrate_open_loop({{"rawecho", 8.0}}, saturated);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(asked.size(), static_cast<size_t>(kMaxCalibrationTrials));
+  EXPECT_EQ(r->outcome, CalibrationOutcome::Unconfirmed);
+  EXPECT_NEAR(r->rate, asked.back() * 0.6 / 0.95, 1e-6);
+  EXPECT_NE(r->source.find("unconfirmed"), std::string::npos) << r->source;
+}
+
+TEST(LatencyRate, without_rawecho_or_with_failing_trials_the_closed_loop_cost_times_a_safety_factor_sets_the_rate) {
+  const auto no_raw = calibrate_open_loop({{"malloc", 9.0}, {"beast", 12.0}}, CalibrationTrialRunner{});
+  ASSERT_TRUE(no_raw);
+  EXPECT_EQ(no_raw->outcome, CalibrationOutcome::Fallback);
+  EXPECT_DOUBLE_EQ(no_raw->rate, 50000 / kOpenLoopCostFactor);  // beast: 0.6 / 12 us, then / the factor
+  EXPECT_NE(no_raw->source.find("rawecho is not among the targets"), std::string::npos) << no_raw->source;
+  EXPECT_NE(no_raw->source.find("against beast"), std::string::npos) << no_raw->source;
+  EXPECT_NE(no_raw->source.find("4x the closed-loop one"), std::string::npos) << no_raw->source;
+
+  int calls = 0;
+  auto failing = [&](double) -> std::optional<CalibrationTrial> {
+    ++calls;
+    return std::nullopt;
+  };
+  const auto failed = calibrate_open_loop({{"rawecho", 8.0}}, failing);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(calls, kMaxCalibrationTrials);
+  EXPECT_EQ(failed->outcome, CalibrationOutcome::Fallback);
+  EXPECT_DOUBLE_EQ(failed->rate, 75000 / kOpenLoopCostFactor);
+  EXPECT_NE(failed->source.find("every open-loop trial against rawecho failed"), std::string::npos) << failed->source;
+
+  EXPECT_FALSE(calibrate_open_loop({}, CalibrationTrialRunner{}));
+  EXPECT_FALSE(calibrate_open_loop({{"rawecho", 0.0}}, failing));
 }
 
 RunRecord open_loop(double offered, double achieved, double load_util) {
