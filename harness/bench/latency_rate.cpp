@@ -87,8 +87,10 @@ std::optional<CalibratedRate> calibrate_open_loop(const std::vector<std::pair<st
   if (!closed) return std::nullopt;
   if (!run_trial) return fallback(*closed, "rawecho is not among the targets", {});
   std::vector<CalibrationTrial> trials, failed;
-  double r60 = 0, next = kCalibrationStart * closed->rate;
-  auto ran_at_r60 = [&](const CalibrationTrial& t) { return t.offered >= (1 - kCalibrationConverged) * r60; };
+  double confirmed = 0;        // the highest rate a trial ran at with wsload under 60 %
+  double ceiling = 0;          // the lowest rate a trial ran at without headroom (0: none yet)
+  double lowest_estimate = 0;  // R60 when no trial had headroom
+  double next = kCalibrationStart * closed->rate;
   while (static_cast<int>(trials.size() + failed.size()) < kMaxCalibrationTrials) {
     const auto trial = run_trial(next);
     if (!trial || !(trial->estimate() > 0)) {
@@ -96,15 +98,24 @@ std::optional<CalibratedRate> calibrate_open_loop(const std::vector<std::pair<st
       continue;  // the same rate again: a failed trial says nothing about wsload's cost
     }
     trials.push_back(*trial);
-    r60 = r60 > 0 ? std::min(r60, trial->estimate()) : trial->estimate();
-    if (trial->had_headroom() && ran_at_r60(*trial)) break;
-    next = trial->load_util >= kMaxLoadUtil ? kOvershootBackoff * r60 : r60;
+    const double estimate = trial->estimate();
+    lowest_estimate = lowest_estimate > 0 ? std::min(lowest_estimate, estimate) : estimate;
+    if (trial->had_headroom()) {
+      confirmed = std::max(confirmed, trial->offered);
+      if (estimate <= (1 + kCalibrationConverged) * trial->offered) break;  // already at 60 %
+      next = estimate;  // extrapolated from below: conservative
+    } else {
+      ceiling = ceiling > 0 ? std::min(ceiling, trial->offered) : trial->offered;
+      next = kOvershootBackoff * estimate;  // extrapolated from above: optimistic, so aim lower
+    }
+    // Never at or over a rate that had no headroom: between the two known rates, or under the ceiling.
+    if (ceiling > 0) next = std::min(next, confirmed > 0 ? (confirmed + ceiling) / 2 : kOvershootBackoff * ceiling);
+    if (confirmed > 0 && next <= (1 + kCalibrationConverged) * confirmed) break;  // nothing left to gain
   }
   if (trials.empty()) return fallback(*closed, "every open-loop trial against rawecho failed", std::move(failed));
   CalibratedRate r;
-  r.rate = r60;
-  r.outcome = trials.back().had_headroom() && ran_at_r60(trials.back()) ? CalibrationOutcome::Confirmed
-                                                                        : CalibrationOutcome::Unconfirmed;
+  r.rate = confirmed > 0 ? confirmed : lowest_estimate;
+  r.outcome = confirmed > 0 ? CalibrationOutcome::Confirmed : CalibrationOutcome::Unconfirmed;
   r.source = fmt::format("{:.0f} % of wsload's core open loop against rawecho, {} (trials {}; started at {:.2f} x the {})",
                          100 * kCalibrationHeadroom, to_string(r.outcome), describe(trials), kCalibrationStart,
                          closed->source);

@@ -15,14 +15,17 @@
 // The calibration (calibrate_open_loop), before the scenario's first rate case: wsload open loop
 // against the raw TCP echo (rawecho, a fresh server per trial, pinned like every run), at most
 // kMaxCalibrationTrials trials of the case's own load:
-//   1. at kCalibrationStart x the closed-loop estimate (calibrate_rate), low on purpose: wsload's
-//      open-loop cost per message FALLS as the rate rises (fewer messages per wake-up at low rates),
-//      so an estimate extrapolated from below (u < 60 %) is conservative, one from above is not;
+//   1. the first at kCalibrationStart x the closed-loop estimate (calibrate_rate), low on purpose:
+//      wsload's open-loop cost per message FALLS as the rate rises (a wake-up serves fewer messages
+//      at low rates), so an estimate extrapolated from below (u < 60 %) is conservative;
 //   2. each trial's open-loop cost u/R (wsload's share of its core over the achieved rate) gives an
-//      estimate 0.6 x R / u; R60 is the LOWEST estimate of all trials;
-//   3. the next trial runs at R60 (at kOvershootBackoff x R60 when the last trial was over 60 %, to
-//      come back from below); the calibration is confirmed when a trial at R60 (within
-//      kCalibrationConverged) had wsload under 60 % and achieved its rate.
+//      estimate 0.6 x R / u of the rate at 60 %; the next trial runs there when the trial had
+//      headroom, at kOvershootBackoff x the estimate when it had not (from above it is optimistic),
+//      and never at or over a rate that had no headroom;
+//   3. R60 is the highest rate a trial RAN at with wsload under 60 % and the rate achieved: a
+//      measured rate, not an extrapolated one (confirmed). The trials stop early when a trial's
+//      estimate is within kCalibrationConverged of its own rate. When no trial had headroom, R60 is
+//      the lowest estimate (unconfirmed; the rate cases' own checks still guard every run).
 // Without rawecho among the targets (or when its trials fail), R60 falls back to the most
 // expensive target's closed-loop cost x kOpenLoopCostFactor, and the rate cases' notes say so.
 //
@@ -55,8 +58,9 @@ inline constexpr const char* kInvalidLatencyFlag = "invalid_latency";
 // motivating run, more at lower rates).
 inline constexpr double kCalibrationStart = 0.25;
 inline constexpr int kMaxCalibrationTrials = 3;
-// A trial "ran at R60" when its offered rate is within this share below R60.
-inline constexpr double kCalibrationConverged = 0.02;
+// Close enough to 60 %: a trial whose estimate is within this share above its own rate ends the
+// calibration (another trial would gain less than this).
+inline constexpr double kCalibrationConverged = 0.05;
 // After a trial over 60 %, the next one aims this far under its estimate, to be below again: an
 // estimate from above is optimistic (the cost per message is higher at the lower rate).
 inline constexpr double kOvershootBackoff = 0.8;
@@ -65,8 +69,8 @@ inline constexpr double kOpenLoopCostFactor = 4.0;
 
 enum class CalibrationOutcome : uint8_t {
   ClosedLoop,   // calibrate_rate alone: the closed-loop cost (the start of the open-loop calibration)
-  Confirmed,    // open loop: a trial at R60 had wsload under 60 % and achieved its rate
-  Unconfirmed,  // open loop: kMaxCalibrationTrials ran, none confirmed R60 (the runs' checks still guard)
+  Confirmed,    // open loop: R60 is a rate a trial ran at with wsload under 60 %, the rate achieved
+  Unconfirmed,  // open loop: no trial had headroom; R60 is the lowest estimate (the runs' checks still guard)
   Fallback,     // no open-loop trial measured (no rawecho, or its trials failed): closed loop x kOpenLoopCostFactor
 };
 const char* to_string(CalibrationOutcome o) noexcept;
