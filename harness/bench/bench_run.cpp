@@ -325,7 +325,8 @@ class CaseRunner {
     nlohmann::json runs = nlohmann::json::array();
     CalibrationTrialRunner trial;
     if (raw != pc.runnable.end()) {
-      trial = [&](double rate) {
+      trial = [&](double rate) -> std::optional<CalibrationTrial> {
+        if (g_stop_requested) return std::nullopt;
         LoadSpec load = pc.load;
         load.rate = rate;
         return run_calibration_trial(env_, MeasureRequest{pc.scenario, pc.kase, *raw, load, 0, RunPass::Time, ++sequence_}, runs);
