@@ -29,7 +29,8 @@ CalibratedRate fallback(const CalibratedRate& closed, const std::string& why, st
   r.outcome = CalibrationOutcome::Fallback;
   r.source = fmt::format("{}; no open-loop calibration ({}): open-loop cost assumed {:.0f}x the closed-loop one",
                          closed.source, why, kOpenLoopCostFactor);
-  if (!trials.empty()) r.source += "; failed trials: " + describe(trials);
+  for (size_t i = 0; i < trials.size(); ++i)
+    r.source += fmt::format("{}{:.1f} k msg/s", i == 0 ? "; trials that measured nothing: " : ", ", trials[i].offered / 1000);
   r.trials = std::move(trials);
   return r;
 }

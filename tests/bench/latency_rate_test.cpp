@@ -154,6 +154,9 @@ TEST(LatencyRate, without_rawecho_or_with_failing_trials_the_closed_loop_cost_ti
   EXPECT_EQ(failed->outcome, CalibrationOutcome::Fallback);
   EXPECT_DOUBLE_EQ(failed->rate, 75000 / kOpenLoopCostFactor);
   EXPECT_NE(failed->source.find("every open-loop trial against rawecho failed"), std::string::npos) << failed->source;
+  // Each failed trial is retried at the same rate, 0.25 x the closed-loop 75 k.
+  EXPECT_NE(failed->source.find("measured nothing: 18.8 k msg/s, 18.8 k msg/s, 18.8 k msg/s"), std::string::npos)
+      << failed->source;
 
   EXPECT_FALSE(calibrate_open_loop({}, CalibrationTrialRunner{}));
   EXPECT_FALSE(calibrate_open_loop({{"rawecho", 0.0}}, failing));
