@@ -298,7 +298,7 @@ class CaseRunner {
     for (const Target* t : pc.runnable) {
       LoadSpec l = pc.load;
       if (pc.scenario->kind == ScenarioKind::LatencyAtRate && pc.kase->name != "capacity") {
-        const auto rate = calibrate_rate(load_costs_[pc.capacity_source]);
+        const auto rate = open_loop_rate(pc);
         if (!rate) {
           content_.records.push_back(refusal_record(
               pc, *t, Refusal{RunStatus::Skipped, fmt::format("no rate calibrated in this run ({} has no wsload CPU per message)",
@@ -306,13 +306,39 @@ class CaseRunner {
           continue;
         }
         l.rate = l.rate_fraction * rate->rate;
-        cl.notes[t] = fmt::format("rate = {} x {:.0f} msg/s ({}, from {}), the same for every target", l.rate_fraction,
-                                  rate->rate, rate->source, pc.capacity_source);
+        cl.notes[t] = fmt::format("rate = {} x {:.0f} msg/s ({}; closed loop from {}), the same for every target",
+                                  l.rate_fraction, rate->rate, rate->source, pc.capacity_source);
       }
       cl.loads[t] = l;
       cl.runnable.push_back(t);
     }
     return cl;
+  }
+
+  // latency-at-rate's one rate, calibrated open loop against rawecho once per scenario, before its
+  // first rate case (latency_rate.hpp). The trials are kept in results.json's settings, not as
+  // records: they are no target's measurement.
+  std::optional<CalibratedRate> open_loop_rate(const PlannedCase& pc) {
+    auto [it, fresh] = calibrated_.try_emplace(pc.scenario->name);
+    if (!fresh) return it->second;
+    const auto raw = std::find_if(pc.runnable.begin(), pc.runnable.end(), [](const Target* t) { return t->name == "rawecho"; });
+    nlohmann::json runs = nlohmann::json::array();
+    CalibrationTrialRunner trial;
+    if (raw != pc.runnable.end()) {
+      trial = [&](double rate) -> std::optional<CalibrationTrial> {
+        if (g_stop_requested) return std::nullopt;
+        LoadSpec load = pc.load;
+        load.rate = rate;
+        return run_calibration_trial(env_, MeasureRequest{pc.scenario, pc.kase, *raw, load, 0, RunPass::Time, ++sequence_}, runs);
+      };
+    }
+    it->second = calibrate_open_loop(load_costs_[pc.capacity_source], trial);
+    if (it->second) {
+      fmt::print(stderr, "          => calibration: {:.0f} msg/s ({})\n", it->second->rate, it->second->source);
+      content_.settings["latency_calibration"][pc.scenario->name] = it->second->to_json();
+      content_.settings["latency_calibration"][pc.scenario->name]["runs"] = std::move(runs);
+    }
+    return it->second;
   }
 
   // Blocks: each repetition runs every target once in a fresh random order, and the reference
@@ -415,6 +441,8 @@ class CaseRunner {
   uint32_t sequence_ = 0;
   // wsload's median CPU per message per case id and target, for latency-at-rate's one rate.
   std::map<std::string, std::vector<std::pair<std::string, double>>> load_costs_;
+  // latency-at-rate's calibrated rate per scenario (nullopt: nothing to calibrate from).
+  std::map<std::string, std::optional<CalibratedRate>> calibrated_;
 };
 
 // The end of a complete or interrupted run: the `latest` link, the summary and the exit code.
