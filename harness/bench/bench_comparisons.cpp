@@ -1,6 +1,7 @@
 #include "bench/bench_comparisons.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <tuple>
 
@@ -30,6 +31,11 @@ std::string a_prime(const std::string& reference) { return reference + " (A′)"
 using Key = std::tuple<std::string, std::string, std::string, uint32_t>;
 
 }  // namespace
+
+double relative_half_width(const compare::Comparison& c) noexcept {
+  if (!c.ci || !(c.ratio > 0)) return std::numeric_limits<double>::infinity();
+  return (c.ci->high - c.ci->low) / 2 / c.ratio;
+}
 
 std::vector<std::string> references_of(const Target& t) {
   std::vector<std::string> out;

@@ -27,11 +27,17 @@ namespace wsalloc::bench {
 inline constexpr std::string_view kReferenceRepeat = "reference_repeat";  // the flag of A′ records
 inline constexpr double kBenchConfidence = 0.95;
 inline constexpr double kBenchDelta = 0.05;
+// The metric whose precision the bench's extra blocks pursue (RunOptions::max_blocks).
+inline constexpr std::string_view kPrecisionMetric = "server_cpu_us_per_msg";
 
 struct BenchComparison {
   std::string scenario, case_name, target, reference, metric;
   compare::Comparison result;
 };
+
+// The interval's half-width relative to the ratio ((high - low) / 2 / ratio): 0.05 = ±5 %.
+// Infinite without an interval.
+double relative_half_width(const compare::Comparison& c) noexcept;
 
 // The references a target is compared with (none for the references of its own kind).
 std::vector<std::string> references_of(const Target& t);

@@ -12,6 +12,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -84,6 +85,8 @@ struct RunFlags {
   std::string out, load_hosts, load_master;
   double duration = 0, warmup = -1, load_wait = 0;
   uint32_t repetitions = 0, connections = 0;
+  std::optional<uint32_t> max_blocks;
+  std::optional<double> precision_budget;
   bool no_count = false, no_pin = false;
   CLI::App* cmd = nullptr;
 
@@ -98,6 +101,15 @@ struct RunFlags {
                     "[NAME=]ws://HOST:PORT/PATH: a server wsbench does not start (client-side figures only); repeatable");
     cmd->add_option("--repetitions,-n", repetitions, "timed runs per (case, target), interleaved (default 5; --quick 3)")
         ->check(CLI::Range(1u, 100u));
+    cmd->add_option("--max-blocks", max_blocks,
+                    "precision blocks: measure malloc and the variants whose server-CPU ratio to it is wider than "
+                    "±--precision-target again, up to this many blocks per case (default --quick 12, else 16; 0 = none)")
+        ->check(CLI::Range(0u, 100u));
+    cmd->add_option("--precision-target", run.precision_target, "relative half-width of the 95 % interval to reach")
+        ->capture_default_str()->check(CLI::Range(0.001, 1.0));
+    cmd->add_option("--precision-budget", precision_budget,
+                    "seconds the precision blocks may take in the whole run, shared over its cases (default --quick 150, else 300)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quick", run.quick, "the embedded default set for `make bench`: scenarios with a [quick] section, shortened");
     cmd->add_option("--out", out, "results root: writes OUT/runs/<date>-<sha>/ and OUT/latest (default <repo>/results)");
     cmd->add_option("--duration", duration, "override every case's measured window, seconds")->check(CLI::PositiveNumber);
@@ -118,6 +130,9 @@ struct RunFlags {
 
   int execute(const BenchPaths& paths, const std::string& command_line) {
     if (repetitions) run.repetitions = repetitions;
+    // make bench's ten minutes hold about 150 s of precision blocks (harness/bench/README.md).
+    run.max_blocks = max_blocks.value_or(run.quick ? 12 : 16);
+    run.precision_budget_s = precision_budget.value_or(run.quick ? 150 : 300);
     if (!out.empty()) run.out = out;
     if (duration > 0) run.duration_s = duration;
     if (warmup >= 0) run.warmup_s = warmup;
