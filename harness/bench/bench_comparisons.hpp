@@ -46,6 +46,20 @@ std::string repeated_reference(const std::vector<const Target*>& runnable);
 
 std::vector<BenchComparison> compare_targets(const std::vector<RunRecord>& records, const std::vector<Target>& targets);
 
+// How precise the run's variant comparisons came out (issue 14's target: >= 80 % of them within
+// ±5 %): every variant's kPrecisionMetric ratio to malloc, per case.
+struct PrecisionSummary {
+  double target_half_width = kBenchDelta;
+  size_t comparisons = 0;   // variant vs malloc, kPrecisionMetric, one per case and variant
+  size_t within = 0;        // of those, with an interval no wider than ±target_half_width
+  size_t min_blocks = 0, max_blocks = 0;
+  double median_blocks = 0;
+  nlohmann::json to_json() const;
+  std::string render() const;  // one terminal line; "" without comparisons
+};
+PrecisionSummary summarise_precision(const std::vector<BenchComparison>& cs, const std::vector<Target>& targets,
+                                     double target_half_width);
+
 // The `comparisons` array of results.json: scenario, case, target, reference, metric, ratio,
 // ci_low, ci_high, blocks, verdict (+ confidence, delta, more_blocks).
 nlohmann::json comparisons_json(const std::vector<BenchComparison>& cs);

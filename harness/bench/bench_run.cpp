@@ -584,7 +584,10 @@ int finish_run(const RunFolder& folder, const ResultsContent& content, const Run
     }
   }
   std::fputs(render_summary(summarise(content.records)).c_str(), stdout);
-  std::fputs(render_comparisons(compare_targets(content.records, content.targets)).c_str(), stdout);
+  const std::vector<BenchComparison> comparisons = compare_targets(content.records, content.targets);
+  std::fputs(render_comparisons(comparisons).c_str(), stdout);
+  const double target = content.settings.value("precision_blocks", nlohmann::json::object()).value("target_half_width", kBenchDelta);
+  std::fputs(summarise_precision(comparisons, content.targets, target).render().c_str(), stdout);
   fmt::print("\n{} runs measured, {} failed or without a measurement, {} disturbed and measured again; results: {}\n",
              outcome.measured, outcome.failed, outcome.disturbed, outcome.results_file.string());
   if (g_stop_requested) return kExitInterrupted;

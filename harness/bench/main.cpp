@@ -87,6 +87,7 @@ struct RunFlags {
   uint32_t repetitions = 0, connections = 0;
   std::optional<uint32_t> max_blocks;
   std::optional<double> precision_budget;
+  std::optional<double> count_duration;
   bool no_count = false, no_pin = false;
   CLI::App* cmd = nullptr;
 
@@ -116,8 +117,9 @@ struct RunFlags {
     cmd->add_option("--warmup", warmup, "override every case's warm-up, seconds")->check(CLI::NonNegativeNumber);
     cmd->add_option("--connections", connections, "override every case's connection count")->check(CLI::Range(1u, 100000u));
     cmd->add_flag("--no-count", no_count, "skip the allocation-counting passes");
-    cmd->add_option("--count-duration", run.count_duration_s, "measured window of a counting pass, seconds")
-        ->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--count-duration", count_duration,
+                    "measured window of a counting pass, seconds (default --quick 0.5, else 1; counts are exact)")
+        ->check(CLI::PositiveNumber);
     cmd->add_flag("--no-pin", no_pin, "do not pin (default: server on CPU 0, wsload on CPU 1, with taskset)");
     cmd->add_option("--load-hosts", load_hosts,
                     "H1,H2,...: split every run's load over these hosts, whose Locust workers (harness/bench/distributed/) "
@@ -133,6 +135,9 @@ struct RunFlags {
     // make bench's ten minutes hold about 150 s of precision blocks (harness/bench/README.md).
     run.max_blocks = max_blocks.value_or(run.quick ? 12 : 16);
     run.precision_budget_s = precision_budget.value_or(run.quick ? 150 : 300);
+    // Allocation counts are exact: half a second of messages shows a per-message allocation as
+    // well as one, and gives make bench its time for precision blocks instead.
+    run.count_duration_s = count_duration.value_or(run.quick ? 0.5 : 1.0);
     if (!out.empty()) run.out = out;
     if (duration > 0) run.duration_s = duration;
     if (warmup >= 0) run.warmup_s = warmup;
