@@ -393,7 +393,9 @@ void settle_window(LoadWatch& w, ScenarioKind kind, RunPass pass, const MeasureE
     if (w.win_start->costs && w.win_end->costs) w.sw.costs = costs_between(*w.win_start->costs, *w.win_end->costs);
     rec.window = w.sw.source;
     rec.window_s = w.sw.wall_s;
-    if (pass == RunPass::Time) rec.disturbance = window_disturbance(w, env);
+    // Only where the server has a core of its own: unpinned, or with the load hosts' shards on this
+    // machine's cores, waiting for a CPU is the set-up, not a disturbance.
+    if (pass == RunPass::Time && env.server_cpu >= 0 && env.load_cpu >= 0 && !env.engine) rec.disturbance = window_disturbance(w, env);
   }
 }
 
