@@ -109,6 +109,7 @@ std::vector<std::vector<const RunRecord*>> group_records(const std::vector<RunRe
 RowRuns sort_runs(const std::vector<const RunRecord*>& recs, SummaryRow& row) {
   RowRuns runs;
   for (const RunRecord* r : recs) {
+    if (r->status == RunStatus::Disturbed) continue;  // measured again: the next record stands for it
     if (r->pass == RunPass::Time && r->repetition > 0) ++row.time_runs_planned;
     // Load hosts missing: the figures are of part of the load, so they stay out of the medians.
     if (has_flag(*r, "partial_load")) {

@@ -1,6 +1,7 @@
 #include "bench/bench_comparisons.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <tuple>
 
@@ -30,6 +31,11 @@ std::string a_prime(const std::string& reference) { return reference + " (A′)"
 using Key = std::tuple<std::string, std::string, std::string, uint32_t>;
 
 }  // namespace
+
+double relative_half_width(const compare::Comparison& c) noexcept {
+  if (!c.ci || !(c.ratio > 0)) return std::numeric_limits<double>::infinity();
+  return (c.ci->high - c.ci->low) / 2 / c.ratio;
+}
 
 std::vector<std::string> references_of(const Target& t) {
   std::vector<std::string> out;
@@ -87,6 +93,43 @@ std::vector<BenchComparison> compare_targets(const std::vector<RunRecord>& recor
     }
   }
   return out;
+}
+
+PrecisionSummary summarise_precision(const std::vector<BenchComparison>& cs, const std::vector<Target>& targets,
+                                     double target_half_width) {
+  PrecisionSummary p;
+  p.target_half_width = target_half_width;
+  std::vector<size_t> blocks;
+  for (const BenchComparison& c : cs) {
+    if (c.reference != "malloc" || c.metric != kPrecisionMetric) continue;
+    auto t = std::find_if(targets.begin(), targets.end(), [&c](const Target& x) { return x.name == c.target; });
+    if (t == targets.end() || t->kind != TargetKind::Variant) continue;
+    ++p.comparisons;
+    if (relative_half_width(c.result) <= target_half_width) ++p.within;
+    blocks.push_back(c.result.blocks);
+  }
+  if (!blocks.empty()) {
+    std::sort(blocks.begin(), blocks.end());
+    p.min_blocks = blocks.front();
+    p.max_blocks = blocks.back();
+    const size_t n = blocks.size();
+    p.median_blocks = n % 2 ? double(blocks[n / 2]) : (double(blocks[n / 2 - 1]) + double(blocks[n / 2])) / 2;
+  }
+  return p;
+}
+
+nlohmann::json PrecisionSummary::to_json() const {
+  return {{"metric", kPrecisionMetric},     {"reference", "malloc"},         {"target_half_width", target_half_width},
+          {"comparisons", comparisons},     {"within", within},              {"min_blocks", min_blocks},
+          {"median_blocks", median_blocks}, {"max_blocks", max_blocks}};
+}
+
+std::string PrecisionSummary::render() const {
+  if (comparisons == 0) return "";
+  return fmt::format("\nPrecision: {} of {} variant comparisons with malloc ({}) have a 95 % interval within ±{:.0f} % "
+                     "({:.0f} %); blocks per comparison {}-{}, median {:.0f}\n",
+                     within, comparisons, kPrecisionMetric, 100 * target_half_width,
+                     100.0 * double(within) / double(comparisons), min_blocks, max_blocks, median_blocks);
 }
 
 nlohmann::json comparisons_json(const std::vector<BenchComparison>& cs) {

@@ -27,11 +27,17 @@ namespace wsalloc::bench {
 inline constexpr std::string_view kReferenceRepeat = "reference_repeat";  // the flag of A′ records
 inline constexpr double kBenchConfidence = 0.95;
 inline constexpr double kBenchDelta = 0.05;
+// The metric whose precision the bench's extra blocks pursue (RunOptions::max_blocks).
+inline constexpr std::string_view kPrecisionMetric = "server_cpu_us_per_msg";
 
 struct BenchComparison {
   std::string scenario, case_name, target, reference, metric;
   compare::Comparison result;
 };
+
+// The interval's half-width relative to the ratio ((high - low) / 2 / ratio): 0.05 = ±5 %.
+// Infinite without an interval.
+double relative_half_width(const compare::Comparison& c) noexcept;
 
 // The references a target is compared with (none for the references of its own kind).
 std::vector<std::string> references_of(const Target& t);
@@ -39,6 +45,20 @@ std::vector<std::string> references_of(const Target& t);
 std::string repeated_reference(const std::vector<const Target*>& runnable);
 
 std::vector<BenchComparison> compare_targets(const std::vector<RunRecord>& records, const std::vector<Target>& targets);
+
+// How precise the run's variant comparisons came out (issue 14's target: >= 80 % of them within
+// ±5 %): every variant's kPrecisionMetric ratio to malloc, per case.
+struct PrecisionSummary {
+  double target_half_width = kBenchDelta;
+  size_t comparisons = 0;   // variant vs malloc, kPrecisionMetric, one per case and variant
+  size_t within = 0;        // of those, with an interval no wider than ±target_half_width
+  size_t min_blocks = 0, max_blocks = 0;
+  double median_blocks = 0;
+  nlohmann::json to_json() const;
+  std::string render() const;  // one terminal line; "" without comparisons
+};
+PrecisionSummary summarise_precision(const std::vector<BenchComparison>& cs, const std::vector<Target>& targets,
+                                     double target_half_width);
 
 // The `comparisons` array of results.json: scenario, case, target, reference, metric, ratio,
 // ci_low, ci_high, blocks, verdict (+ confidence, delta, more_blocks).

@@ -15,6 +15,7 @@
 #include "bench/child_process.hpp"
 #include "bench/clock_text.hpp"
 #include "bench/compare/block_schedule.hpp"
+#include "bench/disturbance.hpp"
 #include "bench/environment.hpp"
 #include "bench/latency_rate.hpp"
 #include "bench/locust_engine.hpp"
@@ -39,6 +40,9 @@ namespace {
 constexpr double kInitialOverheadS = 0.8;
 // The short counting run's window as a share of the long one's (differential counting).
 constexpr double kShortCountFraction = 0.4;
+// A timed run whose window was disturbed (disturbance.hpp) is measured again, at most this often
+// in all; the last attempt is kept even when disturbed, flagged, so a busy machine loses nothing.
+constexpr uint32_t kMaxAttempts = 3;
 
 // Run-time progress: counts and a time-left estimate refined by what runs really cost.
 class Progress {
@@ -52,6 +56,16 @@ class Progress {
                format_duration(std::chrono::duration<double>(Clock::now() - start_).count()), format_duration(left));
     remaining_load_s_ -= load.warmup_s + load.duration_s;
   }
+  // A run the plan did not count (a disturbed run measured again).
+  void add_unplanned(const LoadSpec& load) {
+    ++total_;
+    remaining_load_s_ += load.warmup_s + load.duration_s;
+  }
+  // Precision blocks: their time is reserved up front (reserve) and what a case leaves unused is
+  // given back (release); their runs are counted as they come (add_reserved).
+  void reserve(double seconds) { remaining_load_s_ += seconds; }
+  void release(double seconds) { remaining_load_s_ -= seconds; }
+  void add_reserved() { ++total_; }
   void end(const RunRecord& r, const LoadSpec& load) {
     overhead_sum_ += std::max(0.0, r.wall_s - load.warmup_s - load.duration_s);
     ++overhead_n_;
@@ -259,6 +273,10 @@ nlohmann::json run_settings(const RunOptions& opts, const MeasureSetup& m, const
           {"saturation_rule", fmt::format("wsload CPU >= {:.0f} % of one core while the server's < {:.0f} %",
                                           100 * env.load_saturated_at, 100 * env.server_busy_below)},
           {"block_seed", block_seed},
+          {"precision_blocks", {{"max_blocks", opts.max_blocks}, {"target_half_width", opts.precision_target},
+                                {"budget_s", opts.precision_budget_s}, {"metric", kPrecisionMetric}, {"reference", "malloc"}}},
+          {"disturbance_limits", {{"max_server_wait_share", DisturbanceLimits{}.max_server_wait_share},
+                                  {"max_steal", DisturbanceLimits{}.max_steal}, {"max_attempts", kMaxAttempts}}},
           {"interrupted", false}};
 }
 
@@ -274,13 +292,18 @@ class CaseRunner {
   CaseRunner(const RunOptions& opts, const MeasureEnv& env, const std::string& counter_lib, const RunPlan& plan,
              uint64_t block_seed, ResultsContent& content, RunOutcome& outcome)
       : opts_(opts), env_(env), counter_lib_(counter_lib), block_rng_(block_seed), content_(content), outcome_(outcome),
-        progress_(plan.total_runs, plan.planned_load_s) {}
+        progress_(plan.total_runs, plan.planned_load_s) {
+    for (const PlannedCase& pc : plan.cases) precision_cases_left_ += takes_precision_blocks(pc) ? 1 : 0;
+    precision_left_s_ = precision_cases_left_ ? opts.precision_budget_s : 0;
+    progress_.reserve(precision_left_s_);
+  }
 
   // One case: its refusals, its blocks of timed runs, then its counting runs.
   void run(const PlannedCase& pc) {
     for (const auto& [t, refusal] : pc.refused) content_.records.push_back(refusal_record(pc, *t, refusal));
     CaseLoads cl = resolve_loads(pc);
     run_blocks(pc, cl);
+    if (takes_precision_blocks(pc)) run_precision_blocks(pc, cl);
     run_counting(pc, cl);
     note_capacity(pc);
   }
@@ -423,12 +446,113 @@ class CaseRunner {
     return rec;
   }
 
+  // One planned run into the results. A timed run whose window was disturbed is kept as
+  // "disturbed" (out of every figure) and measured again, up to kMaxAttempts in all, unless the
+  // machine is busy (most recent runs disturbed): then another attempt would be disturbed alike,
+  // and the pairing inside the block, not a redo, is what cancels the crowding.
   void measure_and_record(const PlannedCase& pc, const Target& t, const LoadSpec& load, uint32_t rep, RunPass pass,
-                          const std::string& note) {
-    const std::string label = pass == RunPass::Time ? fmt::format("rep {}/{}", rep, pc.repetitions) : std::string("count");
-    RunRecord rec = measure(pc, t, load, rep, pass, label, note);
-    (status_has_measurement(rec.status) ? outcome_.measured : outcome_.failed)++;
-    content_.records.push_back(std::move(rec));
+                          const std::string& note, std::string label = {}) {
+    if (label.empty()) label = pass == RunPass::Time ? fmt::format("rep {}/{}", rep, pc.repetitions) : std::string("count");
+    for (uint32_t attempt = 1;; ++attempt) {
+      RunRecord rec = measure(pc, t, load, rep, pass, attempt == 1 ? label : fmt::format("{} again", label), note);
+      const auto why = disturbed_run(pc, rec);
+      if (attempt == 1 && pass == RunPass::Time) recent_.note(why.has_value());
+      const bool busy = recent_.busy();
+      if (why && !busy && attempt < kMaxAttempts && !g_stop_requested) {
+        fmt::print(stderr, "          disturbed: {}; measuring again\n", *why);
+        rec.status = RunStatus::Disturbed;
+        rec.reason = *why;
+        ++outcome_.disturbed;
+        content_.records.push_back(std::move(rec));
+        progress_.add_unplanned(load);
+        continue;
+      }
+      if (why) {
+        rec.flags.push_back(busy ? fmt::format("disturbed (kept: the machine is busy, {} of the last {} runs disturbed): {}",
+                                               recent_.disturbed(), recent_.size(), *why)
+                                 : fmt::format("disturbed (kept: {} attempts): {}", attempt, *why));
+      }
+      (status_has_measurement(rec.status) ? outcome_.measured : outcome_.failed)++;
+      content_.records.push_back(std::move(rec));
+      return;
+    }
+  }
+
+  // Why a measured timed run does not count as a measurement of its target, if it does not. Idle
+  // cases measure memory, which a crowded core does not change.
+  static std::optional<std::string> disturbed_run(const PlannedCase& pc, const RunRecord& rec) {
+    if (rec.pass != RunPass::Time || !status_has_measurement(rec.status) || !rec.disturbance) return std::nullopt;
+    if (pc.scenario->kind == ScenarioKind::Idle) return std::nullopt;
+    return disturbed_because(*rec.disturbance);
+  }
+
+  // Cases that get precision blocks: a malloc reference and at least one other variant to compare
+  // with it on server CPU per message (idle cases have no messages).
+  bool takes_precision_blocks(const PlannedCase& pc) const {
+    if (opts_.max_blocks <= pc.repetitions || pc.scenario->kind == ScenarioKind::Idle) return false;
+    return precision_reference(pc.runnable) && !precision_candidates(pc.runnable).empty();
+  }
+  static const Target* precision_reference(const std::vector<const Target*>& runnable) {
+    for (const Target* t : runnable)
+      if (t->name == "malloc") return t;
+    return nullptr;
+  }
+  static std::vector<const Target*> precision_candidates(const std::vector<const Target*>& runnable) {
+    std::vector<const Target*> out;
+    for (const Target* t : runnable)
+      if (t->kind == TargetKind::Variant && t->name != "malloc") out.push_back(t);
+    return out;
+  }
+
+  // The variants of this case whose server-CPU ratio to malloc is not yet within ±precision_target.
+  std::vector<const Target*> imprecise_variants(const PlannedCase& pc, const std::vector<const Target*>& candidates) const {
+    std::vector<RunRecord> mine;
+    for (const RunRecord& r : content_.records)
+      if (r.scenario == pc.scenario->name && r.case_name == pc.kase->name) mine.push_back(r);
+    const std::vector<BenchComparison> cs = compare_targets(mine, content_.targets);
+    std::vector<const Target*> out;
+    for (const Target* t : candidates) {
+      auto c = std::find_if(cs.begin(), cs.end(), [t](const BenchComparison& b) {
+        return b.target == t->name && b.reference == "malloc" && b.metric == kPrecisionMetric;
+      });
+      if (c == cs.end() || relative_half_width(c->result) > opts_.precision_target) out.push_back(t);
+    }
+    return out;
+  }
+
+  // After the case's repetitions: blocks of malloc and the still-imprecise variants (random order),
+  // until each variant's interval is within ±precision_target, the case has max_blocks, or the
+  // case's share of the run's precision budget (what is left, split over the cases still to come)
+  // would be overrun by another block.
+  void run_precision_blocks(const PlannedCase& pc, CaseLoads& cl) {
+    const Target* reference = precision_reference(cl.runnable);
+    const std::vector<const Target*> candidates = precision_candidates(cl.runnable);
+    const double allowance = precision_left_s_ / static_cast<double>(precision_cases_left_--);
+    const auto started = Clock::now();
+    auto spent = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+    uint32_t rep = pc.repetitions, blocks = 0;
+    double load_s = 0;
+    while (reference && rep < opts_.max_blocks && !g_stop_requested) {
+      std::vector<const Target*> block = imprecise_variants(pc, candidates);
+      if (block.empty()) break;
+      block.push_back(reference);
+      // The next block's cost: the average so far, or a guess from the run's length before any.
+      const LoadSpec& l = cl.loads[reference];
+      const double next = blocks ? spent() / blocks : static_cast<double>(block.size()) * (l.warmup_s + l.duration_s + kInitialOverheadS);
+      if (spent() + next > allowance) break;
+      ++rep;
+      ++blocks;
+      const std::string label = fmt::format("precision {}/{}", rep, opts_.max_blocks);
+      for (size_t i : compare::random_order(block.size(), block_rng_)) {
+        if (g_stop_requested) break;
+        const Target* t = block[i];
+        progress_.add_reserved();
+        measure_and_record(pc, *t, cl.loads[t], rep, RunPass::Time, cl.notes[t], label);
+        load_s += cl.loads[t].warmup_s + cl.loads[t].duration_s;
+      }
+    }
+    precision_left_s_ = std::max(0.0, precision_left_s_ - spent());
+    progress_.release(std::max(0.0, allowance - load_s));
   }
 
   const RunOptions& opts_;
@@ -439,6 +563,10 @@ class CaseRunner {
   RunOutcome& outcome_;
   Progress progress_;
   uint32_t sequence_ = 0;
+  RecentDisturbance recent_;
+  // Precision blocks: the run's budget left, and the cases still to take their share of it.
+  double precision_left_s_ = 0;
+  size_t precision_cases_left_ = 0;
   // wsload's median CPU per message per case id and target, for latency-at-rate's one rate.
   std::map<std::string, std::vector<std::pair<std::string, double>>> load_costs_;
   // latency-at-rate's calibrated rate per scenario (nullopt: nothing to calibrate from).
@@ -456,9 +584,12 @@ int finish_run(const RunFolder& folder, const ResultsContent& content, const Run
     }
   }
   std::fputs(render_summary(summarise(content.records)).c_str(), stdout);
-  std::fputs(render_comparisons(compare_targets(content.records, content.targets)).c_str(), stdout);
-  fmt::print("\n{} runs measured, {} failed or without a measurement; results: {}\n", outcome.measured, outcome.failed,
-             outcome.results_file.string());
+  const std::vector<BenchComparison> comparisons = compare_targets(content.records, content.targets);
+  std::fputs(render_comparisons(comparisons).c_str(), stdout);
+  const double target = content.settings.value("precision_blocks", nlohmann::json::object()).value("target_half_width", kBenchDelta);
+  std::fputs(summarise_precision(comparisons, content.targets, target).render().c_str(), stdout);
+  fmt::print("\n{} runs measured, {} failed or without a measurement, {} disturbed and measured again; results: {}\n",
+             outcome.measured, outcome.failed, outcome.disturbed, outcome.results_file.string());
   if (g_stop_requested) return kExitInterrupted;
   return outcome.measured > 0 ? kExitOk : kExitNothingMeasured;
 }

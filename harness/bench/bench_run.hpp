@@ -40,8 +40,15 @@ struct RunOptions {
   std::optional<double> warmup_s;         // override every case's warm-up
   std::optional<uint32_t> connections;    // override every case's connection count
   bool count_pass = true;                 // run the allocation-counting pass
-  double count_duration_s = 1.0;          // its window (counts are exact; 1 s is plenty)
+  double count_duration_s = 1.0;          // its window (counts are exact; main: --quick 0.5 s, else 1 s)
   bool pin = true;                        // taskset: server on CPU 0, wsload on CPU 1
+  // Precision blocks (bench_comparisons.hpp): after a case's repetitions, more blocks of the
+  // malloc reference and each variant whose server-CPU ratio to it has an interval wider than
+  // ±precision_target, until none is, the case has max_blocks, or its share of precision_budget_s
+  // is spent. 0 = none.
+  uint32_t max_blocks = 0;
+  double precision_target = 0.05;
+  double precision_budget_s = 0;
   LoadHostsConfig load_hosts;             // --load-hosts: every run's load split over these hosts (Locust)
   std::string server_host = "127.0.0.1";  // --server-host: where the servers listen (load hosts connect there)
   std::string command_line;               // recorded in settings
@@ -51,6 +58,7 @@ struct RunOutcome {
   std::filesystem::path results_file;
   size_t measured = 0;
   size_t failed = 0;
+  size_t disturbed = 0;  // measured again (disturbance.hpp)
 };
 
 // Set by the SIGINT/SIGTERM handler; checked between runs.

@@ -12,6 +12,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -84,6 +85,9 @@ struct RunFlags {
   std::string out, load_hosts, load_master;
   double duration = 0, warmup = -1, load_wait = 0;
   uint32_t repetitions = 0, connections = 0;
+  std::optional<uint32_t> max_blocks;
+  std::optional<double> precision_budget;
+  std::optional<double> count_duration;
   bool no_count = false, no_pin = false;
   CLI::App* cmd = nullptr;
 
@@ -98,14 +102,24 @@ struct RunFlags {
                     "[NAME=]ws://HOST:PORT/PATH: a server wsbench does not start (client-side figures only); repeatable");
     cmd->add_option("--repetitions,-n", repetitions, "timed runs per (case, target), interleaved (default 5; --quick 3)")
         ->check(CLI::Range(1u, 100u));
+    cmd->add_option("--max-blocks", max_blocks,
+                    "precision blocks: measure malloc and the variants whose server-CPU ratio to it is wider than "
+                    "±--precision-target again, up to this many blocks per case (default --quick 12, else 16; 0 = none)")
+        ->check(CLI::Range(0u, 100u));
+    cmd->add_option("--precision-target", run.precision_target, "relative half-width of the 95 % interval to reach")
+        ->capture_default_str()->check(CLI::Range(0.001, 1.0));
+    cmd->add_option("--precision-budget", precision_budget,
+                    "seconds the precision blocks may take in the whole run, shared over its cases (default --quick 150, else 300)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quick", run.quick, "the embedded default set for `make bench`: scenarios with a [quick] section, shortened");
     cmd->add_option("--out", out, "results root: writes OUT/runs/<date>-<sha>/ and OUT/latest (default <repo>/results)");
     cmd->add_option("--duration", duration, "override every case's measured window, seconds")->check(CLI::PositiveNumber);
     cmd->add_option("--warmup", warmup, "override every case's warm-up, seconds")->check(CLI::NonNegativeNumber);
     cmd->add_option("--connections", connections, "override every case's connection count")->check(CLI::Range(1u, 100000u));
     cmd->add_flag("--no-count", no_count, "skip the allocation-counting passes");
-    cmd->add_option("--count-duration", run.count_duration_s, "measured window of a counting pass, seconds")
-        ->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--count-duration", count_duration,
+                    "measured window of a counting pass, seconds (default --quick 0.5, else 1; counts are exact)")
+        ->check(CLI::PositiveNumber);
     cmd->add_flag("--no-pin", no_pin, "do not pin (default: server on CPU 0, wsload on CPU 1, with taskset)");
     cmd->add_option("--load-hosts", load_hosts,
                     "H1,H2,...: split every run's load over these hosts, whose Locust workers (harness/bench/distributed/) "
@@ -118,6 +132,12 @@ struct RunFlags {
 
   int execute(const BenchPaths& paths, const std::string& command_line) {
     if (repetitions) run.repetitions = repetitions;
+    // make bench's ten minutes hold about 150 s of precision blocks (harness/bench/README.md).
+    run.max_blocks = max_blocks.value_or(run.quick ? 12 : 16);
+    run.precision_budget_s = precision_budget.value_or(run.quick ? 150 : 300);
+    // Allocation counts are exact: half a second of messages shows a per-message allocation as
+    // well as one, and gives make bench its time for precision blocks instead.
+    run.count_duration_s = count_duration.value_or(run.quick ? 0.5 : 1.0);
     if (!out.empty()) run.out = out;
     if (duration > 0) run.duration_s = duration;
     if (warmup >= 0) run.warmup_s = warmup;

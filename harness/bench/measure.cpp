@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "bench/clock_text.hpp"
+#include "bench/cpu_steal.hpp"
 #include "bench/load_hosts.hpp"
 #include "bench/load_run.hpp"
 #include "bench/measure_external.hpp"
@@ -281,6 +282,7 @@ struct LoadWatch {
   ServerWindow sw;
   std::optional<ProcSample> win_start, win_end, life_start, life_end;
   std::optional<malloccount::CounterSnapshot> count_start, count_end, life_count_start, life_count_end;
+  std::vector<CpuTicks> ticks_start, ticks_end, life_ticks_start, life_ticks_end;  // /proc/stat, for steal
   bool start_marker = false, end_marker = false;
   bool server_died = false;
 };
@@ -297,10 +299,12 @@ std::optional<std::string> watch_load(LoadRun& load, pid_t server_pid, const std
       if (m == WindowMarker::Start) {
         w.start_marker = true;
         w.win_start = sample_process(server_pid);
+        w.ticks_start = read_proc_stat();
         if (counting) w.count_start = snapshot(counter_file);
       } else {
         w.end_marker = true;
         w.win_end = sample_process(server_pid);
+        w.ticks_end = read_proc_stat();
         if (counting) w.count_end = snapshot(counter_file);
       }
     }
@@ -331,6 +335,7 @@ std::optional<RunFailure> run_load(const MeasureEnv& env, const MeasureRequest& 
   const bool counting = !counter_file.empty();
   // Fallback window: the load's whole life. Taken just before it starts.
   w.life_start = sample_process(server.server_pid);
+  w.life_ticks_start = read_proc_stat();
   w.life_count_start = counting ? snapshot(counter_file) : std::nullopt;
   const double backstop_s = req.load.warmup_s + req.load.duration_s + kLoadBackstopMarginS +
                             static_cast<double>(req.load.connections) / 1000.0;
@@ -345,13 +350,25 @@ std::optional<RunFailure> run_load(const MeasureEnv& env, const MeasureRequest& 
   if (auto overran = watch_load(*load, server.server_pid, counter_file, backstop_s, w)) return RunFailure{RunStatus::Failed, *overran};
   loaded = load->finish();
   w.life_end = sample_process(server.server_pid);
+  w.life_ticks_end = read_proc_stat();
   w.life_count_end = counting ? snapshot(counter_file) : std::nullopt;
   if (!w.life_end) w.server_died = true;
   return std::nullopt;
 }
 
 // The measured window: between wsload's markers when it printed both, else over its whole life.
-void settle_window(LoadWatch& w, ScenarioKind kind, RunPass pass, RunRecord& rec) {
+// What else used the pinned cores in the window (disturbance.hpp).
+Disturbance window_disturbance(const LoadWatch& w, const MeasureEnv& env) {
+  Disturbance d;
+  if (w.win_start->wait_ns && w.win_end->wait_ns && w.sw.wall_s > 0 && *w.win_end->wait_ns >= *w.win_start->wait_ns) {
+    d.server_wait_share = static_cast<double>(*w.win_end->wait_ns - *w.win_start->wait_ns) / 1e9 / w.sw.wall_s;
+  }
+  if (env.server_cpu >= 0) d.steal_server_core = steal_fraction(w.ticks_start, w.ticks_end, env.server_cpu);
+  if (env.load_cpu >= 0) d.steal_load_core = steal_fraction(w.ticks_start, w.ticks_end, env.load_cpu);
+  return d;
+}
+
+void settle_window(LoadWatch& w, ScenarioKind kind, RunPass pass, const MeasureEnv& env, RunRecord& rec) {
   if (w.start_marker && w.end_marker && w.win_start && w.win_end) {
     w.sw.source = WindowSource::Markers;
   } else if (w.life_start && w.life_end) {
@@ -360,6 +377,8 @@ void settle_window(LoadWatch& w, ScenarioKind kind, RunPass pass, RunRecord& rec
     w.win_end = w.life_end;
     w.count_start = w.life_count_start;
     w.count_end = w.life_count_end;
+    w.ticks_start = w.life_ticks_start;
+    w.ticks_end = w.life_ticks_end;
   }
   // Idle: connections are made before the measured window, so its allocations are counted over
   // wsload's life (connect, hold, close).
@@ -374,6 +393,9 @@ void settle_window(LoadWatch& w, ScenarioKind kind, RunPass pass, RunRecord& rec
     if (w.win_start->costs && w.win_end->costs) w.sw.costs = costs_between(*w.win_start->costs, *w.win_end->costs);
     rec.window = w.sw.source;
     rec.window_s = w.sw.wall_s;
+    // Only where the server has a core of its own: unpinned, or with the load hosts' shards on this
+    // machine's cores, waiting for a CPU is the set-up, not a disturbance.
+    if (pass == RunPass::Time && env.server_cpu >= 0 && env.load_cpu >= 0 && !env.engine) rec.disturbance = window_disturbance(w, env);
   }
 }
 
@@ -487,7 +509,7 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
     stop_server(server, kServerStopGrace);
     return finish(failed->status, failed->reason);
   }
-  settle_window(w, sc.kind, req.pass, rec);
+  settle_window(w, sc.kind, req.pass, env, rec);
   const bool server_died = w.server_died;
   StopOutcome stop = stop_and_collect_stats(env, t, server, server_died, rec);
 

@@ -37,7 +37,10 @@ std::optional<ProcSample> sample_process(pid_t pid) {
   if (!cpu || !parse_status_memory(*status, s)) return std::nullopt;
   s.user_s = cpu->first;
   s.sys_s = cpu->second;
-  if (auto ss = read_schedstat(pid)) s.run_ns = ss->run_ns;
+  if (auto ss = read_schedstat(pid)) {
+    s.run_ns = ss->run_ns;
+    s.wait_ns = ss->wait_ns;
+  }
   s.costs = read_process_costs(pid);
   return s;
 }

@@ -28,6 +28,7 @@ struct ProcSample {
   std::chrono::steady_clock::time_point at;
 
   std::optional<uint64_t> run_ns;  // on-CPU time of all threads in ns (schedstat.hpp), when /proc has it
+  std::optional<uint64_t> wait_ns;  // runnable but waiting for a CPU, all threads, ns (same source)
   std::optional<ProcessCosts> costs;  // page faults, read/write syscalls, context switches (process_costs.hpp)
 
   double cpu_s() const noexcept { return user_s + sys_s; }

@@ -56,6 +56,11 @@ nlohmann::json build_results_json(const ResultsContent& c) {
   for (const RunRecord& r : c.records) records.push_back(r.to_json());
   nlohmann::json summary = nlohmann::json::array();
   for (const SummaryRow& row : summarise(c.records)) summary.push_back(row.to_json());
+  const std::vector<BenchComparison> comparisons = compare_targets(c.records, c.targets);
+  const double precision_target =
+      c.settings.is_object() && c.settings.contains("precision_blocks")
+          ? c.settings["precision_blocks"].value("target_half_width", kBenchDelta)
+          : kBenchDelta;
   return {{"schema", kResultsSchema},
           {"schema_version", kResultsSchemaVersion},
           {"meta", c.meta},
@@ -65,7 +70,8 @@ nlohmann::json build_results_json(const ResultsContent& c) {
           {"scenarios", scenarios},
           {"records", records},
           {"summary", summary},
-          {"comparisons", comparisons_json(compare_targets(c.records, c.targets))},
+          {"comparisons", comparisons_json(comparisons)},
+          {"precision", summarise_precision(comparisons, c.targets, precision_target).to_json()},
           {"profiles", c.profiles}};
 }
 

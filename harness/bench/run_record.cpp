@@ -11,6 +11,7 @@ const char* to_string(RunStatus s) noexcept {
     case RunStatus::Failed: return "failed";
     case RunStatus::Skipped: return "skipped";
     case RunStatus::Unavailable: return "unavailable";
+    case RunStatus::Disturbed: return "disturbed";
   }
   return "?";
 }
@@ -64,6 +65,7 @@ nlohmann::json RunRecord::to_json() const {
           {"server_stats", server_stats},
           {"server_exit", server_exit},
           {"distributed", distributed},
+          {"disturbance", disturbance ? disturbance->to_json() : nlohmann::json(nullptr)},
           {"wsload", wsload}};
 }
 

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "bench/disturbance.hpp"
 #include "bench/metrics.hpp"
 #include "bench/scenario.hpp"
 
@@ -27,6 +29,8 @@ enum class RunStatus : uint8_t {
   Failed,       // did not produce a measurement: the reason says why (server died, wsload failed)
   Skipped,      // the case cannot run on this target (a missing feature or flag): reason says which
   Unavailable,  // the target is not on this machine: reason says why
+  Disturbed,    // measured, but another process or the hypervisor took a pinned core during the
+                // window (disturbance.hpp): kept for the record, measured again, in no figure
 };
 const char* to_string(RunStatus s) noexcept;
 bool status_has_measurement(RunStatus s) noexcept;  // Ok or Errors
@@ -60,6 +64,7 @@ struct RunRecord {
   nlohmann::json server_stats = nullptr;  // GET /stats after the window (wsalloc-server)
   nlohmann::json server_exit = nullptr;   // {"status", "clean", "stats"}
   nlohmann::json distributed = nullptr;   // --load-hosts: engine, hosts, shares, statuses (load_run.hpp)
+  std::optional<Disturbance> disturbance;  // time pass: what else used the pinned cores in the window
   std::string started_utc;
   double wall_s = 0;        // the whole run, start of server to its exit
 

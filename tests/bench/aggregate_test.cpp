@@ -168,5 +168,21 @@ TEST(Aggregate, a_row_in_two_states_is_flagged_bimodal_with_both_and_its_page_fa
   }
 }
 
+// A disturbed run was measured again: it is neither a planned run nor a figure of its row.
+TEST(Aggregate, a_disturbed_run_is_in_no_median_and_no_count) {
+  RunRecord crowded = timed("a", 1, 0, RunStatus::Disturbed);
+  crowded.metrics.set("msgs_per_sec", 5.0);
+  crowded.reason = "the server waited 40.0 % of the window for its core (limit 5 %)";
+  const std::vector<RunRecord> recs = {crowded, timed("a", 1, 100), timed("a", 2, 300)};
+  const auto rows = summarise(recs);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, RunStatus::Ok);
+  EXPECT_EQ(rows[0].time_runs, 2u);
+  EXPECT_EQ(rows[0].time_runs_planned, 2u);
+  ASSERT_NE(rows[0].metric("msgs_per_sec"), nullptr);
+  EXPECT_EQ(rows[0].metric("msgs_per_sec")->median, 200);
+  EXPECT_EQ(rows[0].metric("msgs_per_sec")->min, 100);
+}
+
 }  // namespace
 }  // namespace wsalloc::bench

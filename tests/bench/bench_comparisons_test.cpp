@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 
 namespace wsalloc::bench {
 namespace {
@@ -110,6 +112,59 @@ TEST(BenchComparisons, a_single_block_has_no_interval_and_is_inconclusive) {
   EXPECT_FALSE(cs[0].result.ci);
   EXPECT_EQ(cs[0].result.verdict, compare::Verdict::Inconclusive);
   EXPECT_TRUE(comparisons_json(cs)[0]["ci_low"].is_null());
+}
+
+// A run measured again because it was disturbed stays in the results but never in a ratio: the
+// block's ratio comes from the run that replaced it.
+TEST(BenchComparisons, a_disturbed_run_is_left_out_of_its_block) {
+  const std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("pool", TargetKind::Variant)};
+  std::vector<RunRecord> recs;
+  for (uint32_t b = 1; b <= 4; ++b) {
+    RunRecord crowded = timed("pool", b, 40);
+    crowded.status = RunStatus::Disturbed;
+    recs.push_back(crowded);
+    recs.push_back(timed("pool", b, 9));
+    recs.push_back(timed("malloc", b, 10));
+  }
+  const BenchComparison* c = find(compare_targets(recs, targets), "pool", "malloc");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->result.blocks, 4u);
+  EXPECT_NEAR(c->result.ratio, 0.9, 1e-9);
+}
+
+TEST(BenchComparisons, relative_half_width_is_half_the_interval_over_the_ratio) {
+  compare::Comparison c;
+  c.ratio = 1.0;
+  EXPECT_TRUE(std::isinf(relative_half_width(c)));  // no interval: never precise
+  c.ci = compare::Interval{0.96, 1.06};
+  EXPECT_NEAR(relative_half_width(c), 0.05, 1e-12);
+  c.ratio = 2.0;
+  c.ci = compare::Interval{1.8, 2.2};
+  EXPECT_NEAR(relative_half_width(c), 0.10, 1e-12);
+}
+
+// The precision line counts only variants against malloc on server CPU: allocators, A′ and the
+// comparisons with rawecho are other questions.
+TEST(BenchComparisons, precision_counts_the_variants_against_malloc_within_the_target) {
+  const std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("pool", TargetKind::Variant),
+                                       target("arena", TargetKind::Variant), target("malloc+jemalloc", TargetKind::Allocator)};
+  std::vector<RunRecord> recs;
+  const double pool_noise[] = {1.00, 1.01, 0.99, 1.00};  // tight: within ±5 %
+  const double arena_noise[] = {0.6, 1.5, 0.7, 1.4};     // wide
+  for (uint32_t b = 1; b <= 4; ++b) {
+    recs.push_back(timed("malloc", b, 10));
+    recs.push_back(timed("pool", b, 8 * pool_noise[b - 1]));
+    recs.push_back(timed("arena", b, 10 * arena_noise[b - 1]));
+    recs.push_back(timed("malloc+jemalloc", b, 10 * arena_noise[b - 1]));
+  }
+  const PrecisionSummary p = summarise_precision(compare_targets(recs, targets), targets, 0.05);
+  EXPECT_EQ(p.comparisons, 2u);
+  EXPECT_EQ(p.within, 1u);
+  EXPECT_EQ(p.min_blocks, 4u);
+  EXPECT_EQ(p.max_blocks, 4u);
+  EXPECT_NE(p.render().find("1 of 2 variant comparisons"), std::string::npos) << p.render();
+  EXPECT_EQ(p.to_json()["within"], 1);
+  EXPECT_EQ(summarise_precision({}, targets, 0.05).render(), "");
 }
 
 }  // namespace

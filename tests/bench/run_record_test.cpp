@@ -39,6 +39,8 @@ TEST(RunRecord, only_ok_and_errors_carry_a_measurement) {
   EXPECT_FALSE(status_has_measurement(RunStatus::Failed));
   EXPECT_FALSE(status_has_measurement(RunStatus::Skipped));
   EXPECT_FALSE(status_has_measurement(RunStatus::Unavailable));
+  EXPECT_FALSE(status_has_measurement(RunStatus::Disturbed));  // measured again: the repeat stands for it
+  EXPECT_STREQ(to_string(RunStatus::Disturbed), "disturbed");
   EXPECT_STREQ(to_string(WindowSource::Markers), "wsload-window");
 }
 

@@ -72,6 +72,7 @@ timeout = 1
       EXPECT_NE(why.find("\"warming caches\" | \"still warming\""), std::string::npos) << why;
       continue;
     }
+    if (r["status"] == "disturbed") continue;  // measured again on a busy machine: the next record stands for it
     ASSERT_EQ(r["status"], "ok") << r.dump(1);
     if (r["pass"] == "time") {
       order.push_back(target + "#" + std::to_string(r["repetition"].get<int>()));

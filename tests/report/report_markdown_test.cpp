@@ -60,3 +60,21 @@ TEST(ReportMarkdown, the_promises_table_has_a_row_per_promise_with_the_files_fig
 }
 
 }  // namespace
+
+// results.json's "precision" (how many variant comparisons reached ±5 %) is one sentence in both
+// renderings; results written before it existed have none and render without it.
+TEST(ReportMarkdown, precision_sentence_when_the_results_carry_one) {
+  EXPECT_EQ(fixture_md().find("Precision:"), std::string::npos);
+  nlohmann::json r = results();
+  r["precision"] = {{"metric", "server_cpu_us_per_msg"}, {"reference", "malloc"}, {"target_half_width", 0.05},
+                    {"comparisons", 28},  {"within", 23},  {"min_blocks", 3}, {"median_blocks", 6}, {"max_blocks", 12}};
+  wsalloc::report::ViewInputs in;
+  in.results = &r;
+  in.results_name = "fixtures/results.json";
+  const nlohmann::json view = wsalloc::report::build_report_view(in);
+  const std::string md = render_markdown(view);
+  EXPECT_NE(md.find("Precision: 23 of 28 variant comparisons with malloc (server_cpu_us_per_msg) have a 95 % interval "
+                    "within ±5 % (82 %; the target is 80 %), after 3-12 blocks (median 6)."),
+            std::string::npos)
+      << md;
+}

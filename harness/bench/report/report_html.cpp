@@ -249,6 +249,9 @@ void section_comparisons(std::string& h, const json& view) {
                    "floor), with its {:.0f} % bootstrap interval. Equivalent = the whole interval within ±{:.0f} %; "
                    "inconclusive says how many more blocks would settle it.</p>",
                    100 * num(first, "confidence").value_or(0.95), 100 * num(first, "delta").value_or(0.05));
+  if (view.contains("precision") && view["precision"].is_object()) {
+    h += fmt::format("<p id=\"precision\"><strong>{}</strong></p>", esc(str(view["precision"], "text")));
+  }
   h += "<table id=\"comparisons-table\" class=\"rows\"><tr><th>scenario</th><th>target</th><th>reference</th>"
        "<th>metric</th><th>ratio</th><th>interval</th><th>blocks</th><th>verdict</th></tr>";
   for (const json& c : cs) {

@@ -256,6 +256,7 @@ std::string render_markdown(const nlohmann::json& view) {
   std::string md = fmt::format("# {}\n\nFrom `{}`.\n\n## Verdict\n\n", str(view, "title"), str(view, "source"));
   md += verdict_section(view);
   md += baseline_regressions(view);
+  if (view.contains("precision") && view["precision"].is_object()) md += "\n" + str(view["precision"], "text") + "\n";
   md += promises_section(view);
   md += warnings_section(view);
   md += variants_table(view);

@@ -482,6 +482,20 @@ json allocator_table_row(const IdGroup& g, const std::vector<std::string>& alloc
   return {{"id", g.id}, {"cells", acells}};
 }
 
+// results.json's "precision" (bench_comparisons.hpp) with the sentence the HTML and the markdown
+// both print; null for results written before it existed.
+json precision_view(const json& res) {
+  if (!res.contains("precision") || !res["precision"].is_object()) return nullptr;
+  json p = res["precision"];
+  const double n = p.value("comparisons", 0.0), k = p.value("within", 0.0);
+  if (n <= 0) return nullptr;
+  p["text"] = fmt::format("Precision: {:.0f} of {:.0f} variant comparisons with malloc ({}) have a 95 % interval within "
+                          "±{:.0f} % ({:.0f} %; the target is 80 %), after {:.0f}-{:.0f} blocks (median {:.0f}).",
+                          k, n, p.value("metric", std::string("server CPU per message")), 100 * p.value("target_half_width", 0.05),
+                          100 * k / n, p.value("min_blocks", 0.0), p.value("max_blocks", 0.0), p.value("median_blocks", 0.0));
+  return p;
+}
+
 }  // namespace
 
 // Phases: check the inputs, collect the targets, then per scenario case its section, verdict and
@@ -537,6 +551,7 @@ nlohmann::json build_report_view(const ViewInputs& in) {
       {"promises", promises_view(res)},
       // `wsbench run`'s paired comparisons (bench_comparisons.hpp), as written; older results have none.
       {"comparisons", res.contains("comparisons") && res["comparisons"].is_array() ? res["comparisons"] : json::array()},
+      {"precision", precision_view(res)},
       {"baseline", in.baseline ? build_baseline(groups, *in.baseline, metrics, in) : json(nullptr)},
       {"load_hosts", build_load_hosts(res)},
       {"commands", build_commands(res, in)}};

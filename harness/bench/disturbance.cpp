@@ -1,0 +1,31 @@
+#include "bench/disturbance.hpp"
+
+#include <fmt/core.h>
+
+namespace wsalloc::bench {
+namespace {
+
+nlohmann::json number_or_null(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
+nlohmann::json Disturbance::to_json() const {
+  return {{"server_wait_share", number_or_null(server_wait_share)},
+          {"steal_server_core", number_or_null(steal_server_core)},
+          {"steal_load_core", number_or_null(steal_load_core)}};
+}
+
+std::optional<std::string> disturbed_because(const Disturbance& d, const DisturbanceLimits& limits) {
+  if (d.server_wait_share && *d.server_wait_share > limits.max_server_wait_share) {
+    return fmt::format("the server waited {:.1f} % of the window for its core (limit {:.0f} %): another process had it",
+                       100 * *d.server_wait_share, 100 * limits.max_server_wait_share);
+  }
+  for (const auto& [steal, core] : {std::pair{d.steal_server_core, "server's"}, std::pair{d.steal_load_core, "load generator's"}}) {
+    if (steal && *steal > limits.max_steal) {
+      return fmt::format("the hypervisor stole {:.1f} % of the {} core (limit {:.0f} %)", 100 * *steal, core, 100 * limits.max_steal);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace wsalloc::bench
