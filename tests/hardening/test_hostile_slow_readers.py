@@ -190,7 +190,10 @@ class StalledPeer(HostileCase):
     """A client that neither reads nor can be heard: the server stopped reading it (backpressure),
     it stopped reading the server, and even its FIN waits in its own send buffer behind bytes the
     server's shut window will not take. Only --send-timeout-ms frees what it pins."""
-    SEND_TIMEOUT = 5.0  # longer than a flood takes to stall, so the reset comes after it
+    # Longer than a flood takes to stall, so the reset comes after it: scaled like every other
+    # wait here, or under valgrind (6x slower) the server resets the peer while it is still
+    # flooding and the case fails with ConnectionResetError instead of testing the stall.
+    SEND_TIMEOUT = 5.0 * server_process.SLOW
     SERVER_FLAGS = HostileCase.SERVER_FLAGS + ("--send-timeout-ms", str(int(SEND_TIMEOUT * 1000)))
 
     def stall_then(self, how: str) -> None:
