@@ -154,6 +154,38 @@ std::string allocators_table(const json& view) {
   return md;
 }
 
+// `wsbench run`'s instructions step (instructions_view.hpp); one line when the file has none.
+std::string instructions_table(const json& view) {
+  const json& in = view.contains("instructions") ? view["instructions"] : json(nullptr);
+  std::string md = "\n## Instructions per message (callgrind, exact)\n\n";
+  if (in.is_null()) return md + "Not in this results file (written before `wsbench run` measured them).\n";
+  if (str(in, "status") != "measured" || in["rows"].empty()) {
+    return md + fmt::format("Not measured in this run ({}): {}\n", str(in, "status"), str(in, "reason"));
+  }
+  md += fmt::format("Fixed-work pipelines, one iteration = one message in and its echo out ({}, {} s). "
+                    "Cells: instructions/msg · ×malloc · allocations/msg.\n\n| workload |",
+                    str(in, "valgrind"), format_number(num(in, "seconds")));
+  for (const json& v : in["variants"]) md += fmt::format(" {} |", v.get<std::string>());
+  md += "\n|---|";
+  for (size_t i = 0; i < in["variants"].size(); ++i) md += "---|";
+  md += "\n";
+  for (const json& row : in["rows"]) {
+    md += fmt::format("| {} |", cell(str(row, "workload")));
+    for (const json& v : in["variants"]) {
+      const std::string name = v.get<std::string>();
+      if (!row["cells"].contains(name)) {
+        md += " not run |";
+        continue;
+      }
+      const json& c = row["cells"][name];
+      md += fmt::format(" {} · {} · {} |", format_number(num(c, "instructions")), format_ratio(num(c, "ratio_malloc")),
+                        format_number(num(c, "allocations")));
+    }
+    md += "\n";
+  }
+  return md;
+}
+
 std::string heaptrack_table(const json& view) {
   std::string md;
   if (!view["profiles"].empty()) {
@@ -261,6 +293,7 @@ std::string render_markdown(const nlohmann::json& view) {
   md += warnings_section(view);
   md += variants_table(view);
   md += allocators_table(view);
+  md += instructions_table(view);
   md += heaptrack_table(view);
   md += baseline_table(view);
   md += every_target_section(view);
