@@ -271,6 +271,20 @@ void section_comparisons(std::string& h, const json& view) {
   h += "</table></section>\n";
 }
 
+// The body rows of a rows × columns table (allocators, instructions): the row's label, then one
+// cell per column — `cell(name, c)` for the row's cell of that column, "not run" where it has none.
+template <typename CellFn>
+void grid_rows(std::string& h, const json& columns, const json& rows, const char* label_key, CellFn cell) {
+  for (const json& row : rows) {
+    h += "<tr><td>" + esc(str(row, label_key)) + "</td>";
+    for (const json& col : columns) {
+      const std::string name = col.get<std::string>();
+      h += row["cells"].contains(name) ? cell(name, row["cells"][name]) : std::string("<td class=\"nm\">not run</td>");
+    }
+    h += "</tr>";
+  }
+}
+
 // The seed's promises (promises.hpp): what was promised, what this run measured, and a verdict.
 void section_promises(std::string& h, const json& view) {
   h += "<section id=\"promises\"><h2>The promises, measured</h2><p class=\"muted\">Each promise the memory strategy "
@@ -315,22 +329,12 @@ void section_instructions(std::string& h, const json& view) {
     h += "<th>" + esc(v.get<std::string>()) + "<br><small>instr/msg · ×malloc · alloc/msg</small></th>";
   }
   h += "</tr>";
-  for (const json& row : in["rows"]) {
-    h += "<tr><td>" + esc(str(row, "workload")) + "</td>";
-    for (const json& v : in["variants"]) {
-      const std::string name = v.get<std::string>();
-      if (!row["cells"].contains(name)) {
-        h += "<td class=\"nm\">not run</td>";
-        continue;
-      }
-      const json& c = row["cells"][name];
-      h += fmt::format("<td class=\"cell\" data-variant=\"{}\" data-instructions=\"{}\">{} · {} · {}</td>", esc(name),
+  grid_rows(h, in["variants"], in["rows"], "workload", [](const std::string& name, const json& c) {
+    return fmt::format("<td class=\"cell\" data-variant=\"{}\" data-instructions=\"{}\">{} · {} · {}</td>", esc(name),
                        c["instructions"].is_number() ? fmt::format("{}", c["instructions"].get<double>()) : "",
                        esc(format_number(num(c, "instructions"))), esc(format_ratio(num(c, "ratio_malloc"))),
                        esc(format_number(num(c, "allocations"))));
-    }
-    h += "</tr>";
-  }
+  });
   h += "</table></section>\n";
 }
 
@@ -348,20 +352,10 @@ void section_allocators(std::string& h, const json& view) {
        "</canvas></div></figure><table class=\"rows\"><tr><th>scenario</th>";
   for (const json& t : a["targets"]) h += "<th>" + esc(t.get<std::string>()) + "<br><small>msg/cpu-s · ×glibc · p99 µs</small></th>";
   h += "</tr>";
-  for (const json& row : a["rows"]) {
-    h += "<tr><td>" + esc(str(row, "id")) + "</td>";
-    for (const json& t : a["targets"]) {
-      const std::string name = t.get<std::string>();
-      if (!row["cells"].contains(name)) {
-        h += "<td class=\"nm\">not run</td>";
-        continue;
-      }
-      const json& c = row["cells"][name];
-      h += fmt::format("<td class=\"cell\">{} · {} · {}</td>", esc(format_number(num(c, "msgs_per_server_cpu_sec"))),
+  grid_rows(h, a["targets"], a["rows"], "id", [](const std::string&, const json& c) {
+    return fmt::format("<td class=\"cell\">{} · {} · {}</td>", esc(format_number(num(c, "msgs_per_server_cpu_sec"))),
                        esc(format_ratio(num(c, "ratio_glibc"))), esc(format_number(num(c, "latency_p99_us"))));
-    }
-    h += "</tr>";
-  }
+  });
   h += "</table></section>\n";
 }
 
