@@ -577,7 +577,8 @@ class CaseRunner {
 
 // The instructions step (instr_step.hpp), with its progress on stderr like the cases'.
 nlohmann::json measure_instructions_once(const BenchPaths& paths, const fs::path& workdir) {
-  fmt::print(stderr, "wsbench: instructions: callgrind on the variants' pipeline workloads (about 30 s)\n");
+  fmt::print(stderr, "wsbench: instructions: callgrind on the variants' pipeline workloads (about {})\n",
+             format_duration(kInstrStepEstimateS));
   nlohmann::json s = run_instr_step(default_instr_step(paths, workdir));
   fmt::print(stderr, "wsbench: instructions: {}{}\n", s["status"].get<std::string>(),
              s["reason"].is_string() ? " — " + s["reason"].get<std::string>()
@@ -642,7 +643,8 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
   content.meta["results_dir"] = folder.run_dir.string();
 
   fmt::print(stderr, "wsbench: {} cases, {} runs planned, about {} (results: {})\n", plan.cases.size(), plan.total_runs,
-             format_duration(plan.planned_load_s + kInitialOverheadS * static_cast<double>(plan.total_runs)), folder.run_dir.string());
+             format_duration(plan.planned_load_s + kInitialOverheadS * static_cast<double>(plan.total_runs) +
+                             (opts.instructions ? kInstrStepEstimateS : 0.0)), folder.run_dir.string());
   CaseRunner runner(opts, measuring.env, counter_lib, plan, block_seed, content, outcome);
   try {
     for (const PlannedCase& pc : plan.cases) {

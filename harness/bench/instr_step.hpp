@@ -28,6 +28,9 @@
 
 namespace wsalloc::bench {
 
+// What the step is planned to take (the run's time estimate counts it): 15-23 s measured here.
+inline constexpr double kInstrStepEstimateS = 30;
+
 struct InstrStepOptions {
   std::filesystem::path instr_program;  // <bin>/wsalloc-instr
   std::string valgrind = "valgrind";    // a path, or a name looked up on PATH
