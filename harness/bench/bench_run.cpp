@@ -17,6 +17,7 @@
 #include "bench/compare/block_schedule.hpp"
 #include "bench/disturbance.hpp"
 #include "bench/environment.hpp"
+#include "bench/instr_step.hpp"
 #include "bench/latency_rate.hpp"
 #include "bench/locust_engine.hpp"
 #include "bench/measure.hpp"
@@ -265,6 +266,7 @@ nlohmann::json run_settings(const RunOptions& opts, const MeasureSetup& m, const
           {"connections_override", optional_json(opts.connections)},
           {"count_pass", opts.count_pass},
           {"count_duration_s", opts.count_duration_s},
+          {"instructions", opts.instructions},
           {"counter_library", counter_lib.empty() ? nlohmann::json(nullptr) : nlohmann::json(counter_lib)},
           {"wsload", env.wsload},
           {"pinning", {{"server_cpu", env.server_cpu}, {"load_cpu", env.load_cpu}, {"taskset", m.have_taskset}}},
@@ -573,6 +575,17 @@ class CaseRunner {
   std::map<std::string, std::optional<CalibratedRate>> calibrated_;
 };
 
+// The instructions step (instr_step.hpp), with its progress on stderr like the cases'.
+nlohmann::json measure_instructions_once(const BenchPaths& paths, const fs::path& workdir) {
+  fmt::print(stderr, "wsbench: instructions: callgrind on the variants' pipeline workloads (about {})\n",
+             format_duration(kInstrStepEstimateS));
+  nlohmann::json s = run_instr_step(default_instr_step(paths, workdir));
+  fmt::print(stderr, "wsbench: instructions: {}{}\n", s["status"].get<std::string>(),
+             s["reason"].is_string() ? " — " + s["reason"].get<std::string>()
+                                     : fmt::format(", {} workloads in {:.1f} s", s["workloads"].size(), s.value("seconds", 0.0)));
+  return s;
+}
+
 // The end of a complete or interrupted run: the `latest` link, the summary and the exit code.
 int finish_run(const RunFolder& folder, const ResultsContent& content, const RunOutcome& outcome) {
   // An interrupted run keeps its folder but does not become `latest`.
@@ -588,6 +601,7 @@ int finish_run(const RunFolder& folder, const ResultsContent& content, const Run
   std::fputs(render_comparisons(comparisons).c_str(), stdout);
   const double target = content.settings.value("precision_blocks", nlohmann::json::object()).value("target_half_width", kBenchDelta);
   std::fputs(summarise_precision(comparisons, content.targets, target).render().c_str(), stdout);
+  std::fputs(render_instr_summary(content.instructions).c_str(), stdout);
   fmt::print("\n{} runs measured, {} failed or without a measurement, {} disturbed and measured again; results: {}\n",
              outcome.measured, outcome.failed, outcome.disturbed, outcome.results_file.string());
   if (g_stop_requested) return kExitInterrupted;
@@ -629,12 +643,18 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
   content.meta["results_dir"] = folder.run_dir.string();
 
   fmt::print(stderr, "wsbench: {} cases, {} runs planned, about {} (results: {})\n", plan.cases.size(), plan.total_runs,
-             format_duration(plan.planned_load_s + kInitialOverheadS * static_cast<double>(plan.total_runs)), folder.run_dir.string());
+             format_duration(plan.planned_load_s + kInitialOverheadS * static_cast<double>(plan.total_runs) +
+                             (opts.instructions ? kInstrStepEstimateS : 0.0)), folder.run_dir.string());
   CaseRunner runner(opts, measuring.env, counter_lib, plan, block_seed, content, outcome);
   try {
     for (const PlannedCase& pc : plan.cases) {
       if (g_stop_requested) break;
       runner.run(pc);
+      save_results(content, outcome.results_file);
+    }
+    if (!g_stop_requested) {
+      content.instructions = opts.instructions ? measure_instructions_once(paths, folder.workdir)
+                                               : skipped_instr_section("not asked for (--no-instructions)");
       save_results(content, outcome.results_file);
     }
     if (g_stop_requested) {

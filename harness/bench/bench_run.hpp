@@ -6,6 +6,7 @@
 // target's open-loop rates from that target's median capacity in this same run.
 // A target or case that cannot run is recorded (unavailable / skipped, with the reason) before
 // anything is measured, so the plan and its time estimate are known from the start.
+// After the runs, once: the instructions step (instr_step.hpp), exact instructions per message.
 #pragma once
 
 #include <atomic>
@@ -41,6 +42,7 @@ struct RunOptions {
   std::optional<uint32_t> connections;    // override every case's connection count
   bool count_pass = true;                 // run the allocation-counting pass
   double count_duration_s = 1.0;          // its window (counts are exact; main: --quick 0.5 s, else 1 s)
+  bool instructions = true;               // the instructions step after the runs (instr_step.hpp)
   bool pin = true;                        // taskset: server on CPU 0, wsload on CPU 1
   // Precision blocks (bench_comparisons.hpp): after a case's repetitions, more blocks of the
   // malloc reference and each variant whose server-CPU ratio to it has an interval wider than

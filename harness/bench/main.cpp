@@ -88,7 +88,7 @@ struct RunFlags {
   std::optional<uint32_t> max_blocks;
   std::optional<double> precision_budget;
   std::optional<double> count_duration;
-  bool no_count = false, no_pin = false;
+  bool no_count = false, no_pin = false, no_instructions = false;
   CLI::App* cmd = nullptr;
 
   // A CLI11 option table: one statement per option, in the order --help lists them.
@@ -117,6 +117,8 @@ struct RunFlags {
     cmd->add_option("--warmup", warmup, "override every case's warm-up, seconds")->check(CLI::NonNegativeNumber);
     cmd->add_option("--connections", connections, "override every case's connection count")->check(CLI::Range(1u, 100000u));
     cmd->add_flag("--no-count", no_count, "skip the allocation-counting passes");
+    cmd->add_flag("--no-instructions", no_instructions,
+                  "skip the instructions step (callgrind instruction counts per message, once per run, ~30 s)");
     cmd->add_option("--count-duration", count_duration,
                     "measured window of a counting pass, seconds (default --quick 0.5, else 1; counts are exact)")
         ->check(CLI::PositiveNumber);
@@ -143,6 +145,7 @@ struct RunFlags {
     if (warmup >= 0) run.warmup_s = warmup;
     if (connections) run.connections = connections;
     run.count_pass = !no_count;
+    run.instructions = !no_instructions;
     run.pin = !no_pin;
     run.command_line = command_line;
     try {

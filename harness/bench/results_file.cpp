@@ -61,7 +61,7 @@ nlohmann::json build_results_json(const ResultsContent& c) {
       c.settings.is_object() && c.settings.contains("precision_blocks")
           ? c.settings["precision_blocks"].value("target_half_width", kBenchDelta)
           : kBenchDelta;
-  return {{"schema", kResultsSchema},
+  nlohmann::json j = {{"schema", kResultsSchema},
           {"schema_version", kResultsSchemaVersion},
           {"meta", c.meta},
           {"settings", c.settings},
@@ -73,6 +73,8 @@ nlohmann::json build_results_json(const ResultsContent& c) {
           {"comparisons", comparisons_json(comparisons)},
           {"precision", summarise_precision(comparisons, c.targets, precision_target).to_json()},
           {"profiles", c.profiles}};
+  if (!c.instructions.is_null()) j["instructions"] = c.instructions;
+  return j;
 }
 
 fs::path create_run_dir(const fs::path& root, const std::string& short_sha, bool dirty) {
@@ -204,6 +206,30 @@ class ResultsChecker {
     }
   }
 
+  // Optional (instr_step.hpp): a status; a reason unless measured; every workload complete.
+  void instructions(const nlohmann::json& s) {
+    if (!s.is_object()) {
+      problems.push_back("top: instructions is not an object");
+      return;
+    }
+    if (!need(s, "status", "instructions", T::string)) return;
+    const std::string st = s["status"].get<std::string>();
+    if (st != "measured" && st != "skipped" && st != "failed") problems.push_back("instructions: unknown status " + st);
+    if (st != "measured" && !(s.contains("reason") && s["reason"].is_string())) {
+      problems.push_back("instructions: status " + st + " without a reason");
+    }
+    if (!need(s, "workloads", "instructions", T::array)) return;
+    if (st == "measured" && s["workloads"].empty()) problems.push_back("instructions: measured, but no workloads");
+    size_t i = 0;
+    for (const auto& w : s["workloads"]) {
+      const std::string where = fmt::format("instructions.workloads[{}]", i++);
+      for (const char* k : {"workload", "subject", "per", "unit"}) need(w, k, where, T::string);
+      for (const char* k : {"instructions_per_iteration", "allocations_per_iteration", "bytes_allocated_per_iteration"}) {
+        need(w, k, where, T::number_float);
+      }
+    }
+  }
+
   std::vector<std::string> problems;
 };
 
@@ -223,6 +249,7 @@ std::vector<std::string> validate_results_json(const nlohmann::json& j) {
   if (check.need(j, "records", "top", T::array)) check.records(j["records"]);
   if (check.need(j, "summary", "top", T::array)) check.summary(j["summary"]);
   if (j.contains("comparisons")) check.comparisons(j["comparisons"]);
+  if (j.contains("instructions")) check.instructions(j["instructions"]);
   return check.problems;
 }
 

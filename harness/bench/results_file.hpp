@@ -11,6 +11,8 @@
 //     "records":   [one per run, RunRecord::to_json(), in the order the runs happened]
 //     "summary":   [one per (scenario, case, target), SummaryRow::to_json(): median/min/max]
 //     "profiles":  [heaptrack summaries, `wsbench profile`]
+//     "instructions": {"status", "valgrind", "seconds", "workloads": [...]}   (instr_step.hpp; optional:
+//                  older files and runs that never reached the step have none)
 //   }
 // Units and direction are repeated on every metric value so that a record read alone is complete.
 #pragma once
@@ -40,6 +42,7 @@ struct ResultsContent {
   std::vector<const Scenario*> scenarios;
   std::vector<RunRecord> records;
   nlohmann::json profiles = nlohmann::json::array();
+  nlohmann::json instructions;  // instr_step.hpp's section; null: not written
 };
 nlohmann::json build_results_json(const ResultsContent& c);
 

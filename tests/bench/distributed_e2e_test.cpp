@@ -157,7 +157,7 @@ std::string with_duration(std::string text, const char* d) { return text.replace
 std::vector<std::string> wsbench_run(const fs::path& dir, uint16_t master_port, std::vector<std::string> more) {
   std::vector<std::string> a = {kBin + "/wsbench", "--scenario-dir", (dir / "scenarios").string(), "run", "--targets", "zerocopy",
                                 "--load-hosts", "h1,h2,h3", "--load-master", "127.0.0.1:" + std::to_string(master_port),
-                                "--load-wait", "90", "--out", (dir / "results").string()};
+                                "--load-wait", "90", "--out", (dir / "results").string(), "--no-instructions"};
   a.insert(a.end(), more.begin(), more.end());
   return a;
 }

@@ -119,6 +119,35 @@ TEST(ResultsFile, schema_check_names_the_place_in_meta_summary_and_comparisons) 
   EXPECT_TRUE(validate_results_json(nlohmann::json::array()) == std::vector<std::string>{"not a JSON object"});
 }
 
+// The instructions step's section (instr_step.hpp): optional, complete when there.
+TEST(ResultsFile, schema_check_reads_the_instructions_section_when_there) {
+  Scenario s = sample_scenario();
+  ResultsContent content = sample_content(s);
+  const nlohmann::json without = build_results_json(content);
+  EXPECT_FALSE(without.contains("instructions"));  // not run: not written, and an older file is valid
+  EXPECT_TRUE(validate_results_json(without).empty());
+  content.instructions = {{"status", "measured"}, {"reason", nullptr}, {"valgrind", "valgrind-3.19.0"}, {"seconds", 23.1},
+                          {"workloads", nlohmann::json::array({{{"workload", "echo_32"}, {"subject", "malloc"},
+                                                               {"per", "message"}, {"unit", "instructions/message"},
+                                                               {"instructions_per_iteration", 1529},
+                                                               {"allocations_per_iteration", 3},
+                                                               {"bytes_allocated_per_iteration", 96}}})}};
+  nlohmann::json j = build_results_json(content);
+  ASSERT_TRUE(j.contains("instructions"));
+  EXPECT_TRUE(validate_results_json(j).empty()) << validate_results_json(j).front();
+  j["instructions"]["workloads"][0].erase("unit");
+  j["instructions"]["workloads"][0]["instructions_per_iteration"] = "1529";
+  auto p = validate_results_json(j);
+  EXPECT_NE(std::find(p.begin(), p.end(), "instructions.workloads[0]: missing \"unit\""), p.end());
+  EXPECT_NE(std::find(p.begin(), p.end(), "instructions.workloads[0]: \"instructions_per_iteration\" has type string"), p.end());
+  j["instructions"] = {{"status", "skipped"}, {"workloads", nlohmann::json::array()}};
+  p = validate_results_json(j);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], "instructions: status skipped without a reason");
+  j["instructions"] = {{"status", "measured"}, {"workloads", nlohmann::json::array()}};
+  EXPECT_EQ(validate_results_json(j), std::vector<std::string>{"instructions: measured, but no workloads"});
+}
+
 TEST(ResultsFile, run_dirs_are_unique_and_latest_points_at_the_newest) {
   testing::TempDir root;
   auto a = create_run_dir(root.path(), "abc1234", false);

@@ -54,7 +54,8 @@ timeout = 1
   const std::string example = std::string(WSALLOC_SOURCE_DIR) + "/tests/bench/user_target/python-echo.toml";
   auto [st, out] = run_capture({kWsbench, "--scenario-dir", (dir.path() / "scenarios").string(), "run", "--targets", "malloc",
                                 "--target-file", example, "--target-file", (dir.path() / "never-ready.toml").string(),
-                                "--repetitions", "2", "--count-duration", "0.3", "--out", (dir.path() / "results").string()},
+                                "--repetitions", "2", "--count-duration", "0.3", "--out", (dir.path() / "results").string(),
+                                "--no-instructions"},
                                180s);
   ASSERT_TRUE(st.ok()) << st.describe() << "\n" << out;
   nlohmann::json j = read_json(dir.path() / "results" / "latest" / "results.json");
@@ -128,7 +129,8 @@ TEST(UserTargetEndToEnd, target_url_gives_client_figures_and_says_why_every_serv
 
   const std::string url = "far=ws://127.0.0.1:" + std::to_string(running.port) + "/";
   auto [st, out] = run_capture({kWsbench, "--scenario-dir", (dir.path() / "scenarios").string(), "run", "--targets", "none",
-                                "--target-url", url, "--repetitions", "2", "--out", (dir.path() / "results").string()},
+                                "--target-url", url, "--repetitions", "2", "--out", (dir.path() / "results").string(),
+                                "--no-instructions"},
                                120s);
   ASSERT_TRUE(st.ok()) << st.describe() << "\n" << out;
   const auto run_dir = dir.path() / "results" / "latest";

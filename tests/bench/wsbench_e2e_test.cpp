@@ -36,7 +36,7 @@ server_args = ["--wsbench-test-no-such-flag"]
   const std::string wsbench = std::string(WSBENCH_BIN_DIR) + "/wsbench";
   auto [st, out] = run_capture({wsbench, "--scenario-dir", (dir.path() / "scenarios").string(), "run", "--targets",
                                 "malloc,zerocopy,websocat", "--repetitions", "2", "--max-blocks", "0", "--count-duration", "0.3", "--out",
-                                (dir.path() / "results").string()},
+                                (dir.path() / "results").string(), "--no-instructions"},
                                120s);
   ASSERT_TRUE(st.ok()) << st.describe() << "\n" << out;
   EXPECT_NE(out.find("tiny-echo"), std::string::npos) << out;  // the summary table
@@ -113,6 +113,13 @@ server_args = ["--wsbench-test-no-such-flag"]
   EXPECT_EQ(skipped, 2);
   EXPECT_TRUE(j["meta"]["git"]["sha"].is_string());
   EXPECT_EQ(j["settings"]["pinning"]["server_cpu"], 0);
+  // The instructions step, told not to run (its ~20 s of callgrind are instr_step_test's and
+  // `make bench`'s): in the file and the summary as skipped with that reason, not left out.
+  EXPECT_EQ(j["settings"]["instructions"], false);
+  ASSERT_TRUE(j.contains("instructions"));
+  EXPECT_EQ(j["instructions"]["status"], "skipped");
+  EXPECT_NE(j["instructions"]["reason"].get<std::string>().find("--no-instructions"), std::string::npos);
+  EXPECT_NE(out.find("instructions per message (callgrind): skipped"), std::string::npos) << out;
 }
 
 // Precision blocks: after the repetitions, blocks of malloc and the variants whose server-CPU
@@ -125,7 +132,8 @@ TEST(WsbenchEndToEnd, precision_blocks_measure_malloc_and_the_imprecise_variants
   auto run = [&](const char* target, const char* out) {
     auto [st, text] = run_capture({wsbench, "--scenario-dir", (dir.path() / "scenarios").string(), "run", "--targets",
                                    "malloc,zerocopy", "--repetitions", "2", "--no-count", "--max-blocks", "4",
-                                   "--precision-target", target, "--precision-budget", "30", "--out", (dir.path() / out).string()},
+                                   "--precision-target", target, "--precision-budget", "30", "--out", (dir.path() / out).string(),
+                                   "--no-instructions"},
                                   150s);
     EXPECT_TRUE(st.ok()) << st.describe() << "\n" << text;
     std::ifstream in(dir.path() / out / "latest" / "results.json");

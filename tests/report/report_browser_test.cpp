@@ -94,7 +94,8 @@ TEST_F(ReportBrowser, every_chart_renders_and_the_page_has_no_errors) {
   EXPECT_TRUE(status["errors"].empty()) << "page errors: " << status["errors"].dump();
   // The sections the page has, and that each drew all of its charts.
   const std::vector<std::pair<std::string, int>> expected = {
-      {"scenario:echo-small", 6}, {"scenario:idle-10k", 2}, {"allocators", 1}};  // echo-small: + where the cost goes
+      {"scenario:echo-small", 6}, {"scenario:idle-10k", 2}, {"allocators", 1},  // echo-small: + where the cost goes
+      {"instructions", 1}};
   ASSERT_EQ(status["sections"].size(), expected.size()) << status.dump();
   for (const auto& [name, n] : expected) {
     const json& s = status["sections"][name];
@@ -102,6 +103,10 @@ TEST_F(ReportBrowser, every_chart_renders_and_the_page_has_no_errors) {
     EXPECT_EQ(s["canvases"], n) << name;
     EXPECT_EQ(s["rendered"], n) << name << ": " << s.dump();
   }
+  // The instructions table as the browser has it: the fixture's counts, in numbers.
+  const std::string table = between(dom, "<table id=\"instructions-table\"", "</table>");
+  EXPECT_NE(table.find(">1,529 · ×1.00 · 3</td>"), std::string::npos) << table;
+  EXPECT_NE(table.find(">558 · ×0.36 · 0</td>"), std::string::npos) << table;
 }
 
 // Issue 14, item 8: at 1400 px no table runs past the window and the page never scrolls sideways.

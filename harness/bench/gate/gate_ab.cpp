@@ -10,7 +10,7 @@
 #include "bench/cpu_steal.hpp"
 #include "bench/gate/gate_ab_rows.hpp"
 #include "bench/gate/gate_measure.hpp"
-#include "bench/gate/gate_tool.hpp"
+#include "bench/tool_run.hpp"
 #include "bench/schedstat.hpp"
 #include "bench/server_launch.hpp"
 

@@ -5,7 +5,7 @@
 #include <fmt/core.h>
 
 #include "bench/child_process.hpp"
-#include "bench/gate/gate_tool.hpp"
+#include "bench/tool_run.hpp"
 #include "bench/server_launch.hpp"
 #include "bench/text_trim.hpp"
 

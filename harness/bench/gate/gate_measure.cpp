@@ -2,16 +2,13 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <sstream>
 #include <thread>
 #include <variant>
 
 #include <fmt/core.h>
-#include <fmt/ranges.h>
 
 #include "bench/environment.hpp"
-#include "bench/gate/gate_tool.hpp"
+#include "bench/tool_run.hpp"
 #include "bench/probe_client.hpp"
 #include "bench/server_launch.hpp"
 #include "malloccount/counters.hpp"
@@ -24,14 +21,7 @@ namespace mc = wsalloc::malloccount;
 
 std::string bin(const MeasureOptions& o, const char* name) { return (o.paths.bin_dir / name).string(); }
 
-bool selected(const MeasureOptions& o, const std::string& v) {
-  return std::find(o.variants.begin(), o.variants.end(), v) != o.variants.end();
-}
-
-[[noreturn]] void tool_failed(const std::string& what, const ToolResult& r) {
-  throw GateHarnessError(fmt::format("{}: {}{}", what, r.status.describe(),
-                                     r.err_tail.empty() ? "" : " (stderr: " + r.err_tail + ")"));
-}
+[[noreturn]] void tool_failed(const std::string& what, const ToolResult& r) { throw GateHarnessError(describe_failure(what, r)); }
 
 nlohmann::json parse_json(const std::string& what, const std::string& text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -39,17 +29,6 @@ nlohmann::json parse_json(const std::string& what, const std::string& text) {
     throw GateHarnessError(fmt::format("{}: output is not a JSON object: \"{}\"", what, text.substr(0, 200)));
   }
   return j;
-}
-
-// "echo_32_pool" -> {"pool", "echo_32"}; a core workload -> {"core", name}.
-std::pair<std::string, std::string> split_workload(const std::string& name) {
-  for (const std::string& v : kAllVariants) {
-    const std::string suffix = "_" + v;
-    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      return {v, name.substr(0, name.size() - suffix.size())};
-    }
-  }
-  return {"core", name};
 }
 
 // ---- end to end: the server under the counter ------------------------------------------------
@@ -195,39 +174,24 @@ void e2e_variant(const MeasureOptions& o, const std::string& variant, GateDoc& d
 }  // namespace
 
 void measure_instructions(const MeasureOptions& o, GateDoc& doc) {
-  std::vector<std::string> argv = {bin(o, "wsalloc-instr"), "--run-callgrind"};
-  // All workloads unless narrowed: the list comes from the program, so a new workload is gated at once.
-  if (!o.core || o.variants != kAllVariants) {
-    ToolResult list = run_tool({bin(o, "wsalloc-instr"), "--list"}, 10s, o.workdir, "instr-list");
-    if (!list.status.ok()) tool_failed("wsalloc-instr --list", list);
-    std::vector<std::string> names;
-    std::istringstream in(list.out);
-    for (std::string line; std::getline(in, line);) {
-      if (line.empty()) continue;
-      const std::string subject = split_workload(line).first;
-      if (subject == "core" ? o.core : selected(o, subject)) names.push_back(line);
-    }
-    if (names.empty()) return;
-    argv.push_back("--workloads");
-    argv.push_back(fmt::format("{}", fmt::join(names, ",")));
+  InstrRunSpec spec;
+  spec.program = o.paths.bin_dir / "wsalloc-instr";
+  spec.workdir = o.workdir;
+  spec.core = o.core;
+  spec.variants = o.variants;
+  std::vector<InstrCount> counts;
+  try {
+    counts = run_instr_counts(spec);
+  } catch (const InstrCountError& e) {
+    throw GateHarnessError(e.what());
   }
-  ToolResult r = run_tool(argv, 170s, o.workdir, "instr");
-  if (!r.status.ok()) tool_failed("wsalloc-instr --run-callgrind", r);
-  nlohmann::json j = parse_json("wsalloc-instr --run-callgrind", r.out);
-  for (const auto& [name, w] : j.items()) {
-    auto [subject, workload] = split_workload(name);
-    const std::string per = subject == "core" ? "call" : "message";
-    for (const char* field : {"instructions_per_iteration", "allocations_per_iteration", "bytes_allocated_per_iteration"}) {
-      if (!w.contains(field) || !w[field].is_number()) {
-        throw GateHarnessError(fmt::format("wsalloc-instr: workload {}: no number for {}", name, field));
-      }
-    }
-    doc.metrics[metric_key(MetricKind::Instructions, subject, workload)] =
-        Metric{MetricKind::Instructions, subject, w["instructions_per_iteration"].get<double>(), "instructions/" + per};
-    doc.metrics[metric_key(MetricKind::Allocations, subject, workload)] =
-        Metric{MetricKind::Allocations, subject, w["allocations_per_iteration"].get<double>(), "allocations/" + per};
-    doc.metrics[metric_key(MetricKind::Bytes, subject, workload)] =
-        Metric{MetricKind::Bytes, subject, w["bytes_allocated_per_iteration"].get<double>(), "bytes/" + per};
+  for (const InstrCount& c : counts) {
+    doc.metrics[metric_key(MetricKind::Instructions, c.subject, c.workload)] =
+        Metric{MetricKind::Instructions, c.subject, c.instructions_per_iteration, "instructions/" + c.per};
+    doc.metrics[metric_key(MetricKind::Allocations, c.subject, c.workload)] =
+        Metric{MetricKind::Allocations, c.subject, c.allocations_per_iteration, "allocations/" + c.per};
+    doc.metrics[metric_key(MetricKind::Bytes, c.subject, c.workload)] =
+        Metric{MetricKind::Bytes, c.subject, c.bytes_allocated_per_iteration, "bytes/" + c.per};
   }
 }
 

@@ -1,7 +1,8 @@
 // The gate's exact measurement: one job, two passes, each a separate run (STYLE rule 9: counting
 // and timing never share a run). Time is measured by the A/B run (gate_ab.hpp), not here.
 //   1. instructions + in-process allocations: `wsalloc-instr --run-callgrind` (callgrind on fixed
-//      work; its allocation twin counts the same work natively). Exact.
+//      work; its allocation twin counts the same work natively; run and read by
+//      bench/instr_counts.hpp, which `wsbench run` shares). Exact.
 //   2. end-to-end allocations: wsalloc-server under LD_PRELOAD=libwsalloc-malloccount.so driven by
 //      wsload over loopback; per message = (Δ of a long run − Δ of a short run) / (extra messages),
 //      so connection set-up and teardown cancel out. Each run starts after a warm-up run and after
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "bench/gate/gate_metrics.hpp"
+#include "bench/instr_counts.hpp"
 #include "bench/paths.hpp"
 
 namespace wsalloc::bench::gate {
@@ -25,7 +27,7 @@ struct GateHarnessError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline const std::vector<std::string> kAllVariants = {"malloc", "arena", "pool", "zerocopy"};
+inline const std::vector<std::string>& kAllVariants = kVariantNames;  // bench/instr_counts.hpp
 
 struct MeasureOptions {
   BenchPaths paths;

@@ -271,6 +271,20 @@ void section_comparisons(std::string& h, const json& view) {
   h += "</table></section>\n";
 }
 
+// The body rows of a rows × columns table (allocators, instructions): the row's label, then one
+// cell per column — `cell(name, c)` for the row's cell of that column, "not run" where it has none.
+template <typename CellFn>
+void grid_rows(std::string& h, const json& columns, const json& rows, const char* label_key, CellFn cell) {
+  for (const json& row : rows) {
+    h += "<tr><td>" + esc(str(row, label_key)) + "</td>";
+    for (const json& col : columns) {
+      const std::string name = col.get<std::string>();
+      h += row["cells"].contains(name) ? cell(name, row["cells"][name]) : std::string("<td class=\"nm\">not run</td>");
+    }
+    h += "</tr>";
+  }
+}
+
 // The seed's promises (promises.hpp): what was promised, what this run measured, and a verdict.
 void section_promises(std::string& h, const json& view) {
   h += "<section id=\"promises\"><h2>The promises, measured</h2><p class=\"muted\">Each promise the memory strategy "
@@ -288,6 +302,42 @@ void section_promises(std::string& h, const json& view) {
   h += "</table></section>\n";
 }
 
+// `wsbench run`'s instructions step (instructions_view.hpp): exact instructions per message of the
+// variants' fixed-work pipelines, with the ratio to malloc and allocations per message. An older
+// file (no section) and a skipped or failed step say so, without a chart.
+void section_instructions(std::string& h, const json& view) {
+  const json& in = view.contains("instructions") ? view["instructions"] : json(nullptr);
+  const char* head = "<h2>Instructions per message (callgrind, exact)</h2>";
+  if (in.is_null()) {
+    h += fmt::format("<section id=\"instructions\">{}<p class=\"muted\">This results file has no instruction counts "
+                     "(written before <code>wsbench run</code> measured them).</p></section>\n", head);
+    return;
+  }
+  if (str(in, "status") != "measured" || in["rows"].empty()) {
+    h += fmt::format("<section id=\"instructions\">{}<p class=\"muted\">Not measured in this run ({}): {}</p></section>\n",
+                     head, esc(str(in, "status")), esc(str(in, "reason")));
+    return;
+  }
+  h += fmt::format("<section id=\"instructions\" data-section=\"instructions\" data-expected-charts=\"1\">{}"
+                   "<p class=\"muted\">Each variant's pipeline on fixed work (one iteration = one message in and its "
+                   "echo out; no kernel, no network) counted by callgrind ({}, {} s), allocations by its native twin: "
+                   "the same build gives the same numbers. ×malloc = instructions ÷ the malloc variant's.</p>"
+                   "<figure class=\"chart wide\"><div class=\"cbox\"><canvas id=\"instructions-chart\"></canvas></div>"
+                   "</figure><table id=\"instructions-table\" class=\"rows\"><tr><th>workload</th>",
+                   head, esc(str(in, "valgrind")), esc(format_number(num(in, "seconds"))));
+  for (const json& v : in["variants"]) {
+    h += "<th>" + esc(v.get<std::string>()) + "<br><small>instr/msg · ×malloc · alloc/msg</small></th>";
+  }
+  h += "</tr>";
+  grid_rows(h, in["variants"], in["rows"], "workload", [](const std::string& name, const json& c) {
+    return fmt::format("<td class=\"cell\" data-variant=\"{}\" data-instructions=\"{}\">{} · {} · {}</td>", esc(name),
+                       c["instructions"].is_number() ? fmt::format("{}", c["instructions"].get<double>()) : "",
+                       esc(format_number(num(c, "instructions"))), esc(format_ratio(num(c, "ratio_malloc"))),
+                       esc(format_number(num(c, "allocations"))));
+  });
+  h += "</table></section>\n";
+}
+
 void section_allocators(std::string& h, const json& view) {
   const json& a = view["allocators"];
   if (a["rows"].empty()) {
@@ -302,20 +352,10 @@ void section_allocators(std::string& h, const json& view) {
        "</canvas></div></figure><table class=\"rows\"><tr><th>scenario</th>";
   for (const json& t : a["targets"]) h += "<th>" + esc(t.get<std::string>()) + "<br><small>msg/cpu-s · ×glibc · p99 µs</small></th>";
   h += "</tr>";
-  for (const json& row : a["rows"]) {
-    h += "<tr><td>" + esc(str(row, "id")) + "</td>";
-    for (const json& t : a["targets"]) {
-      const std::string name = t.get<std::string>();
-      if (!row["cells"].contains(name)) {
-        h += "<td class=\"nm\">not run</td>";
-        continue;
-      }
-      const json& c = row["cells"][name];
-      h += fmt::format("<td class=\"cell\">{} · {} · {}</td>", esc(format_number(num(c, "msgs_per_server_cpu_sec"))),
+  grid_rows(h, a["targets"], a["rows"], "id", [](const std::string&, const json& c) {
+    return fmt::format("<td class=\"cell\">{} · {} · {}</td>", esc(format_number(num(c, "msgs_per_server_cpu_sec"))),
                        esc(format_ratio(num(c, "ratio_glibc"))), esc(format_number(num(c, "latency_p99_us"))));
-    }
-    h += "</tr>";
-  }
+  });
   h += "</table></section>\n";
 }
 
@@ -451,7 +491,7 @@ std::string render_html(const nlohmann::json& view, std::string_view chartjs) {
   h += "<header><h1>" + esc(view["title"].get<std::string>()) + "</h1><p class=\"muted\">from <code>" +
        esc(str(view, "source")) + "</code></p><nav><a href=\"#verdict\">verdict</a> <a href=\"#environment\">environment</a> "
        "<a href=\"#scenarios\">scenarios</a> <a href=\"#summary\">summary</a> <a href=\"#comparisons\">comparisons</a> <a href=\"#promises\">promises</a> "
-       "<a href=\"#allocators\">allocators</a> "
+       "<a href=\"#allocators\">allocators</a> <a href=\"#instructions\">instructions</a> "
        "<a href=\"#heaptrack\">heaptrack</a> <a href=\"#baseline\">baseline</a> <a href=\"#reproduce\">reproduce</a></nav></header>\n";
   section_verdict(h, view);
   section_environment(h, view);
@@ -461,6 +501,7 @@ std::string render_html(const nlohmann::json& view, std::string_view chartjs) {
   section_promises(h, view);
   section_scenarios(h, view);
   section_allocators(h, view);
+  section_instructions(h, view);
   section_profiles(h, view);
   section_baseline(h, view);
   section_commands(h, view);

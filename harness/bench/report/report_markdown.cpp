@@ -18,6 +18,26 @@ std::string cell(std::string s) {
   return s;
 }
 
+// A rows × columns table (allocators, instructions): header, separator, then per row its label and
+// one cell per column — `cell(c)` for the row's cell of that column, "not run" where it has none.
+template <typename CellFn>
+std::string grid_table(const char* corner, const json& columns, const json& rows, const char* label_key, CellFn cell_text) {
+  std::string md = fmt::format("| {} |", corner);
+  for (const json& col : columns) md += fmt::format(" {} |", col.get<std::string>());
+  md += "\n|---|";
+  for (size_t i = 0; i < columns.size(); ++i) md += "---|";
+  md += "\n";
+  for (const json& row : rows) {
+    md += fmt::format("| {} |", cell(str(row, label_key)));
+    for (const json& col : columns) {
+      const std::string name = col.get<std::string>();
+      md += row["cells"].contains(name) ? " " + cell_text(row["cells"][name]) + " |" : std::string(" not run |");
+    }
+    md += "\n";
+  }
+  return md;
+}
+
 // Every target of every scenario (your own ones too: the sections above show variants and
 // allocators only). A figure null on purpose shows its reason, e.g. "not measured: not started by
 // wsbench" for a --target-url server, so "—" is never mistaken for a missing measurement or 0.
@@ -129,29 +149,29 @@ std::string variants_table(const json& view) {
 }
 
 std::string allocators_table(const json& view) {
-  std::string md;
   const json& a = view["allocators"];
-  if (!a["rows"].empty()) {
-    md += "\n## Allocators (malloc variant; msg per server CPU-s · ×glibc)\n\n| scenario |";
-    for (const json& n : a["targets"]) md += fmt::format(" {} |", n.get<std::string>());
-    md += "\n|---|";
-    for (size_t i = 0; i < a["targets"].size(); ++i) md += "---|";
-    md += "\n";
-    for (const json& row : a["rows"]) {
-      md += fmt::format("| {} |", cell(str(row, "id")));
-      for (const json& n : a["targets"]) {
-        const std::string name = n.get<std::string>();
-        if (!row["cells"].contains(name)) {
-          md += " not run |";
-          continue;
-        }
-        const json& c = row["cells"][name];
-        md += fmt::format(" {} · {} |", format_number(num(c, "msgs_per_server_cpu_sec")), format_ratio(num(c, "ratio_glibc")));
-      }
-      md += "\n";
-    }
+  if (a["rows"].empty()) return "";
+  return "\n## Allocators (malloc variant; msg per server CPU-s · ×glibc)\n\n" +
+         grid_table("scenario", a["targets"], a["rows"], "id", [](const json& c) {
+           return fmt::format("{} · {}", format_number(num(c, "msgs_per_server_cpu_sec")), format_ratio(num(c, "ratio_glibc")));
+         });
+}
+
+// `wsbench run`'s instructions step (instructions_view.hpp); one line when the file has none.
+std::string instructions_table(const json& view) {
+  const json& in = view.contains("instructions") ? view["instructions"] : json(nullptr);
+  std::string md = "\n## Instructions per message (callgrind, exact)\n\n";
+  if (in.is_null()) return md + "Not in this results file (written before `wsbench run` measured them).\n";
+  if (str(in, "status") != "measured" || in["rows"].empty()) {
+    return md + fmt::format("Not measured in this run ({}): {}\n", str(in, "status"), str(in, "reason"));
   }
-  return md;
+  md += fmt::format("Fixed-work pipelines, one iteration = one message in and its echo out ({}, {} s). "
+                    "Cells: instructions/msg · ×malloc · allocations/msg.\n\n",
+                    str(in, "valgrind"), format_number(num(in, "seconds")));
+  return md + grid_table("workload", in["variants"], in["rows"], "workload", [](const json& c) {
+           return fmt::format("{} · {} · {}", format_number(num(c, "instructions")), format_ratio(num(c, "ratio_malloc")),
+                              format_number(num(c, "allocations")));
+         });
 }
 
 std::string heaptrack_table(const json& view) {
@@ -261,6 +281,7 @@ std::string render_markdown(const nlohmann::json& view) {
   md += warnings_section(view);
   md += variants_table(view);
   md += allocators_table(view);
+  md += instructions_table(view);
   md += heaptrack_table(view);
   md += baseline_table(view);
   md += every_target_section(view);

@@ -178,6 +178,20 @@ std::string_view page_script() {
     });
   }
 
+  // Instructions per message: one group per workload, one bar per variant; log axis (a 64 KiB
+  // echo costs 100x a 32-byte one).
+  function instructionsChart(canvas) {
+    var ins = data.instructions;
+    var datasets = ins.variants.map(function (v) {
+      return { label: v, backgroundColor: colourOf(v),
+               data: ins.rows.map(function (r) { var c = r.cells[v]; return c && c.instructions > 0 ? c.instructions : null; }) };
+    });
+    return newCanvasChart(canvas, {
+      type: 'bar', data: { labels: ins.rows.map(function (r) { return r.workload; }), datasets: datasets },
+      options: { scales: { y: { type: 'logarithmic', title: { display: true, text: 'instructions per message (callgrind)' } } } }
+    });
+  }
+
   // One group per kind of cost (CPU µs, allocations, faults, calls, switches: all per message),
   // one bar per target; log axis, since they differ by orders of magnitude; a zero is not drawn
   // (the scenario's table has it).
@@ -207,6 +221,8 @@ std::string_view page_script() {
   });
   var ac = document.getElementById('allocator-chart');
   if (ac) safely('allocators', function () { return allocatorChart(ac); });
+  var ic = document.getElementById('instructions-chart');
+  if (ic) safely('instructions', function () { return instructionsChart(ic); });
 
   // A chart counts as rendered when its canvas has drawn (non-transparent) pixels.
   function drawn(canvas) {

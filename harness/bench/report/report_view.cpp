@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include "bench/report/number_text.hpp"
+#include "bench/report/instructions_view.hpp"
 #include "bench/report/promises.hpp"
 
 namespace wsalloc::report {
@@ -549,6 +550,8 @@ nlohmann::json build_report_view(const ViewInputs& in) {
       {"allocators", {{"targets", alloc_targets}, {"rows", alloc_rows}}},
       {"profiles", build_profiles(res)},
       {"promises", promises_view(res)},
+      // `wsbench run`'s instructions step (instructions_view.hpp); null for older files.
+      {"instructions", instructions_view(res)},
       // `wsbench run`'s paired comparisons (bench_comparisons.hpp), as written; older results have none.
       {"comparisons", res.contains("comparisons") && res["comparisons"].is_array() ? res["comparisons"] : json::array()},
       {"precision", precision_view(res)},

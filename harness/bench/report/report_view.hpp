@@ -11,6 +11,7 @@
 //                 "runner_up","runner_up_median","decisive","vs_malloc"}],
 //    "summary_table": {"variants": [...], "rows": [{"id","cells": {variant: {...}}}]},
 //    "promises": [{"promise","claim","measured","interval","verdict","why"}] (promises.hpp),
+//    "instructions": null | {"status","reason","valgrind","seconds","variants","rows"} (instructions_view.hpp),
 //    "allocators": {"targets": [...], "rows": [...]}, "profiles": [...],
 //    "baseline": null | {"file","git","date_utc","threshold_pct","metrics":[...],"rows":[...],
 //                        "regressions": [...]},

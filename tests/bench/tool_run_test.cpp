@@ -1,4 +1,4 @@
-#include "bench/gate/gate_tool.hpp"
+#include "bench/tool_run.hpp"
 
 #include <unistd.h>
 
@@ -6,12 +6,12 @@
 
 #include <gtest/gtest.h>
 
-namespace wsalloc::bench::gate {
+namespace wsalloc::bench {
 namespace {
 
 using namespace std::chrono_literals;
 
-TEST(GateTool, captures_stdout_and_the_last_stderr_line) {
+TEST(ToolRun, captures_stdout_and_the_last_stderr_line) {
   const auto dir = std::filesystem::temp_directory_path();
   ToolResult r = run_tool({"/bin/sh", "-c", "echo out; echo first >&2; echo last >&2; exit 4"}, 5s, dir,
                           "gate-tool-" + std::to_string(::getpid()));
@@ -21,7 +21,7 @@ TEST(GateTool, captures_stdout_and_the_last_stderr_line) {
   EXPECT_FALSE(r.status.ok());
 }
 
-TEST(GateTool, kills_a_program_that_outlives_its_timeout) {
+TEST(ToolRun, kills_a_program_that_outlives_its_timeout) {
   const auto start = std::chrono::steady_clock::now();
   ToolResult r = run_tool({"/bin/sleep", "20"}, 200ms, std::filesystem::temp_directory_path(),
                           "gate-tool-sleep-" + std::to_string(::getpid()));
@@ -30,4 +30,4 @@ TEST(GateTool, kills_a_program_that_outlives_its_timeout) {
 }
 
 }  // namespace
-}  // namespace wsalloc::bench::gate
+}  // namespace wsalloc::bench

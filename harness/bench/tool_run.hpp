@@ -1,5 +1,6 @@
-// Running one helper program of the gate (wsalloc-instr, wsload) to completion, bounded in time,
-// with stdout captured and stderr kept in a file so a failure can quote it.
+// Running one helper program (wsalloc-instr, wsload; the gate's and `wsbench run`'s instructions
+// step) to completion, bounded in time, with stdout captured and stderr kept in a file so a failure
+// can quote it.
 #pragma once
 
 #include <chrono>
@@ -10,7 +11,7 @@
 
 #include "bench/child_process.hpp"
 
-namespace wsalloc::bench::gate {
+namespace wsalloc::bench {
 
 struct ToolResult {
   ExitStatus status;
@@ -23,4 +24,7 @@ ToolResult run_tool(const std::vector<std::string>& argv, std::chrono::milliseco
                     const std::filesystem::path& workdir, const std::string& tag,
                     const std::vector<std::pair<std::string, std::string>>& env = {});
 
-}  // namespace wsalloc::bench::gate
+// "<what>: <status>[ (stderr: <last line>)]": how a failed run is quoted in an error.
+std::string describe_failure(const std::string& what, const ToolResult& r);
+
+}  // namespace wsalloc::bench

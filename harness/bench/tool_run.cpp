@@ -1,11 +1,11 @@
-#include "bench/gate/gate_tool.hpp"
+#include "bench/tool_run.hpp"
 
 #include <fstream>
 #include <sstream>
 
 #include "bench/server_launch.hpp"
 
-namespace wsalloc::bench::gate {
+namespace wsalloc::bench {
 
 ToolResult run_tool(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                     const std::filesystem::path& workdir, const std::string& tag,
@@ -28,4 +28,8 @@ ToolResult run_tool(const std::vector<std::string>& argv, std::chrono::milliseco
   return r;
 }
 
-}  // namespace wsalloc::bench::gate
+std::string describe_failure(const std::string& what, const ToolResult& r) {
+  return what + ": " + r.status.describe() + (r.err_tail.empty() ? "" : " (stderr: " + r.err_tail + ")");
+}
+
+}  // namespace wsalloc::bench
