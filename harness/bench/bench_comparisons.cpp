@@ -1,11 +1,14 @@
 #include "bench/bench_comparisons.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <tuple>
 
 #include <fmt/core.h>
+
+#include "bench/compare/distributions.hpp"
 
 namespace wsalloc::bench {
 namespace {
@@ -35,6 +38,22 @@ using Key = std::tuple<std::string, std::string, std::string, uint32_t>;
 double relative_half_width(const compare::Comparison& c) noexcept {
   if (!c.ci || !(c.ratio > 0)) return std::numeric_limits<double>::infinity();
   return (c.ci->high - c.ci->low) / 2 / c.ratio;
+}
+
+std::optional<size_t> blocks_for_precision(const compare::Comparison& c, double target) noexcept {
+  const double hw = relative_half_width(c);
+  if (!std::isfinite(hw) || !(target > 0) || c.blocks < 2) return std::nullopt;
+  if (hw <= target) return c.blocks;
+  // The half-width goes as t(n-1) / sqrt(n): with few blocks Student's t shrinks too, so 3 blocks
+  // at ±10 % need 8, not 12. Capped: past kMaxEstimate the answer is "many".
+  constexpr size_t kMaxEstimate = 1000;
+  const double p = 0.5 + c.confidence / 2;
+  const double now = compare::student_t_quantile(p, double(c.blocks - 1)) / std::sqrt(double(c.blocks));
+  for (size_t n = c.blocks + 1; n <= kMaxEstimate; ++n) {
+    const double then = compare::student_t_quantile(p, double(n - 1)) / std::sqrt(double(n));
+    if (hw * then / now <= target) return n;
+  }
+  return kMaxEstimate;
 }
 
 std::vector<std::string> references_of(const Target& t) {

@@ -12,6 +12,7 @@
 // lower is better).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,11 @@ struct BenchComparison {
 // The interval's half-width relative to the ratio ((high - low) / 2 / ratio): 0.05 = ±5 %.
 // Infinite without an interval.
 double relative_half_width(const compare::Comparison& c) noexcept;
+
+// Blocks in all that the interval would need to shrink to ±target: it narrows as t(n-1)/sqrt(n)
+// (Student's t at the comparison's confidence; the spread of the per-block ratios is assumed to
+// stay). The blocks it has when it is already there; nullopt without an interval.
+std::optional<size_t> blocks_for_precision(const compare::Comparison& c, double target) noexcept;
 
 // The references a target is compared with (none for the references of its own kind).
 std::vector<std::string> references_of(const Target& t);

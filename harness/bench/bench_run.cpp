@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -506,8 +507,10 @@ class CaseRunner {
     return out;
   }
 
-  // The variants of this case whose server-CPU ratio to malloc is not yet within ±precision_target.
-  std::vector<const Target*> imprecise_variants(const PlannedCase& pc, const std::vector<const Target*>& candidates) const {
+  // The variants of this case whose server-CPU ratio to malloc is not yet within ±precision_target
+  // but could be within max_blocks. One that would need more (a bimodal reference, a noisy open
+  // loop) is left as it is, said once: its blocks would be spent for nothing.
+  std::vector<const Target*> imprecise_variants(const PlannedCase& pc, const std::vector<const Target*>& candidates) {
     std::vector<RunRecord> mine;
     for (const RunRecord& r : content_.records)
       if (r.scenario == pc.scenario->name && r.case_name == pc.kase->name) mine.push_back(r);
@@ -517,7 +520,17 @@ class CaseRunner {
       auto c = std::find_if(cs.begin(), cs.end(), [t](const BenchComparison& b) {
         return b.target == t->name && b.reference == "malloc" && b.metric == kPrecisionMetric;
       });
-      if (c == cs.end() || relative_half_width(c->result) > opts_.precision_target) out.push_back(t);
+      if (c != cs.end() && relative_half_width(c->result) <= opts_.precision_target) continue;
+      const auto needed = c == cs.end() ? std::nullopt : blocks_for_precision(c->result, opts_.precision_target);
+      if (needed && *needed > opts_.max_blocks) {
+        if (out_of_reach_.insert(pc.scenario->name + "/" + pc.kase->name + "/" + t->name).second) {
+          fmt::print(stderr, "          precision: {} vs malloc is ±{:.1f} % after {} blocks; ±{:.0f} % would take about {} (> {}): left as is\n",
+                     t->name, 100 * relative_half_width(c->result), c->result.blocks, 100 * opts_.precision_target, *needed,
+                     opts_.max_blocks);
+        }
+        continue;
+      }
+      out.push_back(t);
     }
     return out;
   }
@@ -566,6 +579,7 @@ class CaseRunner {
   Progress progress_;
   uint32_t sequence_ = 0;
   RecentDisturbance recent_;
+  std::set<std::string> out_of_reach_;  // "scenario/case/target" whose precision blocks were given up
   // Precision blocks: the run's budget left, and the cases still to take their share of it.
   double precision_left_s_ = 0;
   size_t precision_cases_left_ = 0;

@@ -109,7 +109,7 @@ struct RunFlags {
     cmd->add_option("--precision-target", run.precision_target, "relative half-width of the 95 % interval to reach")
         ->capture_default_str()->check(CLI::Range(0.001, 1.0));
     cmd->add_option("--precision-budget", precision_budget,
-                    "seconds the precision blocks may take in the whole run, shared over its cases (default --quick 150, else 300)")
+                    "seconds the precision blocks may take in the whole run, shared over its cases (default --quick 100, else 300)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quick", run.quick, "the embedded default set for `make bench`: scenarios with a [quick] section, shortened");
     cmd->add_option("--out", out, "results root: writes OUT/runs/<date>-<sha>/ and OUT/latest (default <repo>/results)");
@@ -134,9 +134,9 @@ struct RunFlags {
 
   int execute(const BenchPaths& paths, const std::string& command_line) {
     if (repetitions) run.repetitions = repetitions;
-    // make bench's ten minutes hold about 150 s of precision blocks (harness/bench/README.md).
+    // make bench's ten minutes hold about 100 s of precision blocks (harness/bench/README.md).
     run.max_blocks = max_blocks.value_or(run.quick ? 12 : 16);
-    run.precision_budget_s = precision_budget.value_or(run.quick ? 150 : 300);
+    run.precision_budget_s = precision_budget.value_or(run.quick ? 100 : 300);
     // Allocation counts are exact: half a second of messages shows a per-message allocation as
     // well as one, and gives make bench its time for precision blocks instead.
     run.count_duration_s = count_duration.value_or(run.quick ? 0.5 : 1.0);

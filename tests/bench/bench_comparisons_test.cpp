@@ -167,5 +167,20 @@ TEST(BenchComparisons, precision_counts_the_variants_against_malloc_within_the_t
   EXPECT_EQ(summarise_precision({}, targets, 0.05).render(), "");
 }
 
+// How many blocks ±5 % would take: Student's t shrinks with the blocks as well as sqrt(n), so 3
+// blocks at ±10 % need 5 in all (t(2)/sqrt(3) = 2.48, t(4)/sqrt(5) = 1.24), not 12.
+TEST(BenchComparisons, blocks_for_precision_counts_the_shrinking_t_too) {
+  compare::Comparison c;
+  c.ratio = 1.0;
+  c.blocks = 3;
+  c.confidence = 0.95;
+  EXPECT_FALSE(blocks_for_precision(c, 0.05));  // no interval
+  c.ci = compare::Interval{0.9, 1.1};
+  EXPECT_EQ(blocks_for_precision(c, 0.05), 5u);
+  EXPECT_EQ(blocks_for_precision(c, 0.11), 3u);  // already there
+  c.ci = compare::Interval{0.2, 4.0};               // a bimodal reference: out of any budget
+  EXPECT_GT(*blocks_for_precision(c, 0.05), 100u);
+}
+
 }  // namespace
 }  // namespace wsalloc::bench
