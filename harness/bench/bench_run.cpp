@@ -17,6 +17,7 @@
 #include "bench/clock_text.hpp"
 #include "bench/compare/block_schedule.hpp"
 #include "bench/disturbance.hpp"
+#include "bench/speed_probe.hpp"
 #include "bench/environment.hpp"
 #include "bench/instr_step.hpp"
 #include "bench/latency_rate.hpp"
@@ -279,7 +280,8 @@ nlohmann::json run_settings(const RunOptions& opts, const MeasureSetup& m, const
           {"precision_blocks", {{"max_blocks", opts.max_blocks}, {"target_half_width", opts.precision_target},
                                 {"budget_s", opts.precision_budget_s}, {"metric", kPrecisionMetric}, {"reference", "malloc"}}},
           {"disturbance_limits", {{"max_server_wait_share", DisturbanceLimits{}.max_server_wait_share},
-                                  {"max_steal", DisturbanceLimits{}.max_steal}, {"max_attempts", kMaxAttempts}}},
+                                  {"max_steal", DisturbanceLimits{}.max_steal},
+                                  {"max_core_slowdown", DisturbanceLimits{}.max_slowdown}, {"max_attempts", kMaxAttempts}}},
           {"interrupted", false}};
 }
 
@@ -458,6 +460,7 @@ class CaseRunner {
     if (label.empty()) label = pass == RunPass::Time ? fmt::format("rep {}/{}", rep, pc.repetitions) : std::string("count");
     for (uint32_t attempt = 1;; ++attempt) {
       RunRecord rec = measure(pc, t, load, rep, pass, attempt == 1 ? label : fmt::format("{} again", label), note);
+      judge_core_speed(rec);
       const auto why = disturbed_run(pc, rec);
       if (attempt == 1 && pass == RunPass::Time) recent_.note(why.has_value());
       const bool busy = recent_.busy();
@@ -479,6 +482,19 @@ class CaseRunner {
       content_.records.push_back(std::move(rec));
       return;
     }
+  }
+
+  // The speed probe around the run against its median over this bench run (speed_probe.hpp); the
+  // probes join the median after they are judged.
+  void judge_core_speed(RunRecord& rec) {
+    if (!rec.disturbance) return;
+    Disturbance& d = *rec.disturbance;
+    for (const auto& probe : {d.probe_before_ms, d.probe_after_ms}) {
+      if (!probe) continue;
+      if (const auto slow = probes_.slowdown(*probe)) d.core_slowdown = std::max(d.core_slowdown.value_or(0), *slow);
+    }
+    for (const auto& probe : {d.probe_before_ms, d.probe_after_ms})
+      if (probe) probes_.add(*probe);
   }
 
   // Why a measured timed run does not count as a measurement of its target, if it does not. Idle
@@ -522,7 +538,8 @@ class CaseRunner {
       });
       if (c != cs.end() && relative_half_width(c->result) <= opts_.precision_target) continue;
       const auto needed = c == cs.end() ? std::nullopt : blocks_for_precision(c->result, opts_.precision_target);
-      if (needed && *needed > opts_.max_blocks) {
+      // Judged after one precision block at least: three blocks with one bad one overstate the spread.
+      if (needed && *needed > opts_.max_blocks && c->result.blocks > pc.repetitions) {
         if (out_of_reach_.insert(pc.scenario->name + "/" + pc.kase->name + "/" + t->name).second) {
           fmt::print(stderr, "          precision: {} vs malloc is ±{:.1f} % after {} blocks; ±{:.0f} % would take about {} (> {}): left as is\n",
                      t->name, 100 * relative_half_width(c->result), c->result.blocks, 100 * opts_.precision_target, *needed,
@@ -579,6 +596,7 @@ class CaseRunner {
   Progress progress_;
   uint32_t sequence_ = 0;
   RecentDisturbance recent_;
+  ProbeBaseline probes_;
   std::set<std::string> out_of_reach_;  // "scenario/case/target" whose precision blocks were given up
   // Precision blocks: the run's budget left, and the cases still to take their share of it.
   double precision_left_s_ = 0;

@@ -12,7 +12,10 @@ nlohmann::json number_or_null(const std::optional<double>& v) { return v ? nlohm
 nlohmann::json Disturbance::to_json() const {
   return {{"server_wait_share", number_or_null(server_wait_share)},
           {"steal_server_core", number_or_null(steal_server_core)},
-          {"steal_load_core", number_or_null(steal_load_core)}};
+          {"steal_load_core", number_or_null(steal_load_core)},
+          {"probe_before_ms", number_or_null(probe_before_ms)},
+          {"probe_after_ms", number_or_null(probe_after_ms)},
+          {"core_slowdown", number_or_null(core_slowdown)}};
 }
 
 std::optional<std::string> disturbed_because(const Disturbance& d, const DisturbanceLimits& limits) {
@@ -24,6 +27,11 @@ std::optional<std::string> disturbed_because(const Disturbance& d, const Disturb
     if (steal && *steal > limits.max_steal) {
       return fmt::format("the hypervisor stole {:.1f} % of the {} core (limit {:.0f} %)", 100 * *steal, core, 100 * limits.max_steal);
     }
+  }
+  if (d.core_slowdown && *d.core_slowdown > limits.max_slowdown) {
+    return fmt::format("the server's core ran {:.0f} % slower than usual around the window (a fixed probe, against its "
+                       "median in this run; limit {:.0f} %)",
+                       100 * (*d.core_slowdown - 1), 100 * (limits.max_slowdown - 1));
   }
   return std::nullopt;
 }

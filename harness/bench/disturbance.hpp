@@ -11,6 +11,9 @@
 //                      process. An undisturbed run here waits well under 1 %.
 //   steal              the share of each pinned core's time the hypervisor gave to another guest
 //                      (/proc/stat): the guest's clock runs on while its work does not.
+//   core_slowdown      a fixed probe on the server's core (speed_probe.hpp) around the window,
+//                      against its median over the bench run: the core itself ran slow (a phase
+//                      of the host) with neither of the signs above to show for it.
 #pragma once
 
 #include <algorithm>
@@ -27,6 +30,10 @@ struct Disturbance {
   std::optional<double> server_wait_share;  // nullopt when schedstat could not be read
   std::optional<double> steal_server_core;  // nullopt when the server is not pinned or /proc/stat lacks the CPU
   std::optional<double> steal_load_core;
+  // speed_probe.hpp: the probe on the server's core just before and after the load, and how much
+  // slower the slower of the two was than the bench run's median (set by the run's driver).
+  std::optional<double> probe_before_ms, probe_after_ms;
+  std::optional<double> core_slowdown;
 
   nlohmann::json to_json() const;
 };
@@ -34,6 +41,7 @@ struct Disturbance {
 struct DisturbanceLimits {
   double max_server_wait_share = 0.05;
   double max_steal = 0.05;
+  double max_slowdown = 1.20;  // the probe 20 % slower than usual
 };
 
 // The reason the window counts as disturbed ("the server waited 12.0 % of the window for its

@@ -16,6 +16,7 @@
 #include "bench/probe_client.hpp"
 #include "bench/procfs.hpp"
 #include "bench/server_launch.hpp"
+#include "bench/speed_probe.hpp"
 #include "load/exit_code.hpp"
 #include "malloccount/counters.hpp"
 #include "malloccount/snapshot_json.hpp"
@@ -357,6 +358,12 @@ std::optional<RunFailure> run_load(const MeasureEnv& env, const MeasureRequest& 
 }
 
 // The measured window: between wsload's markers when it printed both, else over its whole life.
+// Only where the server has a core of its own: unpinned, or with the load hosts' shards on this
+// machine's cores, waiting for a CPU is the set-up, not a disturbance.
+bool judges_disturbance(const MeasureEnv& env, RunPass pass) {
+  return pass == RunPass::Time && env.server_cpu >= 0 && env.load_cpu >= 0 && !env.engine;
+}
+
 // What else used the pinned cores in the window (disturbance.hpp).
 Disturbance window_disturbance(const LoadWatch& w, const MeasureEnv& env) {
   Disturbance d;
@@ -393,9 +400,7 @@ void settle_window(LoadWatch& w, ScenarioKind kind, RunPass pass, const MeasureE
     if (w.win_start->costs && w.win_end->costs) w.sw.costs = costs_between(*w.win_start->costs, *w.win_end->costs);
     rec.window = w.sw.source;
     rec.window_s = w.sw.wall_s;
-    // Only where the server has a core of its own: unpinned, or with the load hosts' shards on this
-    // machine's cores, waiting for a CPU is the set-up, not a disturbance.
-    if (pass == RunPass::Time && env.server_cpu >= 0 && env.load_cpu >= 0 && !env.engine) rec.disturbance = window_disturbance(w, env);
+    if (judges_disturbance(env, pass)) rec.disturbance = window_disturbance(w, env);
   }
 }
 
@@ -505,11 +510,18 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
   w.sw.rss_start_kib = ready->rss_kib;
   w.sw.rss_max_kib = ready->rss_kib;
   LoadResult loaded;
+  const bool probing = judges_disturbance(env, req.pass);
+  const auto probe_before = probing ? probe_core_ms(env.server_cpu) : std::nullopt;
   if (auto failed = run_load(env, req, server, dir, counter.path, rec, w, loaded)) {
     stop_server(server, kServerStopGrace);
     return finish(failed->status, failed->reason);
   }
+  const auto probe_after = probing ? probe_core_ms(env.server_cpu) : std::nullopt;
   settle_window(w, sc.kind, req.pass, env, rec);
+  if (rec.disturbance) {
+    rec.disturbance->probe_before_ms = probe_before;
+    rec.disturbance->probe_after_ms = probe_after;
+  }
   const bool server_died = w.server_died;
   StopOutcome stop = stop_and_collect_stats(env, t, server, server_died, rec);
 

@@ -1,4 +1,5 @@
 #include "bench/disturbance.hpp"
+#include "bench/speed_probe.hpp"
 
 #include <gtest/gtest.h>
 
@@ -51,6 +52,32 @@ TEST(RecentDisturbance, half_of_the_last_runs_disturbed_is_a_busy_machine_and_it
   EXPECT_FALSE(r.busy());  // 2 of the last 6: the oldest left the window
   EXPECT_EQ(r.size(), RecentDisturbance::kWindow);
   EXPECT_EQ(r.disturbed(), 2u);
+}
+
+TEST(Disturbance, a_core_that_ran_slow_around_the_window_is_disturbed) {
+  Disturbance d;
+  d.core_slowdown = 1.15;
+  EXPECT_FALSE(disturbed_because(d));
+  d.core_slowdown = 1.42;
+  const auto why = disturbed_because(d);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("42 % slower than usual"), std::string::npos) << *why;
+}
+
+TEST(ProbeBaseline, judges_against_the_median_once_it_has_enough_probes) {
+  ProbeBaseline b;
+  EXPECT_FALSE(b.slowdown(1.0));
+  for (double ms : {1.0, 1.1, 0.9, 1.0, 5.0, 1.0}) b.add(ms);  // one outlier does not move the median
+  ASSERT_TRUE(b.slowdown(1.4));
+  EXPECT_NEAR(*b.slowdown(1.4), 1.4, 1e-12);
+}
+
+TEST(ProbeBaseline, the_probe_runs_on_the_core_it_is_given) {
+  const auto ms = probe_core_ms(0);
+  ASSERT_TRUE(ms);
+  EXPECT_GT(*ms, 0);
+  EXPECT_FALSE(probe_core_ms(-1));
+  EXPECT_FALSE(probe_core_ms(4096));  // no such CPU: nullopt, not a probe somewhere else
 }
 
 }  // namespace
