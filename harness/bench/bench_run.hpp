@@ -41,7 +41,7 @@ struct RunOptions {
   std::optional<double> warmup_s;         // override every case's warm-up
   std::optional<uint32_t> connections;    // override every case's connection count
   bool count_pass = true;                 // run the allocation-counting pass
-  double count_duration_s = 1.0;          // its window (counts are exact; main: --quick 0.5 s, else 1 s)
+  double count_duration_s = 1.0;          // its window (counts are exact; 1 s amortises growth)
   bool instructions = true;               // the instructions step after the runs (instr_step.hpp)
   bool pin = true;                        // taskset: server on CPU 0, wsload on CPU 1
   // Precision blocks (bench_comparisons.hpp): after a case's repetitions, more blocks of the
