@@ -17,7 +17,6 @@
 #include "bench/clock_text.hpp"
 #include "bench/compare/block_schedule.hpp"
 #include "bench/disturbance.hpp"
-#include "bench/speed_probe.hpp"
 #include "bench/environment.hpp"
 #include "bench/instr_step.hpp"
 #include "bench/latency_rate.hpp"
@@ -26,6 +25,7 @@
 #include "bench/results_file.hpp"
 #include "bench/run_plan.hpp"
 #include "bench/scenario.hpp"
+#include "bench/speed_probe.hpp"
 #include "bench/summary_table.hpp"
 #include "bench/targets.hpp"
 
