@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <map>
 #include <random>
-#include <set>
 
 #include <fmt/core.h>
 
@@ -22,6 +21,7 @@
 #include "bench/latency_rate.hpp"
 #include "bench/locust_engine.hpp"
 #include "bench/measure.hpp"
+#include "bench/precision_blocks.hpp"
 #include "bench/results_file.hpp"
 #include "bench/run_plan.hpp"
 #include "bench/scenario.hpp"
@@ -297,10 +297,8 @@ class CaseRunner {
   CaseRunner(const RunOptions& opts, const MeasureEnv& env, const std::string& counter_lib, const RunPlan& plan,
              uint64_t block_seed, ResultsContent& content, RunOutcome& outcome)
       : opts_(opts), env_(env), counter_lib_(counter_lib), block_rng_(block_seed), content_(content), outcome_(outcome),
-        progress_(plan.total_runs, plan.planned_load_s) {
-    for (const PlannedCase& pc : plan.cases) precision_cases_left_ += takes_precision_blocks(pc) ? 1 : 0;
-    precision_left_s_ = precision_cases_left_ ? opts.precision_budget_s : 0;
-    progress_.reserve(precision_left_s_);
+        progress_(plan.total_runs, plan.planned_load_s), precision_(opts, plan) {
+    progress_.reserve(precision_.budget_s());
   }
 
   // One case: its refusals, its blocks of timed runs, then its counting runs.
@@ -308,7 +306,7 @@ class CaseRunner {
     for (const auto& [t, refusal] : pc.refused) content_.records.push_back(refusal_record(pc, *t, refusal));
     CaseLoads cl = resolve_loads(pc);
     run_blocks(pc, cl);
-    if (takes_precision_blocks(pc)) run_precision_blocks(pc, cl);
+    if (precision_.applies(pc)) run_precision_blocks(pc, cl);
     run_counting(pc, cl);
     note_capacity(pc);
   }
@@ -505,71 +503,19 @@ class CaseRunner {
     return disturbed_because(*rec.disturbance);
   }
 
-  // Cases that get precision blocks: a malloc reference and at least one other variant to compare
-  // with it on server CPU per message (idle cases have no messages).
-  bool takes_precision_blocks(const PlannedCase& pc) const {
-    if (opts_.max_blocks <= pc.repetitions || pc.scenario->kind == ScenarioKind::Idle) return false;
-    return precision_reference(pc.runnable) && !precision_candidates(pc.runnable).empty();
-  }
-  static const Target* precision_reference(const std::vector<const Target*>& runnable) {
-    for (const Target* t : runnable)
-      if (t->name == "malloc") return t;
-    return nullptr;
-  }
-  static std::vector<const Target*> precision_candidates(const std::vector<const Target*>& runnable) {
-    std::vector<const Target*> out;
-    for (const Target* t : runnable)
-      if (t->kind == TargetKind::Variant && t->name != "malloc") out.push_back(t);
-    return out;
-  }
-
-  // The variants of this case whose server-CPU ratio to malloc is not yet within ±precision_target
-  // but could be within max_blocks. One that would need more (a bimodal reference, a noisy open
-  // loop) is left as it is, said once: its blocks would be spent for nothing.
-  std::vector<const Target*> imprecise_variants(const PlannedCase& pc, const std::vector<const Target*>& candidates) {
-    std::vector<RunRecord> mine;
-    for (const RunRecord& r : content_.records)
-      if (r.scenario == pc.scenario->name && r.case_name == pc.kase->name) mine.push_back(r);
-    const std::vector<BenchComparison> cs = compare_targets(mine, content_.targets);
-    std::vector<const Target*> out;
-    for (const Target* t : candidates) {
-      auto c = std::find_if(cs.begin(), cs.end(), [t](const BenchComparison& b) {
-        return b.target == t->name && b.reference == "malloc" && b.metric == kPrecisionMetric;
-      });
-      if (c != cs.end() && relative_half_width(c->result) <= opts_.precision_target) continue;
-      const auto needed = c == cs.end() ? std::nullopt : blocks_for_precision(c->result, opts_.precision_target);
-      // Judged after one precision block at least: three blocks with one bad one overstate the spread.
-      if (needed && *needed > opts_.max_blocks && c->result.blocks > pc.repetitions) {
-        if (out_of_reach_.insert(pc.scenario->name + "/" + pc.kase->name + "/" + t->name).second) {
-          fmt::print(stderr, "          precision: {} vs malloc is ±{:.1f} % after {} blocks; ±{:.0f} % would take about {} (> {}): left as is\n",
-                     t->name, 100 * relative_half_width(c->result), c->result.blocks, 100 * opts_.precision_target, *needed,
-                     opts_.max_blocks);
-        }
-        continue;
-      }
-      out.push_back(t);
-    }
-    return out;
-  }
-
-  // After the case's repetitions: blocks of malloc and the still-imprecise variants (random order),
-  // until each variant's interval is within ±precision_target, the case has max_blocks, or the
-  // case's share of the run's precision budget (what is left, split over the cases still to come)
-  // would be overrun by another block.
+  // After the case's repetitions: the blocks precision_blocks.hpp asks for, each in a fresh random
+  // order, while the next one fits in the case's share of the budget.
   void run_precision_blocks(const PlannedCase& pc, CaseLoads& cl) {
-    const Target* reference = precision_reference(cl.runnable);
-    const std::vector<const Target*> candidates = precision_candidates(cl.runnable);
-    const double allowance = precision_left_s_ / static_cast<double>(precision_cases_left_--);
+    const double allowance = precision_.begin_case();
     const auto started = Clock::now();
     auto spent = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
     uint32_t rep = pc.repetitions, blocks = 0;
     double load_s = 0;
-    while (reference && rep < opts_.max_blocks && !g_stop_requested) {
-      std::vector<const Target*> block = imprecise_variants(pc, candidates);
+    while (rep < opts_.max_blocks && !g_stop_requested) {
+      const std::vector<const Target*> block = precision_.next_block(pc, cl.runnable, content_.records, content_.targets);
       if (block.empty()) break;
-      block.push_back(reference);
       // The next block's cost: the average so far, or a guess from the run's length before any.
-      const LoadSpec& l = cl.loads[reference];
+      const LoadSpec& l = cl.loads[block.back()];
       const double next = blocks ? spent() / blocks : static_cast<double>(block.size()) * (l.warmup_s + l.duration_s + kInitialOverheadS);
       if (spent() + next > allowance) break;
       ++rep;
@@ -583,7 +529,7 @@ class CaseRunner {
         load_s += cl.loads[t].warmup_s + cl.loads[t].duration_s;
       }
     }
-    precision_left_s_ = std::max(0.0, precision_left_s_ - spent());
+    precision_.end_case(spent());
     progress_.release(std::max(0.0, allowance - load_s));
   }
 
@@ -597,10 +543,7 @@ class CaseRunner {
   uint32_t sequence_ = 0;
   RecentDisturbance recent_;
   ProbeBaseline probes_;
-  std::set<std::string> out_of_reach_;  // "scenario/case/target" whose precision blocks were given up
-  // Precision blocks: the run's budget left, and the cases still to take their share of it.
-  double precision_left_s_ = 0;
-  size_t precision_cases_left_ = 0;
+  PrecisionBlocks precision_;
   // wsload's median CPU per message per case id and target, for latency-at-rate's one rate.
   std::map<std::string, std::vector<std::pair<std::string, double>>> load_costs_;
   // latency-at-rate's calibrated rate per scenario (nullopt: nothing to calibrate from).
