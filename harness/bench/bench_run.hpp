@@ -1,9 +1,10 @@
 // `wsbench run`: scenarios x targets x repetitions, interleaved, into one results.json.
 //
-// Order: for each (scenario, case): repetition 1 of every target, then repetition 2 of every
-// target, ... (A B C A B C, so drift of a noisy machine spreads over all targets alike), then one
-// counting pass per target. latency-at-rate runs its "capacity" case first and derives each
-// target's open-loop rates from that target's median capacity in this same run.
+// Order: for each (scenario, case): block 1 (every target once in a random order, the reference
+// twice), then block 2, ... (so drift of a noisy machine spreads over all targets alike), then the
+// precision blocks (precision_blocks.hpp), then one counting pass per target. A disturbed run is
+// measured again (disturbance.hpp). latency-at-rate offers every target the same rates, calibrated
+// open loop against rawecho before its first rate case (latency_rate.hpp).
 // A target or case that cannot run is recorded (unavailable / skipped, with the reason) before
 // anything is measured, so the plan and its time estimate are known from the start.
 // After the runs, once: the instructions step (instr_step.hpp), exact instructions per message.
