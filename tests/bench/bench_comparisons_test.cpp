@@ -2,27 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include "record_builders.hpp"
+
 #include <cmath>
 
 
 namespace wsalloc::bench {
 namespace {
 
-Target target(const std::string& name, TargetKind kind) {
-  Target t;
-  t.name = name;
-  t.kind = kind;
-  return t;
-}
+Target target(const std::string& name, TargetKind kind) { return testing::make_target(name, kind); }
 
 RunRecord timed(const std::string& target, uint32_t block, double cpu_us, bool repeat = false) {
-  RunRecord r;
-  r.scenario = "echo-small";
-  r.case_name = "default";
-  r.target = target;
-  r.repetition = block;
-  r.status = RunStatus::Ok;
-  r.metrics.set("server_cpu_us_per_msg", cpu_us);
+  RunRecord r = testing::timed_cpu("echo-small", target, block, cpu_us);
   if (repeat) r.flags.emplace_back(kReferenceRepeat);
   return r;
 }

@@ -2,33 +2,20 @@
 
 #include <gtest/gtest.h>
 
+#include "record_builders.hpp"
+
 namespace wsalloc::bench {
 namespace {
 
-Target target(const std::string& name, TargetKind kind) {
-  Target t;
-  t.name = name;
-  t.kind = kind;
-  return t;
-}
-
-RunRecord timed(const std::string& name, uint32_t block, double cpu_us) {
-  RunRecord r;
-  r.scenario = "e";
-  r.case_name = "default";
-  r.target = name;
-  r.repetition = block;
-  r.status = RunStatus::Ok;
-  r.metrics.set("server_cpu_us_per_msg", cpu_us);
-  return r;
-}
+using testing::make_target;
+RunRecord timed(const std::string& target, uint32_t block, double cpu_us) { return testing::timed_cpu("e", target, block, cpu_us); }
 
 const CaseCheck kAllRun = [](const Scenario&, const Case&, const Target&) { return std::optional<Refusal>(); };
 
 struct Fixture {
   Scenario s = parse_scenario_text("description = \"d\"\nkind = \"echo\"\n", "scenarios/e.toml");
-  std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("pool", TargetKind::Variant),
-                                 target("arena", TargetKind::Variant), target("beast", TargetKind::Peer)};
+  std::vector<Target> targets = {make_target("malloc", TargetKind::Variant), make_target("pool", TargetKind::Variant),
+                                 make_target("arena", TargetKind::Variant), make_target("beast", TargetKind::Peer)};
   RunOptions opts;
   RunPlan plan;
   Fixture() {
