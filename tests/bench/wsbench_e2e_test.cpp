@@ -123,31 +123,35 @@ server_args = ["--wsbench-test-no-such-flag"]
 }
 
 // Precision blocks: after the repetitions, blocks of malloc and the variants whose server-CPU
-// ratio is still wider than the target (never the A′), and never past --max-blocks.
-// A target of ±100 % is met by the repetitions alone, so the second run adds no block.
+// ratio is still wider than the target (never the A′), never past --max-blocks. A target of ±0.1 %
+// is out of reach in 4 blocks of 0.3-s runs: after one precision block the run gives it up (two
+// if a run of the first failed and left it uncompared; PrecisionBlocks' tests check the rule). A target of ±100 % is met by the
+// repetitions alone, so that run adds no block.
 TEST(WsbenchEndToEnd, precision_blocks_measure_malloc_and_the_imprecise_variants_only) {
   testing::TempDir dir;
   testing::write_tiny_echo(dir);
   const std::string wsbench = std::string(WSBENCH_BIN_DIR) + "/wsbench";
   auto run = [&](const char* target, const char* out) {
     auto [st, text] = run_capture({wsbench, "--scenario-dir", (dir.path() / "scenarios").string(), "run", "--targets",
-                                   "malloc,zerocopy", "--repetitions", "2", "--no-count", "--max-blocks", "4",
-                                   "--precision-target", target, "--precision-budget", "30", "--out", (dir.path() / out).string(),
-                                   "--no-instructions"},
+                                   "malloc,zerocopy", "--repetitions", "2", "--no-count", "--no-instructions", "--max-blocks", "4",
+                                   "--precision-target", target, "--precision-budget", "30", "--out", (dir.path() / out).string()},
                                   150s);
     EXPECT_TRUE(st.ok()) << st.describe() << "\n" << text;
     std::ifstream in(dir.path() / out / "latest" / "results.json");
     return nlohmann::json::parse(in);
   };
-  const nlohmann::json tight = run("0.001", "tight");  // ±0.1 %: not reached in 4 blocks of 0.3 s runs
+  const nlohmann::json tight = run("0.001", "tight");
   EXPECT_EQ(tight["settings"]["precision_blocks"]["max_blocks"], 4);
   std::map<int, std::multiset<std::string>> blocks;
   for (const auto& r : tight["records"]) {
     if (r["pass"] != "time" || r["status"] == "disturbed") continue;
     blocks[r["repetition"].get<int>()].insert(r["target"].get<std::string>());
   }
-  EXPECT_EQ(blocks.size(), 4u) << "2 repetitions + 2 precision blocks (max 4)";
-  for (int rep : {3, 4}) EXPECT_EQ(blocks[rep], (std::multiset<std::string>{"malloc", "zerocopy"})) << "block " << rep;
+  EXPECT_GE(blocks.size(), 3u) << "2 repetitions + at least one precision block";
+  EXPECT_LE(blocks.size(), 4u) << "never past --max-blocks";
+  for (const auto& [rep, members] : blocks) {
+    if (rep > 2) EXPECT_EQ(members, (std::multiset<std::string>{"malloc", "zerocopy"})) << "block " << rep;
+  }
   // The comparison counts every block where both were measured (a run a loaded machine failed is
   // not a block), and the precision blocks are among them.
   std::map<int, int> measured;
