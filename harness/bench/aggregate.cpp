@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "bench/bimodal.hpp"
+#include "bench/json_optional.hpp"
 #include "bench/latency_rate.hpp"
 
 namespace wsalloc::bench {
@@ -40,7 +41,7 @@ nlohmann::json SummaryRow::to_json() const {
   nlohmann::json m = nlohmann::json::object();
   for (const MetricInfo& info : metric_catalogue()) {
     const Spread* s = metric(info.name);
-    nlohmann::json hib = info.higher_is_better ? nlohmann::json(*info.higher_is_better) : nlohmann::json(nullptr);
+    nlohmann::json hib = optional_json(info.higher_is_better);
     if (s) {
       m[std::string(info.name)] = {{"median", s->median}, {"min", s->min}, {"max", s->max}, {"n", s->n},
                                    {"unit", info.unit},   {"higher_is_better", hib}};

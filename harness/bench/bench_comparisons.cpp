@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "bench/compare/distributions.hpp"
+#include "bench/json_optional.hpp"
 
 namespace wsalloc::bench {
 namespace {
@@ -167,7 +168,7 @@ nlohmann::json comparisons_json(const std::vector<BenchComparison>& cs) {
                    {"verdict", std::string(compare::to_string(r.verdict))},
                    {"confidence", r.confidence},
                    {"delta", r.delta},
-                   {"more_blocks", r.more_blocks ? nlohmann::json(*r.more_blocks) : nlohmann::json(nullptr)}});
+                   {"more_blocks", optional_json(r.more_blocks)}});
   }
   return arr;
 }

@@ -18,6 +18,7 @@
 #include "bench/disturbance.hpp"
 #include "bench/environment.hpp"
 #include "bench/instr_step.hpp"
+#include "bench/json_optional.hpp"
 #include "bench/latency_rate.hpp"
 #include "bench/locust_engine.hpp"
 #include "bench/measure.hpp"
@@ -255,7 +256,6 @@ std::optional<int> set_up_measuring(const BenchPaths& paths, const RunOptions& o
 // results.json's "settings": how this run was asked for and set up, so it can be reproduced.
 nlohmann::json run_settings(const RunOptions& opts, const MeasureSetup& m, const std::string& counter_lib, uint64_t block_seed) {
   const MeasureEnv& env = m.env;
-  auto optional_json = [](const auto& o) { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
   return {{"command", opts.command_line},
           {"quick", opts.quick},
           {"scenarios", opts.scenarios},

@@ -2,20 +2,15 @@
 
 #include <fmt/core.h>
 
+#include "bench/json_optional.hpp"
 namespace wsalloc::bench {
-namespace {
-
-nlohmann::json number_or_null(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
-
-}  // namespace
-
 nlohmann::json Disturbance::to_json() const {
-  return {{"server_wait_share", number_or_null(server_wait_share)},
-          {"steal_server_core", number_or_null(steal_server_core)},
-          {"steal_load_core", number_or_null(steal_load_core)},
-          {"probe_before_ms", number_or_null(probe_before_ms)},
-          {"probe_after_ms", number_or_null(probe_after_ms)},
-          {"core_slowdown", number_or_null(core_slowdown)}};
+  return {{"server_wait_share", optional_json(server_wait_share)},
+          {"steal_server_core", optional_json(steal_server_core)},
+          {"steal_load_core", optional_json(steal_load_core)},
+          {"probe_before_ms", optional_json(probe_before_ms)},
+          {"probe_after_ms", optional_json(probe_after_ms)},
+          {"core_slowdown", optional_json(core_slowdown)}};
 }
 
 std::optional<std::string> disturbed_because(const Disturbance& d, const DisturbanceLimits& limits) {

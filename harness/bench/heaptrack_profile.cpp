@@ -11,6 +11,7 @@
 
 #include "bench/bench_run.hpp"
 #include "bench/child_process.hpp"
+#include "bench/json_optional.hpp"
 #include "bench/clock_text.hpp"
 #include "bench/environment.hpp"
 #include "bench/measure.hpp"
@@ -28,9 +29,6 @@ namespace {
 constexpr double kDefaultProfileSeconds = 5;
 // heaptrack_interpret finishes the recording after the server exits; large recordings take a while.
 constexpr auto kHeaptrackStopGrace = std::chrono::seconds(120);
-
-nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
-nlohmann::json opt(const std::optional<uint64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 nlohmann::json sites_json(const std::vector<AllocationSite>& sites, const char* count_name) {
   nlohmann::json a = nlohmann::json::array();
@@ -52,12 +50,12 @@ uint64_t to_u64(const std::string& s) {
 }  // namespace
 
 nlohmann::json HeaptrackSummary::to_json() const {
-  return {{"allocation_calls", opt(allocation_calls)},
-          {"temporary_allocations", opt(temporary_allocations)},
-          {"peak_heap_bytes", opt(peak_heap_bytes)},
-          {"peak_rss_bytes", opt(peak_rss_bytes)},
-          {"leaked_bytes", opt(leaked_bytes)},
-          {"runtime_s", opt(runtime_s)},
+  return {{"allocation_calls", optional_json(allocation_calls)},
+          {"temporary_allocations", optional_json(temporary_allocations)},
+          {"peak_heap_bytes", optional_json(peak_heap_bytes)},
+          {"peak_rss_bytes", optional_json(peak_rss_bytes)},
+          {"leaked_bytes", optional_json(leaked_bytes)},
+          {"runtime_s", optional_json(runtime_s)},
           {"debuggee", debuggee},
           {"top_calls", sites_json(top_calls, "calls")},
           {"top_peak", sites_json(top_peak, "calls")},

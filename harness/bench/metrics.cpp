@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "bench/json_optional.hpp"
+
 namespace wsalloc::bench {
 
 const std::vector<MetricInfo>& metric_catalogue() {
@@ -109,9 +111,9 @@ nlohmann::json MetricValues::to_json() const {
   for (const MetricInfo& m : metric_catalogue()) {
     auto v = get(m.name);
     j[std::string(m.name)] = {
-        {"value", v ? nlohmann::json(*v) : nlohmann::json(nullptr)},
+        {"value", optional_json(v)},
         {"unit", m.unit},
-        {"higher_is_better", m.higher_is_better ? nlohmann::json(*m.higher_is_better) : nlohmann::json(nullptr)}};
+        {"higher_is_better", optional_json(m.higher_is_better)}};
     if (const std::string* why = null_reason(m.name)) j[std::string(m.name)]["null_reason"] = *why;
   }
   return j;
@@ -135,7 +137,7 @@ nlohmann::json metric_catalogue_json() {
   for (const MetricInfo& m : metric_catalogue()) {
     j[std::string(m.name)] = {
         {"unit", m.unit},
-        {"higher_is_better", m.higher_is_better ? nlohmann::json(*m.higher_is_better) : nlohmann::json(nullptr)},
+        {"higher_is_better", optional_json(m.higher_is_better)},
         {"description", m.description}};
   }
   return j;
