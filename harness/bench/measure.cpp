@@ -477,18 +477,100 @@ RunRecord finish_record(RunRecord& rec, std::chrono::steady_clock::time_point st
   return rec;
 }
 
+namespace {
+
+// What one load on a running server left: the watch, wsload's result, or why it ended early.
+struct LoadPhase {
+  LoadWatch w;
+  LoadResult loaded;
+  std::optional<RunFailure> failed;
+};
+
+// The server's /proc before the load (RSS with no connection when fresh), the speed probe around
+// the load, the load itself, and its window settled.
+LoadPhase load_phase(const MeasureEnv& env, const MeasureRequest& req, const RunningServer& server, const fs::path& dir,
+                     const std::string& counter_file, RunRecord& rec) {
+  LoadPhase p;
+  auto before = sample_process(server.server_pid);
+  if (!before) {
+    p.failed = RunFailure{RunStatus::Failed, "server: /proc unreadable before the load (did it exit?)"};
+    return p;
+  }
+  p.w.sw.rss_start_kib = before->rss_kib;
+  p.w.sw.rss_max_kib = before->rss_kib;
+  const bool probing = judges_disturbance(env, req.pass);
+  const auto probe_before = probing ? probe_core_ms(env.server_cpu) : std::nullopt;
+  if ((p.failed = run_load(env, req, server, dir, counter_file, rec, p.w, p.loaded))) return p;
+  const auto probe_after = probing ? probe_core_ms(env.server_cpu) : std::nullopt;
+  settle_window(p.w, req.scenario->kind, req.pass, env, rec);
+  if (rec.disturbance) {
+    rec.disturbance->probe_before_ms = probe_before;
+    rec.disturbance->probe_after_ms = probe_after;
+  }
+  return p;
+}
+
+// The record's metrics and status from what the load left. `server_death` says how the server
+// ended when it died during the run.
+RunStatus conclude(RunRecord& rec, const LoadPhase& p, const CountDelta& cd, const MeasureRequest& req, const MeasureEnv& env,
+                   const std::string& server_death, std::string& reason) {
+  const ExitStatus load_status = p.loaded.status;
+  const nlohmann::json& wj = p.loaded.wsload;
+  if (wj.is_object()) rec.wsload = wj;
+  rec.distributed = p.loaded.distributed;
+  if (!wj.is_object()) {
+    reason = fmt::format("wsload {} without a JSON result: {}", load_status.describe(), last_line(p.loaded.error_text));
+    return RunStatus::Failed;
+  }
+  compute_metrics(rec, wj, p.w.sw, cd, req.scenario->kind, env);
+  if (p.w.server_died) {
+    reason = "server exited during the run: " + server_death;
+    return RunStatus::Failed;
+  }
+  if (!p.loaded.partial.empty()) {
+    // Some load hosts' shares are missing: the figures are of the others, so the run is kept,
+    // flagged and left out of the summary's medians (aggregate.cpp), never taken for the whole load.
+    rec.flags.push_back("partial_load");
+    reason = "partial load, shares missing: " + p.loaded.partial;
+    return RunStatus::Errors;
+  }
+  // wsload exit codes (load/exit_code.hpp): 0 ok, Errors counted; anything else means no valid
+  // measurement.
+  if (load_status.how == ExitStatus::How::Exited && load_status.code == static_cast<int>(load::ExitCode::Errors)) {
+    const std::string first = wj.contains("first_errors") && wj["first_errors"].is_array() && !wj["first_errors"].empty()
+                                  ? wj["first_errors"][0].dump()
+                                  : std::string("see wsload.errors");
+    reason = "wsload counted errors: " + first;
+    return RunStatus::Errors;
+  }
+  if (!load_status.ok()) {
+    reason = fmt::format("wsload {}: {}", load_status.describe(), last_line(p.loaded.error_text));
+    return RunStatus::Failed;
+  }
+  if (req.pass == RunPass::Count && !cd.measured) {
+    reason = "allocation counter could not be read";
+    return RunStatus::Failed;
+  }
+  return RunStatus::Ok;
+}
+
+fs::path run_dir(const MeasureEnv& env, const MeasureRequest& req) {
+  return env.workdir / fmt::format("{:04}-{}-{}", req.sequence, req.target->name, to_string(req.pass));
+}
+
+}  // namespace
+
 // Phases: launch the server, start the load and watch the server while it runs, settle the
 // window, stop the server, then turn what was seen into metrics and a status.
 RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
   if (req.target->external()) return measure_external(env, req);  // not started by wsbench
-  const Scenario& sc = *req.scenario;
   const Target& t = *req.target;
   RunRecord rec = start_record(req);
   rec.server_args = t.takes_server_args ? req.kase->server_args : std::vector<std::string>{};
   const auto run_start = Clock::now();
   auto finish = [&](RunStatus s, std::string reason) { return finish_record(rec, run_start, s, std::move(reason)); };
 
-  const fs::path dir = env.workdir / fmt::format("{:04}-{}-{}", req.sequence, t.name, to_string(req.pass));
+  const fs::path dir = run_dir(env, req);
   const bool counting = req.pass == RunPass::Count;
   if (counting && env.counter_lib.empty()) return finish(RunStatus::Skipped, "no counter library (libwsalloc-malloccount.so not built)");
   CounterFile counter{counting ? fmt::format("/dev/shm/wsbench-{}-{}.counters", ::getpid(), req.sequence) : std::string()};
@@ -500,62 +582,61 @@ RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req) {
   }
   RunningServer& server = std::get<RunningServer>(launched);
   rec.server_command = server.command;
-  auto ready = sample_process(server.server_pid);
-  if (!ready) {
+
+  LoadPhase p = load_phase(env, req, server, dir, counter.path, rec);
+  if (p.failed) {
     stop_server(server, kServerStopGrace);
-    return finish(RunStatus::Failed, "server: /proc unreadable right after it was ready (did it exit?)");
+    return finish(p.failed->status, p.failed->reason);
   }
+  StopOutcome stop = stop_and_collect_stats(env, t, server, p.w.server_died, rec);
+  const CountDelta cd = counting ? count_delta(p.w, counter.path, rec) : CountDelta{};
+  std::string reason;
+  const RunStatus status = conclude(rec, p, cd, req, env, stop.status.describe() + " " + last_line(stop.stderr_tail), reason);
+  return finish(status, std::move(reason));
+}
 
-  LoadWatch w;
-  w.sw.rss_start_kib = ready->rss_kib;
-  w.sw.rss_max_kib = ready->rss_kib;
-  LoadResult loaded;
-  const bool probing = judges_disturbance(env, req.pass);
-  const auto probe_before = probing ? probe_core_ms(env.server_cpu) : std::nullopt;
-  if (auto failed = run_load(env, req, server, dir, counter.path, rec, w, loaded)) {
-    stop_server(server, kServerStopGrace);
-    return finish(failed->status, failed->reason);
+std::variant<HeldServer, RunRecord> hold_server(const MeasureEnv& env, const MeasureRequest& req) {
+  RunRecord rec = start_record(req);
+  rec.server_args = req.target->takes_server_args ? req.kase->server_args : std::vector<std::string>{};
+  const auto started = Clock::now();
+  if (req.target->external() || req.pass != RunPass::Time) {
+    return finish_record(rec, started, RunStatus::Skipped, "only a timed run on a server wsbench starts can be held");
   }
-  const auto probe_after = probing ? probe_core_ms(env.server_cpu) : std::nullopt;
-  settle_window(w, sc.kind, req.pass, env, rec);
-  if (rec.disturbance) {
-    rec.disturbance->probe_before_ms = probe_before;
-    rec.disturbance->probe_after_ms = probe_after;
+  const fs::path dir = run_dir(env, req).concat("-held");
+  auto launched = launch_server(server_launch_spec(env, *req.target, rec, dir, ""));
+  if (auto* f = std::get_if<LaunchFailure>(&launched)) {
+    rec.server_command = f->command;
+    return finish_record(rec, started, RunStatus::Failed, "server: " + f->reason);
   }
-  const bool server_died = w.server_died;
-  StopOutcome stop = stop_and_collect_stats(env, t, server, server_died, rec);
+  return HeldServer{std::move(std::get<RunningServer>(launched)), req.target, rec.server_args};
+}
 
-  const ExitStatus load_status = loaded.status;
-  const nlohmann::json& wj = loaded.wsload;
-  const bool have_json = wj.is_object();
-  if (have_json) rec.wsload = wj;
-  rec.distributed = loaded.distributed;
-  const CountDelta cd = counting ? count_delta(w, counter.path, rec) : CountDelta{};
+RunRecord measure_held(const MeasureEnv& env, const MeasureRequest& req, HeldServer& held) {
+  RunRecord rec = start_record(req);
+  rec.server_args = held.server_args;
+  rec.server_command = held.server.command;
+  const auto run_start = Clock::now();
+  if (held.died) return finish_record(rec, run_start, RunStatus::Failed, "server: it exited during an earlier run");
+  const fs::path dir = run_dir(env, req);
+  std::error_code ec;
+  fs::create_directories(dir, ec);  // the load's logs; the server's are in its launch's folder
+  LoadPhase p = load_phase(env, req, held.server, dir, "", rec);
+  if (p.failed) {
+    held.died = true;  // its load is in an unknown state: no later run trusts it
+    return finish_record(rec, run_start, p.failed->status, p.failed->reason);
+  }
+  held.died = p.w.server_died;
+  std::string reason;
+  const RunStatus status = conclude(rec, p, CountDelta{}, req, env, "see its stderr in " + held.server.stderr_path.string(), reason);
+  return finish_record(rec, run_start, status, std::move(reason));
+}
 
-  if (!have_json) {
-    return finish(RunStatus::Failed, fmt::format("wsload {} without a JSON result: {}", load_status.describe(), last_line(loaded.error_text)));
+void release_held(const MeasureEnv& env, HeldServer& held, RunRecord* last) {
+  if (last) {
+    stop_and_collect_stats(env, *held.target, held.server, held.died, *last);
+  } else {
+    stop_server(held.server, kServerStopGrace);
   }
-  compute_metrics(rec, wj, w.sw, cd, sc.kind, env);
-  if (server_died) return finish(RunStatus::Failed, "server exited during the run: " + stop.status.describe() + " " + last_line(stop.stderr_tail));
-  if (!loaded.partial.empty()) {
-    // Some load hosts' shares are missing: the figures are of the others, so the run is kept,
-    // flagged and left out of the summary's medians (aggregate.cpp), never taken for the whole load.
-    rec.flags.push_back("partial_load");
-    return finish(RunStatus::Errors, "partial load, shares missing: " + loaded.partial);
-  }
-  // wsload exit codes (load/exit_code.hpp): 0 ok, Errors counted; anything else means no valid
-  // measurement.
-  if (load_status.how == ExitStatus::How::Exited && load_status.code == static_cast<int>(load::ExitCode::Errors)) {
-    const std::string first = wj.contains("first_errors") && wj["first_errors"].is_array() && !wj["first_errors"].empty()
-                                  ? wj["first_errors"][0].dump()
-                                  : std::string("see wsload.errors");
-    return finish(RunStatus::Errors, "wsload counted errors: " + first);
-  }
-  if (!load_status.ok()) {
-    return finish(RunStatus::Failed, fmt::format("wsload {}: {}", load_status.describe(), last_line(loaded.error_text)));
-  }
-  if (req.pass == RunPass::Count && !cd.measured) return finish(RunStatus::Failed, "allocation counter could not be read");
-  return finish(RunStatus::Ok, "");
 }
 
 }  // namespace wsalloc::bench

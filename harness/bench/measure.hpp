@@ -15,12 +15,14 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "bench/locust_engine.hpp"
 #include "bench/process_costs.hpp"
 #include "bench/run_record.hpp"
 #include "bench/scenario.hpp"
+#include "bench/server_launch.hpp"
 #include "bench/targets.hpp"
 
 namespace wsalloc::bench {
@@ -53,6 +55,21 @@ struct MeasureRequest {
 };
 
 RunRecord measure_run(const MeasureEnv& env, const MeasureRequest& req);
+
+// A server started once and measured by several timed runs in a row (the precision rounds,
+// precision_blocks.hpp): hold_server() starts it (or returns the failure's record),
+// measure_held() is measure_run without the start and the stop (the window, metrics and status
+// are the same), release_held() stops it and writes its /stats and exit into `last` (the last
+// record measured on it; null: none).
+struct HeldServer {
+  RunningServer server;
+  const Target* target = nullptr;
+  std::vector<std::string> server_args;
+  bool died = false;  // exited, or left in an unknown state by a failed load
+};
+std::variant<HeldServer, RunRecord> hold_server(const MeasureEnv& env, const MeasureRequest& req);
+RunRecord measure_held(const MeasureEnv& env, const MeasureRequest& req, HeldServer& held);
+void release_held(const MeasureEnv& env, HeldServer& held, RunRecord* last);
 
 // A run's record as it starts: what was asked (scenario, case, target, repetition, pass, the
 // target's load) and the start time. Shared by measure_run and measure_external.
