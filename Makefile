@@ -123,7 +123,7 @@ bench: bench-build
 # io_uring against epoll (issue 15): the three workloads where the backend matters (32 B pipelined,
 # 512 B text on 1,000 connections, 64 KiB), every variant on both backends and both raw echoes,
 # interleaved, 5 repetitions; then each X+uring as a ratio to X per repetition (median, range,
-# bootstrap interval). 150 runs, about 10 minutes on the shared 2-core machine. No precision blocks
+# bootstrap interval). 150 runs, about 10 minutes on the shared 2-core machine. No precision rounds
 # (those narrow the variants' ratios to malloc; this run's question is each X+uring against X).
 URING_ARGS ?= --repetitions 5 --duration 3 --warmup 0.5 --no-count --max-blocks 0
 .PHONY: bench-uring
@@ -138,7 +138,7 @@ bench-uring: bench-build
 # on 7 targets (variants and peers) do not fit make bench's 10 minutes: one repetition took 10 min
 # 40 s here (144 runs, time and counting passes), three take about 20 minutes.
 # DEFLATE_ARGS=... passes more flags to `wsbench run` (e.g. --repetitions 1); --max-blocks 0 leaves
-# out the precision blocks, which would add up to five minutes.
+# out the precision rounds, which would add up to five minutes.
 DEFLATE_ARGS ?= --repetitions 3 --max-blocks 0
 bench-deflate: bench-build
 	@$(BUILD_DIR)/bin/wsbench run --scenarios 'deflate-*' $(DEFLATE_ARGS)

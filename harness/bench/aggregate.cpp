@@ -71,7 +71,6 @@ bool is_count_metric(std::string_view name) {
          name == "allocations_per_conn";
 }
 
-bool has_flag(const RunRecord& r, std::string_view flag) { return std::find(r.flags.begin(), r.flags.end(), flag) != r.flags.end(); }
 
 // One row's records sorted by what they can contribute.
 struct RowRuns {
@@ -90,7 +89,10 @@ std::vector<std::vector<const RunRecord*>> group_records(const std::vector<RunRe
   for (const RunRecord& r : records) {
     // A′ (the reference's second run of a block) is for the comparisons' noise floor only: the
     // reference's row keeps one run per repetition like every other target.
-    if (has_flag(r, "reference_repeat")) continue;
+    if (has_flag(r, kReferenceRepeat)) continue;
+    // The precision rounds' runs (held servers, shorter windows) settle the variants' server-CPU
+    // comparisons only (bench_comparisons.hpp); the rows stay the fresh servers' runs.
+    if (has_flag(r, kHeldRound)) continue;
     auto key = std::make_tuple(r.scenario, r.case_name, r.target);
     auto it = index.find(key);
     if (it == index.end()) {

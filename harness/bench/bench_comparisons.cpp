@@ -25,9 +25,7 @@ constexpr MetricSpec kMetrics[] = {{"server_cpu_us_per_msg", Direction::LowerIsB
                                    {"rss_per_conn_bytes", Direction::LowerIsBetter},
                                    {"latency_p99_us", Direction::LowerIsBetter}};
 
-bool is_repeat(const RunRecord& r) {
-  return std::find(r.flags.begin(), r.flags.end(), kReferenceRepeat) != r.flags.end();
-}
+bool is_repeat(const RunRecord& r) { return has_flag(r, kReferenceRepeat); }
 
 std::string a_prime(const std::string& reference) { return reference + " (A′)"; }
 
@@ -71,13 +69,64 @@ std::string repeated_reference(const std::vector<const Target*>& runnable) {
   return "";
 }
 
+namespace {
+
+// The blocks of one (case, target, reference, metric) from fresh-server records: the target's
+// value against the reference's in the same repetition.
+std::vector<compare::Block> fresh_blocks(const std::map<Key, const RunRecord*>& by_key, const std::string& scenario,
+                                         const std::string& case_name, const std::string& target, const std::string& reference,
+                                         const MetricSpec& spec) {
+  std::vector<compare::Block> blocks;
+  for (const auto& [key, rec] : by_key) {
+    if (std::get<0>(key) != scenario || std::get<1>(key) != case_name || std::get<2>(key) != target) continue;
+    auto ref = by_key.find({scenario, case_name, reference, std::get<3>(key)});
+    if (ref == by_key.end()) continue;
+    // RSS per connection is the headline of idle cases only (elsewhere it mixes in buffers in flight).
+    if (std::string_view(spec.name) == "rss_per_conn_bytes" && rec->metrics.has("msgs_per_sec")) continue;
+    // Latency compares only at one offered rate (open loop); closed loop it follows throughput.
+    if (std::string_view(spec.name) == "latency_p99_us" && !rec->metrics.has("offered_rate")) continue;
+    const auto a = rec->metrics.get(spec.name), b = ref->second->metrics.get(spec.name);
+    if (a && b && *a > 0 && *b > 0) blocks.push_back({*a, *b});
+  }
+  return blocks;
+}
+
+// The precision rounds' blocks of a variant against malloc: in each round, the variant against the
+// geometric mean of the malloc runs just before and after it (round_slot ± 1), so a drift cancels.
+// `rounds`: each round's measured runs by (scenario, case, round), any order.
+using RoundKey = std::tuple<std::string, std::string, uint32_t>;
+std::vector<compare::Block> held_blocks(const std::map<RoundKey, std::vector<const RunRecord*>>& rounds, const std::string& scenario,
+                                        const std::string& case_name, const std::string& target) {
+  std::vector<compare::Block> blocks;
+  for (const auto& [key, runs] : rounds) {
+    if (std::get<0>(key) != scenario || std::get<1>(key) != case_name) continue;
+    auto at = [&runs](uint32_t slot, const std::string& name) -> std::optional<double> {
+      for (const RunRecord* r : runs)
+        if (r->round_slot == slot && r->target == name) return r->metrics.get(kPrecisionMetric);
+      return std::nullopt;
+    };
+    for (const RunRecord* r : runs) {
+      if (r->target != target || r->round_slot < 2) continue;
+      const auto v = r->metrics.get(kPrecisionMetric), before = at(r->round_slot - 1, "malloc"), after = at(r->round_slot + 1, "malloc");
+      if (v && before && after && *v > 0 && *before > 0 && *after > 0) blocks.push_back({*v, std::sqrt(*before * *after)});
+    }
+  }
+  return blocks;
+}
+
+}  // namespace
+
 std::vector<BenchComparison> compare_targets(const std::vector<RunRecord>& records, const std::vector<Target>& targets) {
   std::map<Key, const RunRecord*> by_key;
+  std::map<RoundKey, std::vector<const RunRecord*>> held;  // the precision rounds' runs
   std::vector<std::pair<std::string, std::string>> cases;  // first-appearance order
   for (const RunRecord& r : records) {
     if (r.pass != RunPass::Time || r.repetition == 0 || !status_has_measurement(r.status)) continue;
-    const std::string name = is_repeat(r) ? a_prime(r.target) : r.target;
-    by_key[{r.scenario, r.case_name, name, r.repetition}] = &r;
+    if (has_flag(r, kHeldRound)) {
+      held[{r.scenario, r.case_name, r.repetition}].push_back(&r);
+    } else {
+      by_key[{r.scenario, r.case_name, is_repeat(r) ? a_prime(r.target) : r.target, r.repetition}] = &r;
+    }
     if (std::find(cases.begin(), cases.end(), std::make_pair(r.scenario, r.case_name)) == cases.end())
       cases.emplace_back(r.scenario, r.case_name);
   }
@@ -91,24 +140,18 @@ std::vector<BenchComparison> compare_targets(const std::vector<RunRecord>& recor
   for (const auto& [scenario, case_name] : cases) {
     for (const auto& [target, reference] : pairs) {
       for (const MetricSpec& spec : kMetrics) {
+        // A variant's server CPU against malloc comes from the precision rounds when it had them.
         std::vector<compare::Block> blocks;
-        for (const auto& [key, rec] : by_key) {
-          if (std::get<0>(key) != scenario || std::get<1>(key) != case_name || std::get<2>(key) != target) continue;
-          auto ref = by_key.find({scenario, case_name, reference, std::get<3>(key)});
-          if (ref == by_key.end()) continue;
-          // RSS per connection is the headline of idle cases only (elsewhere it mixes in buffers in flight).
-          if (std::string_view(spec.name) == "rss_per_conn_bytes" && rec->metrics.has("msgs_per_sec")) continue;
-          // Latency compares only at one offered rate (open loop); closed loop it follows throughput.
-          if (std::string_view(spec.name) == "latency_p99_us" && !rec->metrics.has("offered_rate")) continue;
-          const auto a = rec->metrics.get(spec.name), b = ref->second->metrics.get(spec.name);
-          if (a && b && *a > 0 && *b > 0) blocks.push_back({*a, *b});
-        }
+        if (reference == "malloc" && target != a_prime(reference) && std::string_view(spec.name) == kPrecisionMetric)
+          blocks = held_blocks(held, scenario, case_name, target);
+        const bool from_rounds = !blocks.empty();
+        if (!from_rounds) blocks = fresh_blocks(by_key, scenario, case_name, target, reference, spec);
         if (blocks.empty()) continue;
         compare::CompareSettings s;
         s.confidence = kBenchConfidence;
         s.delta = kBenchDelta;
         s.direction = spec.direction;
-        out.push_back({scenario, case_name, target, reference, spec.name, compare::compare_blocks(blocks, s)});
+        out.push_back({scenario, case_name, target, reference, spec.name, compare::compare_blocks(blocks, s), from_rounds});
       }
     }
   }
@@ -168,7 +211,8 @@ nlohmann::json comparisons_json(const std::vector<BenchComparison>& cs) {
                    {"verdict", std::string(compare::to_string(r.verdict))},
                    {"confidence", r.confidence},
                    {"delta", r.delta},
-                   {"more_blocks", optional_json(r.more_blocks)}});
+                   {"more_blocks", optional_json(r.more_blocks)},
+                   {"servers", c.held_servers ? "held" : "fresh"}});
   }
   return arr;
 }
@@ -184,7 +228,8 @@ std::string render_comparisons(const std::vector<BenchComparison>& cs) {
     const std::string id = c.case_name == "default" ? c.scenario : c.scenario + "/" + c.case_name;
     if (id != last) out += fmt::format("  {}\n", id);
     last = id;
-    out += fmt::format("    {:<22} vs {:<8} {:<22} {}\n", c.target, c.reference, c.metric, compare::describe(c.result));
+    out += fmt::format("    {:<22} vs {:<8} {:<22} {}{}\n", c.target, c.reference, c.metric, compare::describe(c.result),
+                       c.held_servers ? " [precision rounds]" : "");
   }
   return out;
 }

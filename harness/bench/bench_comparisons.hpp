@@ -10,6 +10,10 @@
 // equivalent). Metrics: server CPU per message (lower is better), msgs/s (higher is better), for
 // idle cases RSS per connection, and for open-loop cases (one offered rate) p99 latency (both
 // lower is better).
+// A variant's server CPU per message against malloc comes from the case's precision rounds when it
+// had them (precision_blocks.hpp: held servers, malloc between the variants): per round, the
+// variant against the geometric mean of the malloc runs before and after it. Every other
+// comparison, and A′'s, uses the blocks of fresh servers only.
 #pragma once
 
 #include <optional>
@@ -25,7 +29,6 @@
 
 namespace wsalloc::bench {
 
-inline constexpr std::string_view kReferenceRepeat = "reference_repeat";  // the flag of A′ records
 inline constexpr double kBenchConfidence = 0.95;
 inline constexpr double kBenchDelta = 0.05;
 // The metric whose precision the bench's extra blocks pursue (RunOptions::max_blocks).
@@ -34,6 +37,7 @@ inline constexpr std::string_view kPrecisionMetric = "server_cpu_us_per_msg";
 struct BenchComparison {
   std::string scenario, case_name, target, reference, metric;
   compare::Comparison result;
+  bool held_servers = false;  // from the precision rounds (results.json "servers": "held", else "fresh")
 };
 
 // The interval's half-width relative to the ratio ((high - low) / 2 / ratio): 0.05 = ±5 %.

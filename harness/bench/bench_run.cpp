@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -44,6 +45,8 @@ namespace {
 constexpr double kInitialOverheadS = 0.8;
 // The short counting run's window as a share of the long one's (differential counting).
 constexpr double kShortCountFraction = 0.4;
+// First guess of a precision round's run cost beyond warm-up + window (wsload's start and connect).
+constexpr double kRoundOverheadS = 0.15;
 // A timed run whose window was disturbed (disturbance.hpp) is measured again, at most this often
 // in all; the last attempt is kept even when disturbed, flagged, so a busy machine loses nothing.
 constexpr uint32_t kMaxAttempts = 3;
@@ -278,7 +281,9 @@ nlohmann::json run_settings(const RunOptions& opts, const MeasureSetup& m, const
                                           100 * env.load_saturated_at, 100 * env.server_busy_below)},
           {"block_seed", block_seed},
           {"precision_blocks", {{"max_blocks", opts.max_blocks}, {"target_half_width", opts.precision_target},
-                                {"budget_s", opts.precision_budget_s}, {"metric", kPrecisionMetric}, {"reference", "malloc"}}},
+                                {"budget_s", opts.precision_budget_s}, {"metric", kPrecisionMetric}, {"reference", "malloc"},
+                                {"servers", "held"}, {"round_window_s", kRoundWindowS}, {"round_warmup_s", kRoundWarmupS},
+                                {"bracket_limit", kBracketLimit}}},
           {"disturbance_limits", {{"max_server_wait_share", DisturbanceLimits{}.max_server_wait_share},
                                   {"max_steal", DisturbanceLimits{}.max_steal},
                                   {"max_core_slowdown", DisturbanceLimits{}.max_slowdown}, {"max_attempts", kMaxAttempts}}},
@@ -306,7 +311,7 @@ class CaseRunner {
     for (const auto& [t, refusal] : pc.refused) content_.records.push_back(refusal_record(pc, *t, refusal));
     CaseLoads cl = resolve_loads(pc);
     run_blocks(pc, cl);
-    if (precision_.applies(pc)) run_precision_blocks(pc, cl);
+    if (precision_.applies(pc)) run_precision_rounds(pc, cl);
     run_counting(pc, cl);
     note_capacity(pc);
   }
@@ -433,14 +438,14 @@ class CaseRunner {
 
   // One run, announced and reported on the progress lines; `note` becomes one of its flags.
   RunRecord measure(const PlannedCase& pc, const Target& t, const LoadSpec& load, uint32_t rep, RunPass pass,
-                    const std::string& label, const std::string& note) {
+                    const std::string& label, const std::string& note, HeldServer* held = nullptr) {
     MeasureRequest req{pc.scenario, pc.kase, &t, load, rep, pass, ++sequence_};
     RunRecord preview;
     preview.scenario = pc.scenario->name;
     preview.case_name = pc.kase->name;
     preview.target = t.name;
     progress_.begin(preview, load, label);
-    RunRecord rec = measure_run(env_, req);
+    RunRecord rec = held ? measure_held(env_, req, *held) : measure_run(env_, req);
     if (!note.empty()) rec.flags.push_back(note);
     // Latency counts only with headroom: wsload below its limit, the offered rate achieved.
     if (pc.scenario->kind == ScenarioKind::LatencyAtRate && pass == RunPass::Time && load.rate > 0)
@@ -503,34 +508,126 @@ class CaseRunner {
     return disturbed_because(*rec.disturbance);
   }
 
-  // After the case's repetitions: the blocks precision_blocks.hpp asks for, each in a fresh random
-  // order, while the next one fits in the case's share of the budget.
-  void run_precision_blocks(const PlannedCase& pc, CaseLoads& cl) {
+  // After the case's repetitions: the precision rounds (precision_blocks.hpp) on servers held for
+  // all of them, while the next round fits in the case's share of the budget.
+  void run_precision_rounds(const PlannedCase& pc, CaseLoads& cl) {
     const double allowance = precision_.begin_case();
     const auto started = Clock::now();
     auto spent = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
-    uint32_t rep = pc.repetitions, blocks = 0;
-    double load_s = 0;
-    while (rep < opts_.max_blocks && !g_stop_requested) {
-      const std::vector<const Target*> block = precision_.next_block(pc, cl.runnable, content_.records, content_.targets);
-      if (block.empty()) break;
-      // The next block's cost: the average so far, or a guess from the run's length before any.
-      const LoadSpec& l = cl.loads[block.back()];
-      const double next = blocks ? spent() / blocks : static_cast<double>(block.size()) * (l.warmup_s + l.duration_s + kInitialOverheadS);
-      if (spent() + next > allowance) break;
-      ++rep;
-      ++blocks;
-      const std::string label = fmt::format("precision {}/{}", rep, opts_.max_blocks);
-      for (size_t i : compare::random_order(block.size(), block_rng_)) {
-        if (g_stop_requested) break;
-        const Target* t = block[i];
-        progress_.add_reserved();
-        measure_and_record(pc, *t, cl.loads[t], rep, RunPass::Time, cl.notes[t], label);
-        load_s += cl.loads[t].warmup_s + cl.loads[t].duration_s;
+    std::map<const Target*, HeldServer> held;
+    std::map<const Target*, size_t> last_record;  // index in content_.records of each server's last run
+    const Target* ref = PrecisionBlocks::reference(cl.runnable);
+    std::vector<const Target*> servers = PrecisionBlocks::candidates(cl.runnable);
+    servers.insert(servers.begin(), ref);
+    for (const Target* t : servers) {
+      auto h = hold_server(env_, MeasureRequest{pc.scenario, pc.kase, t, cl.loads[t], 0, RunPass::Time, ++sequence_});
+      if (auto* s = std::get_if<HeldServer>(&h)) {
+        held.emplace(t, std::move(*s));
+      } else {
+        fmt::print(stderr, "          precision rounds: {} did not start: {}\n", t->name, std::get<RunRecord>(h).reason);
       }
     }
+    uint32_t rep = pc.repetitions, rounds = 0;
+    const size_t rounds_begin = content_.records.size();  // the case's first round's first record
+    double load_s = 0;
+    // next_round() stops each variant at max_blocks blocks; rounds whose blocks were disturbed do not
+    // count there, so the rounds themselves are bounded too.
+    while (held.count(ref) && rounds < 2 * opts_.max_blocks && !g_stop_requested) {
+      std::vector<const Target*> variants;
+      for (const Target* t : precision_.next_round(pc, cl.runnable, content_.records, content_.targets))
+        if (held.count(t) && !held.at(t).died) variants.push_back(t);
+      if (variants.empty() || held.at(ref).died) break;
+      // The next round's cost: the average so far, or a guess from its runs' length before any.
+      const LoadSpec first = round_load(cl.loads[ref], rounds == 0);
+      const double next = rounds ? spent() / rounds
+                                 : static_cast<double>(2 * variants.size() + 1) * (first.warmup_s + first.duration_s + kRoundOverheadS);
+      if (spent() + next > allowance) break;
+      ++rep;
+      ++rounds;
+      std::vector<const Target*> shuffled;
+      for (size_t i : compare::random_order(variants.size(), block_rng_)) shuffled.push_back(variants[i]);
+      const std::vector<const Target*> order = round_order(ref, shuffled);
+      std::vector<RunRecord> round;
+      const std::string label = fmt::format("round {}", rounds);
+      for (size_t i = 0; i < order.size() && !g_stop_requested; ++i) {
+        const Target* t = order[i];
+        const LoadSpec l = round_load(cl.loads[t], rounds == 1);
+        progress_.add_reserved();
+        RunRecord rec = measure(pc, *t, l, rep, RunPass::Time, label, cl.notes[t], &held.at(t));
+        judge_core_speed(rec);
+        rec.flags.emplace_back(kHeldRound);
+        rec.round_slot = static_cast<uint32_t>(i + 1);
+        round.push_back(std::move(rec));
+        load_s += l.warmup_s + l.duration_s;
+      }
+      judge_round(pc, round);
+      for (RunRecord& r : round) {
+        (status_has_measurement(r.status) ? outcome_.measured : r.status == RunStatus::Disturbed ? outcome_.disturbed : outcome_.failed)++;
+        for (const auto& [t, h] : held)
+          if (t->name == r.target) last_record[t] = content_.records.size();
+        content_.records.push_back(std::move(r));
+      }
+      judge_states(*ref, rounds_begin);
+    }
+    for (auto& [t, h] : held) release_held(env_, h, last_record.count(t) ? &content_.records[last_record[t]] : nullptr);
     precision_.end_case(spent());
     progress_.release(std::max(0.0, allowance - load_s));
+  }
+
+  // A round's runs judged: one disturbed by the rules of disturbance.hpp becomes "disturbed", and so
+  // does a variant's run whose block (the runs before and after it) is broken: one of them
+  // unmeasured or disturbed, or the two malloc runs apart (bracket_broken). Said on the terminal.
+  static void judge_round(const PlannedCase& pc, std::vector<RunRecord>& round) {
+    auto disturb = [](RunRecord& r, const std::string& why) {
+      r.status = RunStatus::Disturbed;
+      r.reason = why;
+      fmt::print(stderr, "          {} left out of the round: {}\n", r.target, why);
+    };
+    for (RunRecord& r : round)
+      if (auto why = disturbed_run(pc, r)) disturb(r, *why);
+    for (size_t i = 1; i + 1 < round.size(); i += 2) {
+      RunRecord& v = round[i];
+      if (!status_has_measurement(v.status)) continue;
+      const RunRecord &before = round[i - 1], &after = round[i + 1];
+      if (!status_has_measurement(before.status) || !status_has_measurement(after.status)) {
+        disturb(v, "a malloc run around it was not measured or disturbed");
+      } else if (auto why = bracket_broken(before.metrics.get(kPrecisionMetric).value_or(0), after.metrics.get(kPrecisionMetric).value_or(0))) {
+        disturb(v, *why);
+      }
+    }
+  }
+
+  // The machine's state over the case's rounds so far (records from `begin` on, runs of a round
+  // in order): a variant's block whose malloc runs ran beyond kStateLimit off their median is set
+  // aside as disturbed, and one set aside before is taken back when it is within again.
+  void judge_states(const Target& ref, size_t begin) {
+    std::vector<RunRecord>& recs = content_.records;
+    std::vector<double> levels;
+    for (size_t i = begin; i < recs.size(); ++i)
+      if (recs[i].target == ref.name && status_has_measurement(recs[i].status))
+        if (auto v = recs[i].metrics.get(kPrecisionMetric)) levels.push_back(*v);
+    if (levels.empty()) return;
+    std::sort(levels.begin(), levels.end());
+    const size_t n = levels.size();
+    const double median = n % 2 ? levels[n / 2] : (levels[n / 2 - 1] + levels[n / 2]) / 2;
+    for (size_t i = begin + 1; i + 1 < recs.size(); ++i) {
+      RunRecord& v = recs[i];
+      const RunRecord &before = recs[i - 1], &after = recs[i + 1];
+      if (v.target == ref.name || before.repetition != v.repetition || after.repetition != v.repetition) continue;
+      const bool set_aside = v.status == RunStatus::Disturbed && v.reason.starts_with(kStateChangedPrefix);
+      if (v.status != RunStatus::Ok && !set_aside) continue;
+      if (!status_has_measurement(before.status) || !status_has_measurement(after.status)) continue;
+      const double level = std::sqrt(before.metrics.get(kPrecisionMetric).value_or(0) * after.metrics.get(kPrecisionMetric).value_or(0));
+      if (auto why = state_changed(level, median)) {
+        if (!set_aside) fmt::print(stderr, "          {} (round {}) set aside: {}\n", v.target, v.repetition - recs[begin].repetition + 1, *why);
+        v.status = RunStatus::Disturbed;
+        v.reason = *why;
+      } else if (set_aside) {
+        fmt::print(stderr, "          {} (round {}) taken back: the median moved to its state\n", v.target, v.repetition - recs[begin].repetition + 1);
+        v.status = RunStatus::Ok;
+        v.reason.clear();
+      }
+    }
   }
 
   const RunOptions& opts_;

@@ -1,6 +1,7 @@
 #include "bench/precision_blocks.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/core.h>
 
@@ -8,13 +9,45 @@
 
 namespace wsalloc::bench {
 
+LoadSpec round_load(LoadSpec l, bool first_round) {
+  const double window = l.rate > 0 ? std::max(kRoundWindowS, kRoundMinSends / l.rate) : kRoundWindowS;
+  l.duration_s = std::min(l.duration_s, window);
+  if (!first_round) l.warmup_s = std::min(l.warmup_s, kRoundWarmupS);
+  return l;
+}
+
+std::optional<std::string> bracket_broken(double before, double after) {
+  if (!(before > 0) || !(after > 0)) return "a malloc run around it has no server CPU per message";
+  const double ratio = after / before;
+  if (std::fabs(ratio - 1) <= kBracketLimit) return std::nullopt;
+  return fmt::format("malloc after it against malloc before it: x{:.3f} (limit ±{:.0f} %): the machine changed speed inside the block",
+                     ratio, 100 * kBracketLimit);
+}
+
+std::optional<std::string> state_changed(double level, double median) {
+  if (!(level > 0) || !(median > 0)) return std::nullopt;
+  const double ratio = level / median;
+  if (std::fabs(ratio - 1) <= kStateLimit) return std::nullopt;
+  return fmt::format("{}: malloc around it ran x{:.2f} its median in the case's rounds (limit ±{:.0f} %)", kStateChangedPrefix,
+                     ratio, 100 * kStateLimit);
+}
+
+std::vector<const Target*> round_order(const Target* reference, const std::vector<const Target*>& variants) {
+  std::vector<const Target*> order = {reference};
+  for (const Target* v : variants) {
+    order.push_back(v);
+    order.push_back(reference);
+  }
+  return order;
+}
+
 PrecisionBlocks::PrecisionBlocks(const RunOptions& opts, const RunPlan& plan) : opts_(opts) {
   for (const PlannedCase& pc : plan.cases) cases_left_ += applies(pc) ? 1 : 0;
   left_s_ = cases_left_ ? opts.precision_budget_s : 0;
 }
 
 bool PrecisionBlocks::applies(const PlannedCase& pc) const {
-  if (opts_.max_blocks <= pc.repetitions || pc.scenario->kind == ScenarioKind::Idle) return false;
+  if (opts_.max_blocks == 0 || pc.scenario->kind == ScenarioKind::Idle) return false;
   return reference(pc.runnable) && !candidates(pc.runnable).empty();
 }
 
@@ -27,7 +60,7 @@ const Target* PrecisionBlocks::reference(const std::vector<const Target*>& runna
 std::vector<const Target*> PrecisionBlocks::candidates(const std::vector<const Target*>& runnable) {
   std::vector<const Target*> out;
   for (const Target* t : runnable)
-    if (t->kind == TargetKind::Variant && t->name != "malloc") out.push_back(t);
+    if (t->kind == TargetKind::Variant && t->name != "malloc" && !t->external()) out.push_back(t);
   return out;
 }
 
@@ -35,25 +68,29 @@ double PrecisionBlocks::begin_case() { return cases_left_ ? left_s_ / static_cas
 
 void PrecisionBlocks::end_case(double spent_s) { left_s_ = std::max(0.0, left_s_ - spent_s); }
 
-std::vector<const Target*> PrecisionBlocks::next_block(const PlannedCase& pc, const std::vector<const Target*>& runnable,
+std::vector<const Target*> PrecisionBlocks::next_round(const PlannedCase& pc, const std::vector<const Target*>& runnable,
                                                        const std::vector<RunRecord>& records, const std::vector<Target>& targets) {
-  const Target* ref = reference(runnable);
-  if (!ref) return {};
+  if (!reference(runnable)) return {};
   std::vector<RunRecord> mine;
   for (const RunRecord& r : records)
-    if (r.scenario == pc.scenario->name && r.case_name == pc.kase->name) mine.push_back(r);
+    if (r.scenario == pc.scenario->name && r.case_name == pc.kase->name && has_flag(r, kHeldRound)) mine.push_back(r);
   const std::vector<BenchComparison> cs = compare_targets(mine, targets);
   std::vector<const Target*> out;
   for (const Target* t : candidates(runnable)) {
     auto c = std::find_if(cs.begin(), cs.end(), [t](const BenchComparison& b) {
-      return b.target == t->name && b.reference == "malloc" && b.metric == kPrecisionMetric;
+      return b.target == t->name && b.reference == "malloc" && b.metric == kPrecisionMetric && b.held_servers;
     });
-    if (c != cs.end() && relative_half_width(c->result) <= opts_.precision_target) continue;
-    const auto needed = c == cs.end() ? std::nullopt : blocks_for_precision(c->result, opts_.precision_target);
-    // Judged after one precision block at least: three blocks with one bad one overstate the spread.
-    if (needed && *needed > opts_.max_blocks && c->result.blocks > pc.repetitions) {
+    if (c == cs.end()) {  // no round of it yet
+      out.push_back(t);
+      continue;
+    }
+    if (c->result.blocks >= opts_.max_blocks) continue;
+    if (c->result.blocks >= kMinRounds && relative_half_width(c->result) <= opts_.precision_target) continue;
+    const auto needed = blocks_for_precision(c->result, opts_.precision_target);
+    // Judged after a few rounds: with two, Student's t makes any spread look hopeless.
+    if (needed && *needed > opts_.max_blocks && c->result.blocks >= kRoundsBeforeGivingUp) {
       if (out_of_reach_.insert(pc.scenario->name + "/" + pc.kase->name + "/" + t->name).second) {
-        fmt::print(stderr, "          precision: {} vs malloc is ±{:.1f} % after {} blocks; ±{:.0f} % would take about {} (> {}): left as is\n",
+        fmt::print(stderr, "          precision: {} vs malloc is ±{:.1f} % after {} rounds; ±{:.0f} % would take about {} (> {}): left as is\n",
                    t->name, 100 * relative_half_width(c->result), c->result.blocks, 100 * opts_.precision_target, *needed,
                    opts_.max_blocks);
       }
@@ -61,7 +98,6 @@ std::vector<const Target*> PrecisionBlocks::next_block(const PlannedCase& pc, co
     }
     out.push_back(t);
   }
-  if (!out.empty()) out.push_back(ref);
   return out;
 }
 

@@ -1,17 +1,40 @@
-// Precision blocks (RunOptions::max_blocks): after a case's repetitions, which variants get more
-// blocks with the malloc reference, and how the run's precision budget is shared over its cases.
-// bench_run.cpp measures the blocks; this decides them.
+// Precision rounds (RunOptions::max_blocks): after a case's repetitions, blocks of the malloc
+// reference and the other variants measured on held servers, to settle the variants' server CPU
+// per message against malloc (bench_comparisons.hpp). bench_run.cpp measures them; this decides
+// them.
 //
-// A case takes them when it has a malloc reference and another variant and is not idle. Each
-// block holds malloc and every variant whose server-CPU ratio to it is wider than ±target and can
-// still get there within max_blocks (blocks_for_precision); one that cannot is left as it is, said
-// once. The budget: each case may spend what is left of it divided by the cases still to come, so
-// time a precise case does not need passes to the next.
+// Why held servers and short runs: on a shared machine the same work costs 5-40 % more or less in
+// phases lasting seconds. A block of fresh servers with 1-s runs spans ten seconds or more, so a
+// phase often hits only part of it and pairing cannot cancel it. A round here starts no process:
+// every server was started once, before the first round, and each run is a kRoundWindowS window
+// after a short warm-up (about 0.5 s in all).
+//
+// A round is a chain: malloc, a variant, malloc, the next variant, ..., malloc (the variants in a
+// fresh random order). Each variant's block is the three runs around it, which span about 1.5 s:
+// the variant against the geometric mean of the malloc runs just before and after it (a drift
+// cancels). Those two are the block's own noise floor: when they differ by more than
+// kBracketLimit the machine changed speed inside the block, and the variant's run is kept as
+// "disturbed" with the reason, not averaged in; so is one whose block has a run disturbed by the
+// rules of disturbance.hpp. A phase change spoils the blocks it falls in, not the whole round.
+//
+// A slow phase can also last a whole block, and it does not slow every server alike: epoll's
+// system calls more than io_uring's, say. So the case's malloc runs are a probe of the machine's
+// state too, the best one there is (the same work as the blocks'): a block whose malloc runs ran
+// more than kStateLimit off their median over the case's rounds so far is set aside as
+// "disturbed" (the machine was in another state), and taken back if the median moves to it.
+//
+// A case takes rounds when it has a malloc reference and another variant and is not idle. Each
+// round holds malloc and every variant whose ratio to it is still wider than ±target and can get
+// there within max_blocks rounds (blocks_for_precision, judged after kRoundsBeforeGivingUp); one
+// that cannot is left as it is, said once. The budget: each case may spend what is left of it
+// divided by the cases still to come, so time a precise case does not need passes to the next.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/bench_run.hpp"
@@ -21,6 +44,32 @@
 
 namespace wsalloc::bench {
 
+inline constexpr double kRoundWindowS = 0.3;      // each run's window (at most the case's) ...
+inline constexpr double kRoundMinSends = 25;      // ... and, open loop, long enough for this many sends
+inline constexpr double kRoundWarmupS = 0.05;     // each run's warm-up after the first round's
+inline constexpr double kBracketLimit = 0.07;     // malloc after / before a variant beyond 1 ± this: not a block
+inline constexpr double kStateLimit = 0.15;       // a block's malloc level off the case's median beyond this: set aside
+inline constexpr size_t kMinRounds = 3;             // a variant leaves the rounds within ±target after this many blocks
+inline constexpr size_t kRoundsBeforeGivingUp = 5;  // ... or out of reach after this many
+
+// A round's load: the case's, with a kRoundWindowS window (open loop: at least kRoundMinSends
+// sends, so a window edge cuts off a small share of a broadcast's bursts; never longer than the
+// case's) and, after the first round (whose servers are fresh and take the case's warm-up), a
+// kRoundWarmupS warm-up.
+LoadSpec round_load(LoadSpec case_load, bool first_round);
+
+// Why the malloc runs around a variant say the machine changed speed inside its block, if they do:
+// `after` against `before` beyond 1 ± kBracketLimit.
+std::optional<std::string> bracket_broken(double before, double after);
+
+// Why a block whose malloc runs ran at `level` (the geometric mean of the two around the variant)
+// was measured in another state of the machine than the case's rounds' median malloc run, if it was.
+std::optional<std::string> state_changed(double level, double median);
+inline constexpr std::string_view kStateChangedPrefix = "the machine was in another state";
+
+// The order of a round: malloc, then each variant followed by malloc.
+std::vector<const Target*> round_order(const Target* reference, const std::vector<const Target*>& shuffled_variants);
+
 class PrecisionBlocks {
  public:
   PrecisionBlocks(const RunOptions& opts, const RunPlan& plan);
@@ -28,14 +77,14 @@ class PrecisionBlocks {
   bool applies(const PlannedCase& pc) const;
   double budget_s() const noexcept { return left_s_; }
 
-  // The case's share of what is left (call once per case that applies, before its blocks) and,
+  // The case's share of what is left (call once per case that applies, before its rounds) and,
   // after them, what it spent.
   double begin_case();
   void end_case(double spent_s);
 
-  // The targets of the next block, malloc last; empty when the case is done. `records` are the
-  // run's so far (this case's are picked out).
-  std::vector<const Target*> next_block(const PlannedCase& pc, const std::vector<const Target*>& runnable,
+  // The variants of the next round (malloc, which brackets it, not included); empty when the
+  // case is done. `records` are the run's so far (this case's precision rounds are picked out).
+  std::vector<const Target*> next_round(const PlannedCase& pc, const std::vector<const Target*>& runnable,
                                         const std::vector<RunRecord>& records, const std::vector<Target>& targets);
 
   static const Target* reference(const std::vector<const Target*>& runnable);

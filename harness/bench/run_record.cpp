@@ -1,5 +1,7 @@
 #include "bench/run_record.hpp"
 
+#include <algorithm>
+
 namespace wsalloc::bench {
 
 const char* to_string(RunPass p) noexcept { return p == RunPass::Time ? "time" : "count"; }
@@ -15,6 +17,8 @@ const char* to_string(RunStatus s) noexcept {
   }
   return "?";
 }
+
+bool has_flag(const RunRecord& r, std::string_view flag) { return std::find(r.flags.begin(), r.flags.end(), flag) != r.flags.end(); }
 
 bool status_has_measurement(RunStatus s) noexcept { return s == RunStatus::Ok || s == RunStatus::Errors; }
 
@@ -50,6 +54,7 @@ nlohmann::json RunRecord::to_json() const {
           {"case", case_name},
           {"target", target},
           {"repetition", repetition},
+          {"round_slot", round_slot ? nlohmann::json(round_slot) : nlohmann::json(nullptr)},
           {"pass", to_string(pass)},
           {"status", to_string(status)},
           {"reason", str_or_null(reason)},

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +49,7 @@ struct RunRecord {
   std::string case_name;
   std::string target;
   uint32_t repetition = 0;  // 1-based; 0 for skipped/unavailable records
+  uint32_t round_slot = 0;  // a precision round's run: its place in the round, 1-based (0: not one)
   RunPass pass = RunPass::Time;
   RunStatus status = RunStatus::Failed;
   std::string reason;
@@ -71,6 +73,12 @@ struct RunRecord {
   std::string id() const { return case_name == "default" ? scenario : scenario + "/" + case_name; }
   nlohmann::json to_json() const;
 };
+
+// Flags the comparisons and the summary act on (bench_comparisons.hpp, aggregate.hpp).
+inline constexpr std::string_view kReferenceRepeat = "reference_repeat";  // A′: the reference's second run of a block
+inline constexpr std::string_view kHeldRound = "held_round";  // a precision round's run, on a held server
+bool has_flag(const RunRecord& r, std::string_view flag);
+
 
 nlohmann::json load_to_json(const LoadSpec& l);
 

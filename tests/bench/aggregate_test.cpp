@@ -50,7 +50,7 @@ TEST(Aggregate, rows_follow_first_appearance_and_take_medians_of_time_passes) {
 
 TEST(Aggregate, the_repeated_reference_stays_out_of_its_row_and_a_failed_count_is_noted) {
   RunRecord again = timed("malloc", 1, 1000);
-  again.flags.push_back("reference_repeat");
+  again.flags.emplace_back(kReferenceRepeat);
   RunRecord count = timed("malloc", 1, 0, RunStatus::Failed);
   count.pass = RunPass::Count;
   count.reason = "allocation counter could not be read";
@@ -61,6 +61,18 @@ TEST(Aggregate, the_repeated_reference_stays_out_of_its_row_and_a_failed_count_i
   EXPECT_EQ(rows[0].metric("msgs_per_sec")->median, 200);  // 1000 (A′) left out
   EXPECT_EQ(rows[0].counter_note, "counting pass: allocation counter could not be read");
   EXPECT_EQ(rows[0].status, RunStatus::Ok);
+}
+
+// The precision rounds' runs (held servers, short windows) are for the comparisons only: the rows
+// are the fresh servers' runs.
+TEST(Aggregate, precision_round_runs_stay_out_of_the_rows) {
+  RunRecord round = timed("pool", 4, 5000);
+  round.flags.emplace_back(kHeldRound);
+  auto rows = summarise({timed("pool", 1, 100), timed("pool", 2, 300), round});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].time_runs, 2u);
+  EXPECT_EQ(rows[0].time_runs_planned, 2u);
+  EXPECT_EQ(rows[0].metric("msgs_per_sec")->median, 200);
 }
 
 TEST(Aggregate, a_target_without_measurement_keeps_its_reason) {

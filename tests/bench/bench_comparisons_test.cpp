@@ -84,6 +84,66 @@ TEST(BenchComparisons, paired_blocks_cancel_the_drift_and_a_prime_gives_the_nois
   EXPECT_EQ(find(cs, "pool", "rawecho"), nullptr) << "no rawecho runs, no comparison";
 }
 
+// The precision rounds settle a variant's server CPU against malloc: per round, the variant
+// against the geometric mean of the malloc runs just before and after it (slots ± 1; here
+// 8 / sqrt(10.4 x 9.6) x drift for pool, 7 / sqrt(9.6 x 10) for arena), and the fresh blocks
+// (wild here) are left out of that comparison. Every other comparison, A′'s noise floor included,
+// is of the fresh blocks only; so is a variant without rounds (zerocopy).
+TEST(BenchComparisons, precision_rounds_settle_the_variants_server_cpu_against_malloc_alone) {
+  const std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("pool", TargetKind::Variant),
+                                       target("arena", TargetKind::Variant), target("zerocopy", TargetKind::Variant)};
+  std::vector<RunRecord> recs;
+  const double wild[] = {0.5, 2.0, 0.7};
+  for (uint32_t b = 1; b <= 3; ++b) {
+    recs.push_back(timed("malloc", b, 10));
+    recs.push_back(timed("pool", b, 10 * wild[b - 1]));
+    recs.push_back(timed("arena", b, 9 * wild[b - 1]));
+    recs.push_back(timed("zerocopy", b, 9 * wild[b - 1]));
+    recs.push_back(timed("malloc", b, 11, /*repeat=*/true));
+  }
+  const double drift[] = {1.0, 1.3, 0.9, 1.1};
+  auto held = [&](const std::string& name, uint32_t round, uint32_t slot, double cpu) {
+    RunRecord r = timed(name, round, cpu);
+    r.flags.emplace_back(kHeldRound);
+    r.round_slot = slot;
+    r.metrics.set("msgs_per_sec", 1000);  // not compared: only server CPU comes from rounds
+    recs.push_back(r);
+  };
+  for (uint32_t r = 4; r <= 7; ++r) {
+    const double d = drift[r - 4];
+    held("malloc", r, 1, 10.4 * d);
+    held("pool", r, 2, 8 * d);
+    held("malloc", r, 3, 9.6 * d);
+    held("arena", r, 4, 7 * d);
+    held("malloc", r, 5, 10 * d);
+  }
+  const auto cs = compare_targets(recs, targets);
+  const BenchComparison* pool = find(cs, "pool", "malloc");
+  ASSERT_NE(pool, nullptr);
+  EXPECT_TRUE(pool->held_servers);
+  EXPECT_EQ(pool->result.blocks, 4u);
+  EXPECT_NEAR(pool->result.ratio, 8 / std::sqrt(10.4 * 9.6), 1e-9);
+  EXPECT_LT(relative_half_width(pool->result), 1e-6);
+  const BenchComparison* arena = find(cs, "arena", "malloc");
+  ASSERT_NE(arena, nullptr);
+  EXPECT_TRUE(arena->held_servers);
+  EXPECT_NEAR(arena->result.ratio, 7 / std::sqrt(9.6 * 10), 1e-9);
+  const BenchComparison* zerocopy = find(cs, "zerocopy", "malloc");
+  ASSERT_NE(zerocopy, nullptr);
+  EXPECT_FALSE(zerocopy->held_servers);
+  EXPECT_EQ(zerocopy->result.blocks, 3u);
+  const BenchComparison* noise = find(cs, "malloc (A′)", "malloc");
+  ASSERT_NE(noise, nullptr);
+  EXPECT_FALSE(noise->held_servers);
+  EXPECT_EQ(noise->result.blocks, 3u);
+  EXPECT_NEAR(noise->result.ratio, 1.1, 1e-9);
+  for (const BenchComparison& c : cs) EXPECT_NE(c.metric, "msgs_per_sec") << c.target << " vs " << c.reference;
+  for (const auto& j : comparisons_json(cs)) {
+    if (j["metric"] != "server_cpu_us_per_msg" || j["reference"] != "malloc" || j["target"] == "malloc (A′)") continue;
+    EXPECT_EQ(j["servers"], j["target"] == "zerocopy" ? "fresh" : "held") << j.dump();
+  }
+}
+
 TEST(BenchComparisons, json_carries_the_contract_fields) {
   const std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("arena", TargetKind::Variant)};
   std::vector<RunRecord> recs = {timed("malloc", 1, 10), timed("arena", 1, 11), timed("malloc", 2, 12), timed("arena", 2, 13)};

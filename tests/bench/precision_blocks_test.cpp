@@ -26,45 +26,112 @@ struct Fixture {
   }
 };
 
-// pool's ratio is steady (within ±5 %), arena's is not: the next block is arena and malloc only,
-// never the peer, with malloc last.
-TEST(PrecisionBlocks, a_block_holds_malloc_and_the_variants_still_wider_than_the_target) {
+// A precision round's run: on a held server, flagged so, at its place in the round.
+RunRecord held(const std::string& target, uint32_t round, uint32_t slot, double cpu_us) {
+  RunRecord r = timed(target, round, cpu_us);
+  r.flags.emplace_back(kHeldRound);
+  r.round_slot = slot;
+  return r;
+}
+
+// Before any round every variant takes part (never the peer); fresh blocks do not count, however
+// precise: the rounds are what the variants' comparison comes from.
+TEST(PrecisionBlocks, the_first_round_holds_every_variant_but_no_peer) {
   Fixture f;
   PrecisionBlocks p(f.opts, f.plan);
   const PlannedCase& pc = f.plan.cases[0];
   ASSERT_TRUE(p.applies(pc));
   std::vector<RunRecord> recs;
-  const double arena_noise[] = {0.8, 1.2, 0.9};
   for (uint32_t b = 1; b <= 3; ++b) {
     recs.push_back(timed("malloc", b, 10));
     recs.push_back(timed("pool", b, 9));
-    recs.push_back(timed("arena", b, 10 * arena_noise[b - 1]));
-    recs.push_back(timed("beast", b, 30 * arena_noise[b - 1]));
+    recs.push_back(timed("arena", b, 9));
+    recs.push_back(timed("beast", b, 30));
   }
-  const auto block = p.next_block(pc, pc.runnable, recs, f.targets);
-  ASSERT_EQ(block.size(), 2u);
-  EXPECT_EQ(block[0]->name, "arena");
-  EXPECT_EQ(block[1]->name, "malloc");
+  const auto round = p.next_round(pc, pc.runnable, recs, f.targets);
+  ASSERT_EQ(round.size(), 2u);
+  EXPECT_EQ(round[0]->name, "pool");
+  EXPECT_EQ(round[1]->name, "arena");
 }
 
-// A variant whose interval would need more than max_blocks is given up, but only after one
-// precision block: three blocks with one bad one overstate the spread.
-TEST(PrecisionBlocks, a_variant_out_of_reach_is_given_up_after_one_precision_block) {
+// pool's ratio is steady (within ±5 %) after kMinRounds rounds, arena's is not: the next round is
+// arena's only. Before kMinRounds, a steady variant stays in.
+TEST(PrecisionBlocks, a_round_holds_the_variants_still_wider_than_the_target) {
   Fixture f;
   PrecisionBlocks p(f.opts, f.plan);
   const PlannedCase& pc = f.plan.cases[0];
   std::vector<RunRecord> recs;
-  const double wild[] = {0.3, 3.0, 0.4, 2.5};
-  for (uint32_t b = 1; b <= 3; ++b) {
-    recs.push_back(timed("malloc", b, 10));
-    recs.push_back(timed("pool", b, 10 * wild[b - 1]));
+  const double arena_noise[] = {0.8, 1.2, 0.9};
+  for (uint32_t r = 1; r <= kMinRounds; ++r) {
+    recs.push_back(held("malloc", r, 1, 10));
+    recs.push_back(held("pool", r, 2, 9));
+    recs.push_back(held("malloc", r, 3, 10));
+    recs.push_back(held("arena", r, 4, 10 * arena_noise[r - 1]));
+    recs.push_back(held("malloc", r, 5, 10));
+    if (r == 2) EXPECT_EQ(p.next_round(pc, pc.runnable, recs, f.targets).size(), 2u) << "two rounds are too few to leave";
   }
-  EXPECT_EQ(p.next_block(pc, pc.runnable, recs, f.targets).size(), 3u);  // pool, arena (unmeasured), malloc
-  recs.push_back(timed("malloc", 4, 10));
-  recs.push_back(timed("pool", 4, 10 * wild[3]));
-  const auto block = p.next_block(pc, pc.runnable, recs, f.targets);
-  ASSERT_EQ(block.size(), 2u);
-  EXPECT_EQ(block[0]->name, "arena");
+  const auto round = p.next_round(pc, pc.runnable, recs, f.targets);
+  ASSERT_EQ(round.size(), 1u);
+  EXPECT_EQ(round[0]->name, "arena");
+}
+
+// A variant whose interval would need more than max_blocks rounds is given up, but only after
+// kRoundsBeforeGivingUp: with fewer, Student's t makes any spread look hopeless.
+TEST(PrecisionBlocks, a_variant_out_of_reach_is_given_up_after_enough_rounds) {
+  Fixture f;
+  PrecisionBlocks p(f.opts, f.plan);
+  const PlannedCase& pc = f.plan.cases[0];
+  std::vector<RunRecord> recs;
+  const double wild[] = {0.3, 3.0, 0.4, 2.5, 0.5, 2.0};
+  for (uint32_t r = 1; r <= kRoundsBeforeGivingUp; ++r) {
+    // arena (steady) leaves after kMinRounds; pool stays until it is judged out of reach.
+    EXPECT_EQ(p.next_round(pc, pc.runnable, recs, f.targets).size(), r <= kMinRounds ? 2u : 1u) << "round " << r;
+    recs.push_back(held("malloc", r, 1, 10));
+    recs.push_back(held("pool", r, 2, 10 * wild[r - 1]));
+    recs.push_back(held("malloc", r, 3, 10));
+    recs.push_back(held("arena", r, 4, 9));
+    recs.push_back(held("malloc", r, 5, 10));
+  }
+  EXPECT_TRUE(p.next_round(pc, pc.runnable, recs, f.targets).empty()) << "pool given up, arena within";
+}
+
+// The bracket: the malloc runs before and after a variant within ±kBracketLimit, or its run is not
+// a block.
+TEST(PrecisionBlocks, a_block_whose_malloc_runs_drift_apart_is_broken) {
+  EXPECT_FALSE(bracket_broken(10.0, 10.6));
+  EXPECT_FALSE(bracket_broken(10.0, 9.4));
+  const auto why = bracket_broken(10.0, 11.5);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("x1.150"), std::string::npos) << *why;
+  EXPECT_TRUE(bracket_broken(10.0, 8.9));
+  EXPECT_TRUE(bracket_broken(0.0, 10.0));
+}
+
+// malloc opens the round and follows every variant.
+TEST(PrecisionBlocks, malloc_stands_between_the_variants) {
+  const Target m = testing::make_target("malloc", TargetKind::Variant), a = testing::make_target("a", TargetKind::Variant),
+               b = testing::make_target("b", TargetKind::Variant), c = testing::make_target("c", TargetKind::Variant);
+  auto names = [](const std::vector<const Target*>& order) {
+    std::string s;
+    for (const Target* t : order) s += (s.empty() ? "" : " ") + t->name;
+    return s;
+  };
+  EXPECT_EQ(names(round_order(&m, {&a})), "malloc a malloc");
+  EXPECT_EQ(names(round_order(&m, {&c, &a, &b})), "malloc c malloc a malloc b malloc");
+}
+
+// The first round's servers are fresh: it keeps the case's warm-up; later rounds a short one.
+TEST(PrecisionBlocks, rounds_take_short_windows_and_after_the_first_a_short_warm_up) {
+  LoadSpec l;
+  l.duration_s = 0.75;
+  l.warmup_s = 0.2;
+  EXPECT_DOUBLE_EQ(round_load(l, true).duration_s, kRoundWindowS);
+  EXPECT_DOUBLE_EQ(round_load(l, true).warmup_s, 0.2);
+  EXPECT_DOUBLE_EQ(round_load(l, false).warmup_s, kRoundWarmupS);
+  l.rate = 50;  // open loop: 25 sends at least
+  EXPECT_DOUBLE_EQ(round_load(l, false).duration_s, 0.5);
+  l.duration_s = 0.1;
+  EXPECT_DOUBLE_EQ(round_load(l, false).duration_s, 0.1) << "never longer than the case's window";
 }
 
 // The budget: each case may spend what is left over the cases still to come.

@@ -247,7 +247,9 @@ void section_comparisons(std::string& h, const json& view) {
   h += fmt::format("<p class=\"muted\">Target / reference: the geometric mean of per-block ratios (each block runs "
                    "every target once in a random order, and the reference twice: A′ against A is the run's noise "
                    "floor), with its {:.0f} % bootstrap interval. Equivalent = the whole interval within ±{:.0f} %; "
-                   "inconclusive says how many more blocks would settle it.</p>",
+                   "inconclusive says how many more blocks would settle it. A variant's server CPU against malloc "
+                   "comes from the precision rounds where it had them (blocks marked <em>rounds</em>): servers held "
+                   "for the case, malloc run just before and after each variant.</p>",
                    100 * num(first, "confidence").value_or(0.95), 100 * num(first, "delta").value_or(0.05));
   if (view.contains("precision") && view["precision"].is_object()) {
     h += fmt::format("<p id=\"precision\"><strong>{}</strong></p>", esc(str(view["precision"], "text")));
@@ -262,11 +264,12 @@ void section_comparisons(std::string& h, const json& view) {
     std::string more;
     if (const auto m = num(c, "more_blocks")) more = fmt::format(" (~{:.0f} more blocks)", *m);
     const std::string case_name = str(c, "case");
+    const std::string blocks = fmt::format("{:.0f}{}", num(c, "blocks").value_or(0), str(c, "servers") == "held" ? " rounds" : "");
     h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.3f}</td><td class=\"num\">{}"
                      "</td><td class=\"num\">{}</td><td class=\"{}\">{}{}</td></tr>",
                      esc(str(c, "scenario") + (case_name == "default" ? "" : "/" + case_name)), esc(str(c, "target")),
-                     esc(str(c, "reference")), esc(str(c, "metric")), num(c, "ratio").value_or(0), interval,
-                     num(c, "blocks").value_or(0), cls, esc(verdict), more);
+                     esc(str(c, "reference")), esc(str(c, "metric")), num(c, "ratio").value_or(0), interval, blocks, cls,
+                     esc(verdict), more);
   }
   h += "</table></section>\n";
 }
