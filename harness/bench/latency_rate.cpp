@@ -52,7 +52,7 @@ double CalibrationTrial::estimate() const noexcept {
 }
 
 bool CalibrationTrial::had_headroom() const noexcept {
-  return load_util < kMaxLoadUtil && offered > 0 && std::abs(achieved - offered) / offered <= kRateTolerance;
+  return load_util < kCalibrationHeadroom && offered > 0 && std::abs(achieved - offered) / offered <= kRateTolerance;
 }
 
 nlohmann::json CalibratedRate::to_json() const {
@@ -88,9 +88,9 @@ std::optional<CalibratedRate> calibrate_open_loop(const std::vector<std::pair<st
   if (!closed) return std::nullopt;
   if (!run_trial) return fallback(*closed, "rawecho is not among the targets", {});
   std::vector<CalibrationTrial> trials, failed;
-  double confirmed = 0;        // the highest rate a trial ran at with wsload under 60 %
+  double confirmed = 0;        // the highest rate a trial ran at with wsload under 50 %
   double ceiling = 0;          // the lowest rate a trial ran at without headroom (0: none yet)
-  double lowest_estimate = 0;  // R60 when no trial had headroom
+  double lowest_estimate = 0;  // R50 when no trial had headroom
   double next = kCalibrationStart * closed->rate;
   while (static_cast<int>(trials.size() + failed.size()) < kMaxCalibrationTrials) {
     const auto trial = run_trial(next);
@@ -103,7 +103,7 @@ std::optional<CalibratedRate> calibrate_open_loop(const std::vector<std::pair<st
     lowest_estimate = lowest_estimate > 0 ? std::min(lowest_estimate, estimate) : estimate;
     if (trial->had_headroom()) {
       confirmed = std::max(confirmed, trial->offered);
-      if (estimate <= (1 + kCalibrationConverged) * trial->offered) break;  // already at 60 %
+      if (estimate <= (1 + kCalibrationConverged) * trial->offered) break;  // already at 50 %
       next = estimate;  // extrapolated from below: conservative
     } else {
       ceiling = ceiling > 0 ? std::min(ceiling, trial->offered) : trial->offered;
