@@ -50,7 +50,7 @@ void place_targets(PlannedCase& pc, const std::vector<Target>& targets, const Ru
         // Two runs (differential counting) unless wsload marks its window; idle needs one.
         const size_t n = s.kind == ScenarioKind::Idle ? 1 : 2;
         plan.total_runs += n;
-        plan.planned_load_s += n * (pc.load.warmup_s + std::min(pc.load.duration_s, opts.count_duration_s));
+        plan.planned_load_s += n * (pc.load.warmup_s + count_window_s(pc.load, t, opts.count_duration_s));
       }
     }
   }
@@ -68,6 +68,10 @@ LoadSpec resolve_load(const Case& c, const RunOptions& o) {
   if (o.warmup_s) l.warmup_s = *o.warmup_s;
   if (o.connections) l.connections = *o.connections;
   return l;
+}
+
+double count_window_s(const LoadSpec& case_load, const Target& t, double count_duration_s) {
+  return t.kind == TargetKind::Variant ? count_duration_s : std::min(case_load.duration_s, count_duration_s);
 }
 
 bool counting_applies(const PlannedCase& pc, const Target& t, const RunOptions& o, const std::string& counter_lib) {

@@ -40,6 +40,13 @@ LoadSpec resolve_load(const Case& c, const RunOptions& o);
 // True when a target of this case also gets the allocation-counting pass.
 bool counting_applies(const PlannedCase& pc, const Target& t, const RunOptions& o, const std::string& counter_lib);
 
+// A counting pass's window. The variants' allocations per message should read 0, and their early
+// growth (an arena's first blocks: about 20 allocations in echo-large) must be spread over enough
+// messages to stay under the 0.001 that counts as none (at 0.5 s the arena read 0.00103, at 1 s
+// 0.00032): they take count_duration_s. The other targets make tens of allocations per message,
+// so their window is the case's when that is shorter.
+double count_window_s(const LoadSpec& case_load, const Target& t, double count_duration_s);
+
 // Plans `selected` (in order) over `targets`. counter_lib: the counting library's path ("" = none).
 RunPlan plan_run(const std::vector<const Scenario*>& selected, const std::vector<Target>& targets, const RunOptions& opts,
                  const std::string& counter_lib, const CaseCheck& check);
