@@ -45,6 +45,8 @@ namespace {
 constexpr double kInitialOverheadS = 0.8;
 // The short counting run's window as a share of the long one's (differential counting).
 constexpr double kShortCountFraction = 0.4;
+// Longest stretch of measuring between two writes of results.json (SIGINT/SIGTERM write it too).
+constexpr int kSaveEveryS = 60;
 // First guess of a precision round's run cost beyond warm-up + window (wsload's start and connect).
 constexpr double kRoundOverheadS = 0.15;
 // A timed run whose window was disturbed (disturbance.hpp) is measured again, at most this often
@@ -397,7 +399,7 @@ class CaseRunner {
       if (g_stop_requested) break;
       if (!counting_applies(pc, *t, opts_, counter_lib_)) continue;
       LoadSpec l = cl.loads[t];
-      l.duration_s = std::min(l.duration_s, opts_.count_duration_s);
+      l.duration_s = count_window_s(l, *t, opts_.count_duration_s);
       measure_and_record(pc, *t, l, 1, RunPass::Count, cl.notes[t]);
       const RunRecord& counted = content_.records.back();
       // Without wsload's window markers the count spans set-up and teardown too: a second,
@@ -541,7 +543,12 @@ class CaseRunner {
       const LoadSpec first = round_load(cl.loads[ref], rounds == 0);
       const double next = rounds ? spent() / rounds
                                  : static_cast<double>(2 * variants.size() + 1) * (first.warmup_s + first.duration_s + kRoundOverheadS);
-      if (spent() + next > allowance) break;
+      // Past its share only to give every variant kMinRounds blocks (fewer give no interval worth
+      // the name: Student's t at 2 blocks is 12.7), and never past kMinRoundsOverrun x the share.
+      const bool short_of_min = std::any_of(variants.begin(), variants.end(), [&](const Target* t) {
+        return measured_in(rounds_begin, t->name) < kMinRounds;
+      });
+      if (spent() + next > (short_of_min ? kMinRoundsOverrun : 1.0) * allowance) break;
       ++rep;
       ++rounds;
       std::vector<const Target*> shuffled;
@@ -572,6 +579,14 @@ class CaseRunner {
     for (auto& [t, h] : held) release_held(env_, h, last_record.count(t) ? &content_.records[last_record[t]] : nullptr);
     precision_.end_case(spent());
     progress_.release(std::max(0.0, allowance - load_s));
+  }
+
+  // How many of `target`'s runs from content_.records[begin] on are measurements (its blocks, in rounds).
+  size_t measured_in(size_t begin, const std::string& target) const {
+    size_t n = 0;
+    for (size_t i = begin; i < content_.records.size(); ++i)
+      n += content_.records[i].target == target && status_has_measurement(content_.records[i].status);
+    return n;
   }
 
   // A round's runs judged: one disturbed by the rules of disturbance.hpp becomes "disturbed", and so
@@ -719,10 +734,16 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
                              (opts.instructions ? kInstrStepEstimateS : 0.0)), folder.run_dir.string());
   CaseRunner runner(opts, measuring.env, counter_lib, plan, block_seed, content, outcome);
   try {
+    // results.json after a case, so a run killed outright keeps what it measured; at most every
+    // kSaveEveryS, as writing it (15 MB, comparisons included) takes seconds a case could measure in.
+    auto last_save = Clock::now();
     for (const PlannedCase& pc : plan.cases) {
       if (g_stop_requested) break;
       runner.run(pc);
-      save_results(content, outcome.results_file);
+      if (Clock::now() - last_save >= std::chrono::seconds(kSaveEveryS)) {
+        save_results(content, outcome.results_file);
+        last_save = Clock::now();
+      }
     }
     if (!g_stop_requested) {
       content.instructions = opts.instructions ? measure_instructions_once(paths, folder.workdir)

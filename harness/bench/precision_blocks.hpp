@@ -27,7 +27,9 @@
 // round holds malloc and every variant whose ratio to it is still wider than ±target and can get
 // there within max_blocks rounds (blocks_for_precision, judged after kRoundsBeforeGivingUp); one
 // that cannot is left as it is, said once. The budget: each case may spend what is left of it
-// divided by the cases still to come, so time a precise case does not need passes to the next.
+// divided by the cases still to come, so time a precise case does not need passes to the next; a
+// case goes past its share (up to kMinRoundsOverrun x) only while a variant has fewer than
+// kMinRounds blocks.
 #pragma once
 
 #include <cstddef>
@@ -45,12 +47,13 @@
 namespace wsalloc::bench {
 
 inline constexpr double kRoundWindowS = 0.3;      // each run's window (at most the case's) ...
-inline constexpr double kRoundMinSends = 25;      // ... and, open loop, long enough for this many sends
+inline constexpr double kRoundMinSends = 15;      // ... and, open loop, long enough for this many sends
 inline constexpr double kRoundWarmupS = 0.05;     // each run's warm-up after the first round's
 inline constexpr double kBracketLimit = 0.07;     // malloc after / before a variant beyond 1 ± this: not a block
 inline constexpr double kStateLimit = 0.15;       // a block's malloc level off the case's median beyond this: set aside
 inline constexpr size_t kMinRounds = 3;             // a variant leaves the rounds within ±target after this many blocks
 inline constexpr size_t kRoundsBeforeGivingUp = 5;  // ... or out of reach after this many
+inline constexpr double kMinRoundsOverrun = 1.5;    // a case may pass its budget share this far to give each variant kMinRounds
 
 // A round's load: the case's, with a kRoundWindowS window (open loop: at least kRoundMinSends
 // sends, so a window edge cuts off a small share of a broadcast's bursts; never longer than the
