@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -574,7 +573,6 @@ class CaseRunner {
           if (t->name == r.target) last_record[t] = content_.records.size();
         content_.records.push_back(std::move(r));
       }
-      judge_states(*ref, rounds_begin);
     }
     for (auto& [t, h] : held) release_held(env_, h, last_record.count(t) ? &content_.records[last_record[t]] : nullptr);
     precision_.end_case(spent());
@@ -608,39 +606,6 @@ class CaseRunner {
         disturb(v, "a malloc run around it was not measured or disturbed");
       } else if (auto why = bracket_broken(before.metrics.get(kPrecisionMetric).value_or(0), after.metrics.get(kPrecisionMetric).value_or(0))) {
         disturb(v, *why);
-      }
-    }
-  }
-
-  // The machine's state over the case's rounds so far (records from `begin` on, runs of a round
-  // in order): a variant's block whose malloc runs ran beyond kStateLimit off their median is set
-  // aside as disturbed, and one set aside before is taken back when it is within again.
-  void judge_states(const Target& ref, size_t begin) {
-    std::vector<RunRecord>& recs = content_.records;
-    std::vector<double> levels;
-    for (size_t i = begin; i < recs.size(); ++i)
-      if (recs[i].target == ref.name && status_has_measurement(recs[i].status))
-        if (auto v = recs[i].metrics.get(kPrecisionMetric)) levels.push_back(*v);
-    if (levels.empty()) return;
-    std::sort(levels.begin(), levels.end());
-    const size_t n = levels.size();
-    const double median = n % 2 ? levels[n / 2] : (levels[n / 2 - 1] + levels[n / 2]) / 2;
-    for (size_t i = begin + 1; i + 1 < recs.size(); ++i) {
-      RunRecord& v = recs[i];
-      const RunRecord &before = recs[i - 1], &after = recs[i + 1];
-      if (v.target == ref.name || before.repetition != v.repetition || after.repetition != v.repetition) continue;
-      const bool set_aside = v.status == RunStatus::Disturbed && v.reason.starts_with(kStateChangedPrefix);
-      if (v.status != RunStatus::Ok && !set_aside) continue;
-      if (!status_has_measurement(before.status) || !status_has_measurement(after.status)) continue;
-      const double level = std::sqrt(before.metrics.get(kPrecisionMetric).value_or(0) * after.metrics.get(kPrecisionMetric).value_or(0));
-      if (auto why = state_changed(level, median)) {
-        if (!set_aside) fmt::print(stderr, "          {} (round {}) set aside: {}\n", v.target, v.repetition - recs[begin].repetition + 1, *why);
-        v.status = RunStatus::Disturbed;
-        v.reason = *why;
-      } else if (set_aside) {
-        fmt::print(stderr, "          {} (round {}) taken back: the median moved to its state\n", v.target, v.repetition - recs[begin].repetition + 1);
-        v.status = RunStatus::Ok;
-        v.reason.clear();
       }
     }
   }

@@ -24,14 +24,6 @@ std::optional<std::string> bracket_broken(double before, double after) {
                      ratio, 100 * kBracketLimit);
 }
 
-std::optional<std::string> state_changed(double level, double median) {
-  if (!(level > 0) || !(median > 0)) return std::nullopt;
-  const double ratio = level / median;
-  if (std::fabs(ratio - 1) <= kStateLimit) return std::nullopt;
-  return fmt::format("{}: malloc around it ran x{:.2f} its median in the case's rounds (limit ±{:.0f} %)", kStateChangedPrefix,
-                     ratio, 100 * kStateLimit);
-}
-
 std::vector<const Target*> round_order(const Target* reference, const std::vector<const Target*>& variants) {
   std::vector<const Target*> order = {reference};
   for (const Target* v : variants) {

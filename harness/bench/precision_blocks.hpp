@@ -17,12 +17,6 @@
 // "disturbed" with the reason, not averaged in; so is one whose block has a run disturbed by the
 // rules of disturbance.hpp. A phase change spoils the blocks it falls in, not the whole round.
 //
-// A slow phase can also last a whole block, and it does not slow every server alike: epoll's
-// system calls more than io_uring's, say. So the case's malloc runs are a probe of the machine's
-// state too, the best one there is (the same work as the blocks'): a block whose malloc runs ran
-// more than kStateLimit off their median over the case's rounds so far is set aside as
-// "disturbed" (the machine was in another state), and taken back if the median moves to it.
-//
 // A case takes rounds when it has a malloc reference and another variant and is not idle. Each
 // round holds malloc and every variant whose ratio to it is still wider than ±target and can get
 // there within max_blocks rounds (blocks_for_precision, judged after kRoundsBeforeGivingUp); one
@@ -36,7 +30,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "bench/bench_run.hpp"
@@ -50,7 +43,6 @@ inline constexpr double kRoundWindowS = 0.3;      // each run's window (at most 
 inline constexpr double kRoundMinSends = 15;      // ... and, open loop, long enough for this many sends
 inline constexpr double kRoundWarmupS = 0.05;     // each run's warm-up after the first round's
 inline constexpr double kBracketLimit = 0.07;     // malloc after / before a variant beyond 1 ± this: not a block
-inline constexpr double kStateLimit = 0.15;       // a block's malloc level off the case's median beyond this: set aside
 inline constexpr size_t kMinRounds = 3;             // a variant leaves the rounds within ±target after this many blocks
 inline constexpr size_t kRoundsBeforeGivingUp = 5;  // ... or out of reach after this many
 inline constexpr double kMinRoundsOverrun = 1.5;    // a case may pass its budget share this far to give each variant kMinRounds
@@ -64,11 +56,6 @@ LoadSpec round_load(LoadSpec case_load, bool first_round);
 // Why the malloc runs around a variant say the machine changed speed inside its block, if they do:
 // `after` against `before` beyond 1 ± kBracketLimit.
 std::optional<std::string> bracket_broken(double before, double after);
-
-// Why a block whose malloc runs ran at `level` (the geometric mean of the two around the variant)
-// was measured in another state of the machine than the case's rounds' median malloc run, if it was.
-std::optional<std::string> state_changed(double level, double median);
-inline constexpr std::string_view kStateChangedPrefix = "the machine was in another state";
 
 // The order of a round: malloc, then each variant followed by malloc.
 std::vector<const Target*> round_order(const Target* reference, const std::vector<const Target*>& shuffled_variants);
