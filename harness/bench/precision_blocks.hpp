@@ -14,8 +14,9 @@
 // the variant against the geometric mean of the malloc runs just before and after it (a drift
 // cancels). Those two are the block's own noise floor: when they differ by more than
 // kBracketLimit the machine changed speed inside the block, and the variant's run is kept as
-// "disturbed" with the reason, not averaged in; so is one whose block has a run disturbed by the
-// rules of disturbance.hpp. A phase change spoils the blocks it falls in, not the whole round.
+// "disturbed" with the reason, not averaged in; so is a variant's run disturbed by the rules of
+// disturbance.hpp (malloc's runs answer to the bracket alone). A phase change spoils the blocks it
+// falls in, not the whole round.
 //
 // A case takes rounds when it has a malloc reference and another variant and is not idle. Each
 // round holds malloc and every variant whose ratio to it is still wider than ±target and can get

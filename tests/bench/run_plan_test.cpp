@@ -36,6 +36,22 @@ TEST(RunPlan, counts_timed_runs_the_repeated_reference_and_two_counting_runs_per
   EXPECT_DOUBLE_EQ(plan.planned_load_s, (2 * 3 + 3) * 2.5 + 2 * 2 * 1.5);
 }
 
+// The variants' counts should read 0 allocations per message, and an arena's early growth (about
+// 20 allocations) over a 0.5-s window read 0.00103, past the 0.001 that counts as none: they keep
+// the whole counting window when the case's is shorter. Other targets take the shorter one.
+TEST(RunPlan, the_variants_keep_the_whole_counting_window_when_the_case_is_shorter) {
+  LoadSpec quick;
+  quick.duration_s = 0.4;
+  Target peer = variant("beast");
+  peer.kind = TargetKind::Peer;
+  EXPECT_DOUBLE_EQ(count_window_s(quick, variant("arena"), 1.0), 1.0);
+  EXPECT_DOUBLE_EQ(count_window_s(quick, peer, 1.0), 0.4);
+  LoadSpec full;
+  full.duration_s = 5;
+  EXPECT_DOUBLE_EQ(count_window_s(full, variant("arena"), 1.0), 1.0);
+  EXPECT_DOUBLE_EQ(count_window_s(full, peer, 1.0), 1.0);
+}
+
 TEST(RunPlan, no_counter_library_or_no_count_means_no_counting_runs) {
   Scenario s = parse_scenario_text("description = \"d\"\nkind = \"echo\"\n", "scenarios/e.toml");
   const std::vector<Target> targets = {variant("zerocopy")};
