@@ -34,6 +34,15 @@ RunRecord held(const std::string& target, uint32_t round, uint32_t slot, double 
   return r;
 }
 
+// One round: malloc, pool, malloc, arena, malloc, with pool's and arena's server CPU (malloc's 10).
+void push_round(std::vector<RunRecord>& recs, uint32_t round, double pool, double arena) {
+  recs.push_back(held("malloc", round, 1, 10));
+  recs.push_back(held("pool", round, 2, pool));
+  recs.push_back(held("malloc", round, 3, 10));
+  recs.push_back(held("arena", round, 4, arena));
+  recs.push_back(held("malloc", round, 5, 10));
+}
+
 // Before any round every variant takes part (never the peer); fresh blocks do not count, however
 // precise: the rounds are what the variants' comparison comes from.
 TEST(PrecisionBlocks, the_first_round_holds_every_variant_but_no_peer) {
@@ -63,11 +72,7 @@ TEST(PrecisionBlocks, a_round_holds_the_variants_still_wider_than_the_target) {
   std::vector<RunRecord> recs;
   const double arena_noise[] = {0.8, 1.2, 0.9};
   for (uint32_t r = 1; r <= kMinRounds; ++r) {
-    recs.push_back(held("malloc", r, 1, 10));
-    recs.push_back(held("pool", r, 2, 9));
-    recs.push_back(held("malloc", r, 3, 10));
-    recs.push_back(held("arena", r, 4, 10 * arena_noise[r - 1]));
-    recs.push_back(held("malloc", r, 5, 10));
+    push_round(recs, r, 9, 10 * arena_noise[r - 1]);
     if (r == 2) EXPECT_EQ(p.next_round(pc, pc.runnable, recs, f.targets).size(), 2u) << "two rounds are too few to leave";
   }
   const auto round = p.next_round(pc, pc.runnable, recs, f.targets);
@@ -86,11 +91,7 @@ TEST(PrecisionBlocks, a_variant_out_of_reach_is_given_up_after_enough_rounds) {
   for (uint32_t r = 1; r <= kRoundsBeforeGivingUp; ++r) {
     // arena (steady) leaves after kMinRounds; pool stays until it is judged out of reach.
     EXPECT_EQ(p.next_round(pc, pc.runnable, recs, f.targets).size(), r <= kMinRounds ? 2u : 1u) << "round " << r;
-    recs.push_back(held("malloc", r, 1, 10));
-    recs.push_back(held("pool", r, 2, 10 * wild[r - 1]));
-    recs.push_back(held("malloc", r, 3, 10));
-    recs.push_back(held("arena", r, 4, 9));
-    recs.push_back(held("malloc", r, 5, 10));
+    push_round(recs, r, 10 * wild[r - 1], 9);
   }
   EXPECT_TRUE(p.next_round(pc, pc.runnable, recs, f.targets).empty()) << "pool given up, arena within";
 }
