@@ -516,7 +516,7 @@ class CaseRunner {
     const auto started = Clock::now();
     auto spent = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
     std::map<const Target*, HeldServer> held;
-    std::map<const Target*, size_t> last_record;  // index in content_.records of each server's last run
+    std::map<std::string, size_t> last_record;  // index in content_.records of each target's last run
     const Target* ref = PrecisionBlocks::reference(cl.runnable);
     std::vector<const Target*> servers = PrecisionBlocks::candidates(cl.runnable);
     servers.insert(servers.begin(), ref);
@@ -569,12 +569,14 @@ class CaseRunner {
       judge_round(pc, round);
       for (RunRecord& r : round) {
         (status_has_measurement(r.status) ? outcome_.measured : r.status == RunStatus::Disturbed ? outcome_.disturbed : outcome_.failed)++;
-        for (const auto& [t, h] : held)
-          if (t->name == r.target) last_record[t] = content_.records.size();
+        last_record[r.target] = content_.records.size();
         content_.records.push_back(std::move(r));
       }
     }
-    for (auto& [t, h] : held) release_held(env_, h, last_record.count(t) ? &content_.records[last_record[t]] : nullptr);
+    for (auto& [t, h] : held) {
+      const auto last = last_record.find(t->name);
+      release_held(env_, h, last != last_record.end() ? &content_.records[last->second] : nullptr);
+    }
     precision_.end_case(spent());
     progress_.release(std::max(0.0, allowance - load_s));
   }

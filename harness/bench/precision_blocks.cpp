@@ -82,7 +82,7 @@ std::vector<const Target*> PrecisionBlocks::next_round(const PlannedCase& pc, co
     // Judged after a few rounds: with two, Student's t makes any spread look hopeless.
     if (needed && *needed > opts_.max_blocks && c->result.blocks >= kRoundsBeforeGivingUp) {
       if (out_of_reach_.insert(pc.scenario->name + "/" + pc.kase->name + "/" + t->name).second) {
-        fmt::print(stderr, "          precision: {} vs malloc is ±{:.1f} % after {} rounds; ±{:.0f} % would take about {} (> {}): left as is\n",
+        fmt::print(stderr, "          precision: {} vs malloc is ±{:.1f} % after {} blocks; ±{:.0f} % would take about {} (> {}): left as is\n",
                    t->name, 100 * relative_half_width(c->result), c->result.blocks, 100 * opts_.precision_target, *needed,
                    opts_.max_blocks);
       }

@@ -26,6 +26,14 @@ struct Fixture {
   }
 };
 
+// The fixture's one case, its PrecisionBlocks and the records its next round is decided on.
+struct OneCase : Fixture {
+  PrecisionBlocks p{opts, plan};
+  const PlannedCase& pc = plan.cases.at(0);
+  std::vector<RunRecord> recs;
+  std::vector<const Target*> next_round() { return p.next_round(pc, pc.runnable, recs, targets); }
+};
+
 // A precision round's run: on a held server, flagged so, at its place in the round.
 RunRecord held(const std::string& target, uint32_t round, uint32_t slot, double cpu_us) {
   RunRecord r = timed(target, round, cpu_us);
@@ -46,18 +54,15 @@ void push_round(std::vector<RunRecord>& recs, uint32_t round, double pool, doubl
 // Before any round every variant takes part (never the peer); fresh blocks do not count, however
 // precise: the rounds are what the variants' comparison comes from.
 TEST(PrecisionBlocks, the_first_round_holds_every_variant_but_no_peer) {
-  Fixture f;
-  PrecisionBlocks p(f.opts, f.plan);
-  const PlannedCase& pc = f.plan.cases[0];
-  ASSERT_TRUE(p.applies(pc));
-  std::vector<RunRecord> recs;
+  OneCase f;
+  ASSERT_TRUE(f.p.applies(f.pc));
   for (uint32_t b = 1; b <= 3; ++b) {
-    recs.push_back(timed("malloc", b, 10));
-    recs.push_back(timed("pool", b, 9));
-    recs.push_back(timed("arena", b, 9));
-    recs.push_back(timed("beast", b, 30));
+    f.recs.push_back(timed("malloc", b, 10));
+    f.recs.push_back(timed("pool", b, 9));
+    f.recs.push_back(timed("arena", b, 9));
+    f.recs.push_back(timed("beast", b, 30));
   }
-  const auto round = p.next_round(pc, pc.runnable, recs, f.targets);
+  const auto round = f.next_round();
   ASSERT_EQ(round.size(), 2u);
   EXPECT_EQ(round[0]->name, "pool");
   EXPECT_EQ(round[1]->name, "arena");
@@ -66,16 +71,13 @@ TEST(PrecisionBlocks, the_first_round_holds_every_variant_but_no_peer) {
 // pool's ratio is steady (within ±5 %) after kMinRounds rounds, arena's is not: the next round is
 // arena's only. Before kMinRounds, a steady variant stays in.
 TEST(PrecisionBlocks, a_round_holds_the_variants_still_wider_than_the_target) {
-  Fixture f;
-  PrecisionBlocks p(f.opts, f.plan);
-  const PlannedCase& pc = f.plan.cases[0];
-  std::vector<RunRecord> recs;
+  OneCase f;
   const double arena_noise[] = {0.8, 1.2, 0.9};
   for (uint32_t r = 1; r <= kMinRounds; ++r) {
-    push_round(recs, r, 9, 10 * arena_noise[r - 1]);
-    if (r == 2) EXPECT_EQ(p.next_round(pc, pc.runnable, recs, f.targets).size(), 2u) << "two rounds are too few to leave";
+    push_round(f.recs, r, 9, 10 * arena_noise[r - 1]);
+    if (r == 2) EXPECT_EQ(f.next_round().size(), 2u) << "two rounds are too few to leave";
   }
-  const auto round = p.next_round(pc, pc.runnable, recs, f.targets);
+  const auto round = f.next_round();
   ASSERT_EQ(round.size(), 1u);
   EXPECT_EQ(round[0]->name, "arena");
 }
@@ -83,17 +85,14 @@ TEST(PrecisionBlocks, a_round_holds_the_variants_still_wider_than_the_target) {
 // A variant whose interval would need more than max_blocks rounds is given up, but only after
 // kRoundsBeforeGivingUp: with fewer, Student's t makes any spread look hopeless.
 TEST(PrecisionBlocks, a_variant_out_of_reach_is_given_up_after_enough_rounds) {
-  Fixture f;
-  PrecisionBlocks p(f.opts, f.plan);
-  const PlannedCase& pc = f.plan.cases[0];
-  std::vector<RunRecord> recs;
+  OneCase f;
   const double wild[] = {0.3, 3.0, 0.4, 2.5, 0.5, 2.0};
   for (uint32_t r = 1; r <= kRoundsBeforeGivingUp; ++r) {
     // arena (steady) leaves after kMinRounds; pool stays until it is judged out of reach.
-    EXPECT_EQ(p.next_round(pc, pc.runnable, recs, f.targets).size(), r <= kMinRounds ? 2u : 1u) << "round " << r;
-    push_round(recs, r, 10 * wild[r - 1], 9);
+    EXPECT_EQ(f.next_round().size(), r <= kMinRounds ? 2u : 1u) << "round " << r;
+    push_round(f.recs, r, 10 * wild[r - 1], 9);
   }
-  EXPECT_TRUE(p.next_round(pc, pc.runnable, recs, f.targets).empty()) << "pool given up, arena within";
+  EXPECT_TRUE(f.next_round().empty()) << "pool given up, arena within";
 }
 
 // The bracket: the malloc runs before and after a variant within ±kBracketLimit, or its run is not
