@@ -566,7 +566,7 @@ class CaseRunner {
         round.push_back(std::move(rec));
         load_s += l.warmup_s + l.duration_s;
       }
-      judge_round(pc, round);
+      judge_round(round);
       for (RunRecord& r : round) {
         (status_has_measurement(r.status) ? outcome_.measured : r.status == RunStatus::Disturbed ? outcome_.disturbed : outcome_.failed)++;
         last_record[r.target] = content_.records.size();
@@ -587,39 +587,6 @@ class CaseRunner {
     for (size_t i = begin; i < content_.records.size(); ++i)
       n += content_.records[i].target == target && status_has_measurement(content_.records[i].status);
     return n;
-  }
-
-  // A round's runs judged. A variant's run disturbed by the rules of disturbance.hpp becomes
-  // "disturbed", and so does one whose block is broken: a malloc run around it unmeasured, or the
-  // two apart (bracket_broken). malloc's own runs are judged by the bracket alone, which sees what
-  // matters (their figure against their neighbour's): a disturbance rule firing on one is a flag,
-  // where making it "disturbed" would take both blocks around it for a slowdown the bracket may
-  // show to be none. Said on the terminal.
-  static void judge_round(const PlannedCase& pc, std::vector<RunRecord>& round) {
-    auto disturb = [](RunRecord& r, const std::string& why) {
-      r.status = RunStatus::Disturbed;
-      r.reason = why;
-      fmt::print(stderr, "          {} left out of the round: {}\n", r.target, why);
-    };
-    for (size_t i = 0; i < round.size(); ++i) {
-      const auto why = disturbed_run(pc, round[i]);
-      if (!why) continue;
-      if (i % 2) {
-        disturb(round[i], *why);
-      } else {
-        round[i].flags.push_back("disturbance (judged by the bracket): " + *why);
-      }
-    }
-    for (size_t i = 1; i + 1 < round.size(); i += 2) {
-      RunRecord& v = round[i];
-      if (!status_has_measurement(v.status)) continue;
-      const RunRecord &before = round[i - 1], &after = round[i + 1];
-      if (!status_has_measurement(before.status) || !status_has_measurement(after.status)) {
-        disturb(v, "a malloc run around it was not measured");
-      } else if (auto why = bracket_broken(before.metrics.get(kPrecisionMetric).value_or(0), after.metrics.get(kPrecisionMetric).value_or(0))) {
-        disturb(v, *why);
-      }
-    }
   }
 
   const RunOptions& opts_;

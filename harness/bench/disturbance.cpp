@@ -10,7 +10,8 @@ nlohmann::json Disturbance::to_json() const {
           {"steal_load_core", optional_json(steal_load_core)},
           {"probe_before_ms", optional_json(probe_before_ms)},
           {"probe_after_ms", optional_json(probe_after_ms)},
-          {"core_slowdown", optional_json(core_slowdown)}};
+          {"core_slowdown", optional_json(core_slowdown)},
+          {"core_slowdown_against", slowdown_against_bracket ? "the malloc runs around it" : "the median of this run"}};
 }
 
 std::optional<std::string> disturbed_because(const Disturbance& d, const DisturbanceLimits& limits) {
@@ -24,6 +25,11 @@ std::optional<std::string> disturbed_because(const Disturbance& d, const Disturb
     }
   }
   if (d.core_slowdown && *d.core_slowdown > limits.max_slowdown) {
+    if (d.slowdown_against_bracket) {
+      return fmt::format("the server's core ran {:.0f} % slower around the window than around the malloc runs before and "
+                         "after it (a fixed probe; limit {:.0f} %)",
+                         100 * (*d.core_slowdown - 1), 100 * (limits.max_slowdown - 1));
+    }
     return fmt::format("the server's core ran {:.0f} % slower than usual around the window (a fixed probe, against its "
                        "median in this run; limit {:.0f} %)",
                        100 * (*d.core_slowdown - 1), 100 * (limits.max_slowdown - 1));

@@ -13,7 +13,9 @@
 //                      (/proc/stat): the guest's clock runs on while its work does not.
 //   core_slowdown      a fixed probe on the server's core (speed_probe.hpp) around the window,
 //                      against its median over the bench run: the core itself ran slow (a phase
-//                      of the host) with neither of the signs above to show for it.
+//                      of the host) with neither of the signs above to show for it. In a precision
+//                      round, against the probes of the runs around it: a phase that slows the
+//                      whole block is what the round's pairing cancels.
 #pragma once
 
 #include <algorithm>
@@ -34,6 +36,9 @@ struct Disturbance {
   // slower the slower of the two was than the bench run's median (set by the run's driver).
   std::optional<double> probe_before_ms, probe_after_ms;
   std::optional<double> core_slowdown;
+  // What core_slowdown is against: the probe's median over the bench run, or (a precision round's
+  // variant run, precision_blocks.hpp) the probes of the malloc runs just around it.
+  bool slowdown_against_bracket = false;
 
   nlohmann::json to_json() const;
 };

@@ -33,6 +33,73 @@ std::vector<const Target*> round_order(const Target* reference, const std::vecto
   return order;
 }
 
+namespace {
+
+std::vector<double> probes_of(const RunRecord& r) {
+  std::vector<double> out;
+  if (r.disturbance) {
+    for (const auto& p : {r.disturbance->probe_before_ms, r.disturbance->probe_after_ms})
+      if (p && *p > 0) out.push_back(*p);
+  }
+  return out;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+}  // namespace
+
+std::optional<double> slowdown_against_bracket(const RunRecord& variant, const RunRecord& before, const RunRecord& after) {
+  const std::vector<double> mine = probes_of(variant);
+  std::vector<double> around = probes_of(before);
+  for (double p : probes_of(after)) around.push_back(p);
+  if (mine.empty() || around.empty()) return std::nullopt;
+  return *std::max_element(mine.begin(), mine.end()) / median_of(std::move(around));
+}
+
+void judge_round(std::vector<RunRecord>& round) {
+  auto disturb = [](RunRecord& r, const std::string& why) {
+    r.status = RunStatus::Disturbed;
+    r.reason = why;
+    fmt::print(stderr, "          {} left out of the round: {}\n", r.target, why);
+  };
+  for (size_t i = 0; i < round.size(); ++i) {
+    RunRecord& r = round[i];
+    const bool variant = i % 2 == 1;
+    if (variant && i + 1 < round.size() && r.disturbance) {
+      if (const auto slow = slowdown_against_bracket(r, round[i - 1], round[i + 1])) {
+        r.disturbance->core_slowdown = *slow;
+        r.disturbance->slowdown_against_bracket = true;
+      }
+    }
+    if (r.pass != RunPass::Time || !status_has_measurement(r.status) || !r.disturbance) continue;
+    const auto why = disturbed_because(*r.disturbance);
+    if (!why) continue;
+    if (variant) {
+      disturb(r, *why);
+    } else {
+      r.flags.push_back("disturbance (judged by the bracket): " + *why);
+    }
+  }
+  for (size_t i = 1; i < round.size(); i += 2) {
+    RunRecord& v = round[i];
+    if (!status_has_measurement(v.status)) continue;
+    if (i + 1 == round.size()) {
+      disturb(v, "no malloc run after it (the round was cut short)");
+      continue;
+    }
+    const RunRecord &before = round[i - 1], &after = round[i + 1];
+    if (!status_has_measurement(before.status) || !status_has_measurement(after.status)) {
+      disturb(v, "a malloc run around it was not measured");
+    } else if (auto why = bracket_broken(before.metrics.get(kPrecisionMetric).value_or(0), after.metrics.get(kPrecisionMetric).value_or(0))) {
+      disturb(v, *why);
+    }
+  }
+}
+
 PrecisionBlocks::PrecisionBlocks(const RunOptions& opts, const RunPlan& plan) : opts_(opts) {
   for (const PlannedCase& pc : plan.cases) cases_left_ += applies(pc) ? 1 : 0;
   left_s_ = cases_left_ ? opts.precision_budget_s : 0;

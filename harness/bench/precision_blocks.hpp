@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "bench/bench_run.hpp"
+#include "bench/disturbance.hpp"
 #include "bench/run_plan.hpp"
 #include "bench/run_record.hpp"
 #include "bench/targets.hpp"
@@ -60,6 +61,22 @@ std::optional<std::string> bracket_broken(double before, double after);
 
 // The order of a round: malloc, then each variant followed by malloc.
 std::vector<const Target*> round_order(const Target* reference, const std::vector<const Target*>& shuffled_variants);
+
+// How much slower the server's core ran around a variant's run than around the malloc runs just
+// before and after it: the slower of the variant's two speed probes against the median of theirs.
+// nullopt when a run has no probe.
+std::optional<double> slowdown_against_bracket(const RunRecord& variant, const RunRecord& before, const RunRecord& after);
+
+// A round's runs (in round_order's order) judged, the reasons said on the terminal:
+//  - a variant's run becomes "disturbed" when a rule of disturbance.hpp fires on it, its core speed
+//    judged against the malloc runs around it (slowdown_against_bracket), not the run's median: a
+//    phase that slows the whole block is what the pairing cancels;
+//  - and when its block is broken: a malloc run around it missing or unmeasured, or the two apart
+//    (bracket_broken).
+//  - malloc's own runs answer to the bracket alone, which sees what matters (their figure against
+//    their neighbour's): a rule firing on one is a flag, where making it "disturbed" would take
+//    both blocks around it for a slowdown the bracket may show to be none.
+void judge_round(std::vector<RunRecord>& round);
 
 class PrecisionBlocks {
  public:

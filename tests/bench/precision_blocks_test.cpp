@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "record_builders.hpp"
 
 namespace wsalloc::bench {
@@ -35,6 +37,12 @@ struct OneCase : Fixture {
 };
 
 // A precision round's run: on a held server, flagged so, at its place in the round.
+bool has_flag_prefix(const RunRecord& r, const std::string& prefix) {
+  for (const std::string& f : r.flags)
+    if (f.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 RunRecord held(const std::string& target, uint32_t round, uint32_t slot, double cpu_us) {
   RunRecord r = timed(target, round, cpu_us);
   r.flags.emplace_back(kHeldRound);
@@ -75,7 +83,9 @@ TEST(PrecisionBlocks, a_round_holds_the_variants_still_wider_than_the_target) {
   const double arena_noise[] = {0.8, 1.2, 0.9};
   for (uint32_t r = 1; r <= kMinRounds; ++r) {
     push_round(f.recs, r, 9, 10 * arena_noise[r - 1]);
-    if (r == 2) EXPECT_EQ(f.next_round().size(), 2u) << "two rounds are too few to leave";
+    if (r == 2) {
+      EXPECT_EQ(f.next_round().size(), 2u) << "two rounds are too few to leave";
+    }
   }
   const auto round = f.next_round();
   ASSERT_EQ(round.size(), 1u);
@@ -132,6 +142,62 @@ TEST(PrecisionBlocks, rounds_take_short_windows_and_after_the_first_a_short_warm
   EXPECT_DOUBLE_EQ(round_load(l, false).duration_s, kRoundMinSends / 20);
   l.duration_s = 0.1;
   EXPECT_DOUBLE_EQ(round_load(l, false).duration_s, 0.1) << "never longer than the case's window";
+}
+
+// A round of malloc, pool, malloc measured with these speed probes (ms, before and after each run)
+// and server CPU per message; each run's core speed already judged against the bench run's median
+// (as bench_run.cpp does before the round is judged): `slowdown` for all three.
+std::vector<RunRecord> probed_round(std::array<double, 3> probe_ms, std::array<double, 3> cpu_us, double slowdown) {
+  std::vector<RunRecord> round;
+  const char* names[] = {"malloc", "pool", "malloc"};
+  for (size_t i = 0; i < 3; ++i) {
+    RunRecord r = held(names[i], 4, static_cast<uint32_t>(i + 1), cpu_us[i]);
+    r.pass = RunPass::Time;
+    r.disturbance = Disturbance{};
+    r.disturbance->probe_before_ms = probe_ms[i];
+    r.disturbance->probe_after_ms = probe_ms[i];
+    r.disturbance->core_slowdown = slowdown;
+    round.push_back(std::move(r));
+  }
+  return round;
+}
+
+// A phase that slows the core for the whole block slows malloc's runs as much as the variant's:
+// the pairing cancels it, so the block stays, however slow the core was against the run's median.
+TEST(PrecisionBlocks, a_core_slow_for_the_whole_block_keeps_the_block) {
+  std::vector<RunRecord> round = probed_round({1.8, 1.85, 1.8}, {10, 8, 10}, 1.4);
+  judge_round(round);
+  EXPECT_EQ(round[1].status, RunStatus::Ok) << round[1].reason;
+  ASSERT_TRUE(round[1].disturbance->core_slowdown);
+  EXPECT_NEAR(*round[1].disturbance->core_slowdown, 1.85 / 1.8, 1e-9);
+  EXPECT_TRUE(round[1].disturbance->slowdown_against_bracket);
+  EXPECT_TRUE(has_flag_prefix(round[0], "disturbance (judged by the bracket)")) << "malloc's runs carry it as a flag";
+  EXPECT_EQ(round[0].status, RunStatus::Ok);
+}
+
+// A core that ran slow around the variant's run alone is a disturbance of that run.
+TEST(PrecisionBlocks, a_core_slow_around_the_variant_alone_leaves_it_out) {
+  std::vector<RunRecord> round = probed_round({1.5, 2.0, 1.5}, {10, 8, 10}, 1.0);
+  judge_round(round);
+  EXPECT_EQ(round[1].status, RunStatus::Disturbed);
+  EXPECT_NE(round[1].reason.find("malloc runs before and after"), std::string::npos) << round[1].reason;
+  EXPECT_EQ(round[0].status, RunStatus::Ok);
+  EXPECT_EQ(round[2].status, RunStatus::Ok);
+}
+
+// The bracket and a round cut short: a variant without both malloc runs around it, measured and
+// close, is no block.
+TEST(PrecisionBlocks, a_variant_without_its_bracket_is_left_out) {
+  std::vector<RunRecord> drifted = probed_round({1.5, 1.5, 1.5}, {10, 8, 11}, 1.0);
+  judge_round(drifted);
+  EXPECT_EQ(drifted[1].status, RunStatus::Disturbed);
+  EXPECT_NE(drifted[1].reason.find("x1.100"), std::string::npos) << drifted[1].reason;
+
+  std::vector<RunRecord> cut = probed_round({1.5, 1.5, 1.5}, {10, 8, 10}, 1.0);
+  cut.pop_back();
+  judge_round(cut);
+  EXPECT_EQ(cut[1].status, RunStatus::Disturbed);
+  EXPECT_NE(cut[1].reason.find("no malloc run after it"), std::string::npos) << cut[1].reason;
 }
 
 // The budget: each case may spend what is left over the cases still to come.
