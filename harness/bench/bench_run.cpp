@@ -291,10 +291,10 @@ nlohmann::json run_settings(const RunOptions& opts, const MeasureSetup& m, const
           {"interrupted", false}};
 }
 
-void save_results(const ResultsContent& content, const fs::path& results_file) {
-  ResultsContent snapshot_content = content;
-  finish_meta(snapshot_content.meta);
-  write_json_atomic(results_file, build_results_json(snapshot_content));
+void save_results(const ResultsContent& content, const fs::path& results_file, ResultsDetail detail = ResultsDetail::Final) {
+  nlohmann::json j = build_results_json(content, detail);
+  finish_meta(j["meta"]);
+  write_json_atomic(results_file, j);
 }
 
 // Runs the plan's cases, one at a time, into `content`: every run (and refusal) becomes a record.
@@ -678,14 +678,15 @@ int run_benchmarks(const BenchPaths& paths, const RunOptions& opts, RunOutcome& 
                              (opts.instructions ? kInstrStepEstimateS : 0.0)), folder.run_dir.string());
   CaseRunner runner(opts, measuring.env, counter_lib, plan, block_seed, content, outcome);
   try {
-    // results.json after a case, so a run killed outright keeps what it measured; at most every
-    // kSaveEveryS, as writing it (15 MB, comparisons included) takes seconds a case could measure in.
+    // results.json after a case, so a run killed outright keeps what it measured: a checkpoint
+    // (results_file.hpp), at most every kSaveEveryS, as writing 15 MB takes time a case could
+    // measure in.
     auto last_save = Clock::now();
     for (const PlannedCase& pc : plan.cases) {
       if (g_stop_requested) break;
       runner.run(pc);
       if (Clock::now() - last_save >= std::chrono::seconds(kSaveEveryS)) {
-        save_results(content, outcome.results_file);
+        save_results(content, outcome.results_file, ResultsDetail::Checkpoint);
         last_save = Clock::now();
       }
     }

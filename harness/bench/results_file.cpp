@@ -47,7 +47,7 @@ nlohmann::json scenario_to_json(const Scenario& s) {
           {"cases", cases}};
 }
 
-nlohmann::json build_results_json(const ResultsContent& c) {
+nlohmann::json build_results_json(const ResultsContent& c, ResultsDetail detail) {
   nlohmann::json targets = nlohmann::json::array();
   for (const Target& t : c.targets) targets.push_back(target_to_json(t));
   nlohmann::json scenarios = nlohmann::json::array();
@@ -56,11 +56,6 @@ nlohmann::json build_results_json(const ResultsContent& c) {
   for (const RunRecord& r : c.records) records.push_back(r.to_json());
   nlohmann::json summary = nlohmann::json::array();
   for (const SummaryRow& row : summarise(c.records)) summary.push_back(row.to_json());
-  const std::vector<BenchComparison> comparisons = compare_targets(c.records, c.targets);
-  const double precision_target =
-      c.settings.is_object() && c.settings.contains("precision_blocks")
-          ? c.settings["precision_blocks"].value("target_half_width", kBenchDelta)
-          : kBenchDelta;
   nlohmann::json j = {{"schema", kResultsSchema},
           {"schema_version", kResultsSchemaVersion},
           {"meta", c.meta},
@@ -70,9 +65,17 @@ nlohmann::json build_results_json(const ResultsContent& c) {
           {"scenarios", scenarios},
           {"records", records},
           {"summary", summary},
-          {"comparisons", comparisons_json(comparisons)},
-          {"precision", summarise_precision(comparisons, c.targets, precision_target).to_json()},
           {"profiles", c.profiles}};
+  if (detail == ResultsDetail::Checkpoint) {
+    j["checkpoint"] = true;
+  } else {
+    const std::vector<BenchComparison> comparisons = compare_targets(c.records, c.targets);
+    const double precision_target = c.settings.is_object() && c.settings.contains("precision_blocks")
+                                        ? c.settings["precision_blocks"].value("target_half_width", kBenchDelta)
+                                        : kBenchDelta;
+    j["comparisons"] = comparisons_json(comparisons);
+    j["precision"] = summarise_precision(comparisons, c.targets, precision_target).to_json();
+  }
   if (!c.instructions.is_null()) j["instructions"] = c.instructions;
   return j;
 }

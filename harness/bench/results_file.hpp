@@ -44,7 +44,11 @@ struct ResultsContent {
   nlohmann::json profiles = nlohmann::json::array();
   nlohmann::json instructions;  // instr_step.hpp's section; null: not written
 };
-nlohmann::json build_results_json(const ResultsContent& c);
+// Checkpoint: written during the run (so a run killed outright keeps what it measured): the
+// records so far and their summary, with "checkpoint": true and without the comparisons, whose
+// bootstrap intervals over every case would cost seconds of measuring time each time. Final: all.
+enum class ResultsDetail { Final, Checkpoint };
+nlohmann::json build_results_json(const ResultsContent& c, ResultsDetail detail = ResultsDetail::Final);
 
 // results_root/runs/<UTC yyyymmddThhmmssZ>-<short sha>[-dirty][-N]/, created.
 std::filesystem::path create_run_dir(const std::filesystem::path& results_root, const std::string& short_sha, bool dirty);

@@ -74,6 +74,24 @@ TEST(ResultsFile, built_file_passes_the_schema_check) {
   EXPECT_EQ(j["scenarios"][0]["name"], "echo-small");
 }
 
+// A checkpoint (written during the run) keeps every record and the summary and says what it is;
+// the comparisons, whose intervals take seconds to compute, come with the final file only.
+TEST(ResultsFile, a_checkpoint_keeps_the_records_and_leaves_the_comparisons_to_the_end) {
+  Scenario s = sample_scenario();
+  const nlohmann::json checkpoint = build_results_json(sample_content(s), ResultsDetail::Checkpoint);
+  const auto problems = validate_results_json(checkpoint);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  EXPECT_EQ(checkpoint.value("checkpoint", false), true);
+  EXPECT_EQ(checkpoint["records"].size(), 2u);
+  EXPECT_EQ(checkpoint["summary"].size(), 2u);
+  EXPECT_FALSE(checkpoint.contains("comparisons"));
+  EXPECT_FALSE(checkpoint.contains("precision"));
+  const nlohmann::json final_file = build_results_json(sample_content(s));
+  EXPECT_FALSE(final_file.contains("checkpoint"));
+  EXPECT_TRUE(final_file["comparisons"].is_array());
+  EXPECT_TRUE(final_file.contains("precision"));
+}
+
 TEST(ResultsFile, schema_check_catches_what_a_reader_would_trip_on) {
   Scenario s = sample_scenario();
   nlohmann::json j = build_results_json(sample_content(s));
