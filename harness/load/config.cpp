@@ -53,6 +53,7 @@ nlohmann::json Config::to_json() const {
           {"duration_s", duration_s},
           {"warmup_s", warmup_s},
           {"messages", messages},
+          {"hold", hold},
           {"drain_s", drain_s},
           {"connect_timeout_s", connect_timeout_s},
           {"hard_timeout_s", effective_hard_timeout()},
@@ -156,6 +157,11 @@ compared with what was sent (with --deflate: after inflating it). Errors are cou
 protocol_error, handshake_failed, connect_failed, client_backlog.
 Exit status: 0 ok, 1 errors counted, 2 usage, 3 no connection, 4 no handshake, 5 hard timeout,
 6 internal error.
+Hold (--hold): connect once, then read commands on stdin, one per line:
+  window W D  a warm-up of W s then a measured window of D s on the open connections, drained;
+              its result on stdout (one JSON line with --json), then "wsload: window done" on stderr
+  quit        (or end of input) close the connections and exit; so does no command for 120 s
+  Exit status: that of the worst window. Not with --idle, --churn, --messages, --broadcast-shard.
 Merge: wsload merge [--sequential] a.json b.json ...   (histograms and counters of --json runs)
 Examples:
   wsload --port 9000 --connections 64 --pipeline 16 --payload 32 --duration 10 --json
@@ -234,6 +240,7 @@ void add_run_options(CLI::App& app, Config& c, Flags& f) {
   app.add_option("--late-us", c.late_tolerance_us, "open loop: a send later than this after its intended time is behind schedule")->capture_default_str();
   app.add_flag("--json", c.json, "print one JSON object on stdout instead of the summary");
   app.add_flag("--quiet,-q", c.quiet, "no progress line on stderr");
+  app.add_flag("--hold", c.hold, "connect once, then one measured window per \"window W D\" line on stdin (see below)");
   app.add_option("--seed", c.seed, "PRNG seed for keys and masks (0: fresh)")->capture_default_str();
 }
 
@@ -288,6 +295,12 @@ std::optional<std::string> check_combinations(const Config& c, const Flags& f) {
   if (c.mode == Mode::Broadcast && c.churn != 0) return "--churn with --broadcast is not supported";
   if (c.mode == Mode::Idle && c.duration_s <= 0) return "--idle needs --duration > 0";
   if (c.duration_s <= 0 && c.messages == 0) return "--duration 0 without --messages: the run would never end";
+  if (c.hold) {
+    if (c.mode == Mode::Idle) return "--hold with --idle: an idle run has no windows to repeat";
+    if (c.churn != 0) return "--hold with --churn: held connections are never reconnected";
+    if (c.messages != 0) return "--hold with --messages: each window is bounded by its duration";
+    if (c.publisher.tagged()) return "--hold with --broadcast-shard: the shards' windows are not held together";
+  }
   return std::nullopt;
 }
 

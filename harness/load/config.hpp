@@ -54,6 +54,9 @@ struct Config {
   std::string deflate_offer;
   bool json = false;
   bool quiet = false;            // no progress on stderr even on a terminal
+  // --hold: connect once, then measure one window per command read on stdin, on the same
+  // connections (run.hpp). The windows' warm-up and duration come with each command.
+  bool hold = false;
   uint64_t seed = 0;             // 0 = fresh per run
   // --broadcast-shard K/N: this run is one of N on one broadcast group, its sender publisher K.
   PublisherTag publisher;

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   const Config& cfg = std::get<Config>(parsed);
   RunResult result;
   const ExitCode code = run_load(cfg, result);
+  if (result.windows_printed > 0) return static_cast<int>(code);  // --hold: each window printed its own
   if (cfg.json) {
     std::printf("%s\n", to_json(result).dump().c_str());
   } else {

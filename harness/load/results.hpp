@@ -91,6 +91,7 @@ struct RunResult {
   bool timed_out = false;              // hard timeout: partial results
   std::vector<std::string> first_errors;  // one message per error kind seen first, for humans
   uint64_t runs = 1;                   // how many runs were merged into this one
+  uint64_t windows_printed = 0;        // --hold: windows whose results were printed as they ended
   // Shards merged side by side (MergeKind::Shards): the sum of their rates. Each shard has its own
   // window, and they differ (load hosts start milliseconds apart), so all messages over the longest
   // window would undercount. Unset: the rates are derived from the counters and duration_s. JSON

@@ -49,9 +49,17 @@ struct SharedState {
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
 
-  std::atomic<uint64_t> start_ns{0};   // 0 until the coordinator releases the workers
+  // The window being measured: the coordinator writes start_ns and the window's bounds, then
+  // counts it in windows_released (release); a worker starts window n once windows_released >= n.
+  std::atomic<uint64_t> start_ns{0};
   uint64_t window_start_ns = 0;        // start + warm-up
   uint64_t window_end_ns = UINT64_MAX; // window start + duration (UINT64_MAX: --messages only)
+  std::atomic<uint64_t> windows_released{0};
+
+  // --hold: a worker that drained a window snapshots its results, counts itself here (release)
+  // and waits for the next window, or for end_hold to close its connections.
+  std::atomic<size_t> held{0};
+  std::atomic<bool> end_hold{false};
 
   std::atomic<bool> stop{false};       // SIGINT/SIGTERM or no connection: stop sending, drain, close
   std::atomic<bool> abort{false};      // hard timeout: leave now

@@ -229,8 +229,9 @@ void Worker::advance_phase(uint64_t now) noexcept {
       sh_.setup_done.fetch_add(1, std::memory_order_acq_rel);
       [[fallthrough]];
     case Phase::WaitStart: {
-      const uint64_t start = sh_.start_ns.load(std::memory_order_acquire);
-      if (start == 0) return;
+      if (sh_.windows_released.load(std::memory_order_acquire) <= windows_started_) return;
+      ++windows_started_;
+      const uint64_t start = sh_.start_ns.load(std::memory_order_relaxed);
       window_start_ = sh_.window_start_ns;
       window_end_ = sh_.window_end_ns;
       phase_ = Phase::Sending;
@@ -259,9 +260,23 @@ void Worker::advance_phase(uint64_t now) noexcept {
       if (stop) begin_drain(now);
       return;
     }
-    case Phase::Drain:
+    case Phase::Drain: {
       if (sender_ && sender_->queue.pending() == 0) bc.sending_done.store(true, std::memory_order_release);
-      if (queues_empty() || now >= drain_deadline_ || sh_.abort.load(std::memory_order_relaxed)) begin_closing(now);
+      const bool drained = queues_empty();
+      if (drained && cfg_.hold && !sh_.stop.load(std::memory_order_relaxed) && !sh_.abort.load(std::memory_order_relaxed)) {
+        enter_held();
+      } else if (drained || now >= drain_deadline_ || sh_.abort.load(std::memory_order_relaxed)) {
+        begin_closing(now);
+      }
+      return;
+    }
+    case Phase::Held:
+      if (sh_.end_hold.load(std::memory_order_acquire) || sh_.stop.load(std::memory_order_relaxed)) {
+        begin_closing(now);
+      } else if (sh_.windows_released.load(std::memory_order_acquire) > windows_started_) {
+        leave_held();
+        advance_phase(now);  // WaitStart: into the next window at once
+      }
       return;
     case Phase::Closing: {
       bool waiting = false;
@@ -282,6 +297,28 @@ void Worker::begin_drain(uint64_t now) noexcept {
   drain_deadline_ = now + static_cast<uint64_t>(cfg_.drain_s * 1e9);
   // Open loop: a message scheduled before the stop but not yet written still goes out in the drain.
   if (sender_ && sender_->queue.pending() == 0) sh_.broadcast.sending_done.store(true, std::memory_order_release);
+}
+
+void Worker::enter_held() noexcept {
+  window = {counters, latency, handshake_latency, cpu, send_stop_ns, first_errors};
+  counters = Counters{};
+  latency.reset();
+  handshake_latency.reset();
+  cpu = CpuTimes{};
+  send_stop_ns = 0;
+  first_errors.clear();
+  phase_ = Phase::Held;
+  sh_.held.fetch_add(1, std::memory_order_release);
+}
+
+void Worker::leave_held() noexcept {
+  window_open_ = false;
+  stop_sending_ = false;
+  window_start_ = window_end_ = UINT64_MAX;
+  schedule_.reset();
+  scheduled_ = 0;
+  budget_left_ = 0;
+  phase_ = Phase::WaitStart;
 }
 
 void Worker::begin_closing(uint64_t now) noexcept {
@@ -440,7 +477,7 @@ void Worker::dispatch(const epoll_event& ev) noexcept {
   }
   // A worker still waiting for the start may already get traffic (a broadcast receiver whose
   // sender's worker was released first): pick up the timeline before counting anything.
-  if (phase_ == Phase::WaitStart) advance_phase(now_);
+  if (phase_ == Phase::WaitStart || phase_ == Phase::Held) advance_phase(now_);
   const auto local = static_cast<uint32_t>(ev.data.u64);
   const auto gen = static_cast<uint32_t>(ev.data.u64 >> 32);
   Conn& c = *conns_[local];

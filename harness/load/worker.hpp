@@ -12,6 +12,9 @@
 // Phases: Setup (initial connects, <= kConnectsInFlight at a time) -> WaitStart (coordinator
 // releases every worker together) -> Sending (warm-up, then the measured window) -> Drain (no new
 // messages; wait for outstanding echoes up to --drain) -> Closing (Close handshake, <= 1 s) -> Done.
+// --hold: a drained window goes to Held instead of Closing (its results in `window`, the live ones
+// zeroed) and from there back to WaitStart for the next window, or to Closing when the coordinator
+// ends the hold. A drain that timed out closes: outstanding echoes would land in the next window.
 #pragma once
 
 #include <sys/epoll.h>
@@ -68,6 +71,18 @@ class Worker {
   uint64_t setup_end_ns = 0;         // when this worker's initial connects had all settled
   std::vector<std::string> first_errors;
 
+  // --hold: the last drained window's results (the fields above, as they were), written before
+  // SharedState::held counts this worker and read by the coordinator only after it has.
+  struct WindowResults {
+    Counters counters;
+    LatencyHistogram latency;
+    LatencyHistogram handshake_latency;
+    CpuTimes cpu;
+    uint64_t send_stop_ns = 0;
+    std::vector<std::string> first_errors;
+  };
+  WindowResults window;
+
   // Parser callbacks (called through ConnSink).
   void on_data(Conn& c, core::Opcode op, std::span<uint8_t> chunk, bool begin, bool end) noexcept;
   void on_ping(Conn& c, std::span<const uint8_t> payload) noexcept;
@@ -75,7 +90,7 @@ class Worker {
   void on_protocol_error(Conn& c, core::CloseCode code, std::string_view why) noexcept;
 
  private:
-  enum class Phase : uint8_t { Setup, WaitStart, Sending, Drain, Closing, Done };
+  enum class Phase : uint8_t { Setup, WaitStart, Sending, Drain, Held, Closing, Done };
   enum class Failure : uint8_t { Connect, Handshake, UnexpectedClose, Protocol };
 
   // worker.cpp: the loop, phases, scheduling
@@ -83,6 +98,8 @@ class Worker {
   void advance_phase(uint64_t now) noexcept;
   void begin_drain(uint64_t now) noexcept;
   void begin_closing(uint64_t now) noexcept;
+  void enter_held() noexcept;
+  void leave_held() noexcept;
   bool all_settled() const noexcept;
   bool queues_empty() const noexcept;
   void schedule_open_loop(uint64_t now) noexcept;
@@ -161,6 +178,7 @@ class Worker {
 
   Phase phase_ = Phase::Setup;
   uint64_t now_ = 0;                 // clock at the last recv / iteration start
+  uint64_t windows_started_ = 0;     // windows this worker has been released into
   uint64_t window_start_ = UINT64_MAX;
   uint64_t window_end_ = UINT64_MAX;
   bool window_open_ = false;         // the measured window has started (window_start_ is valid)

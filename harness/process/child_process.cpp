@@ -350,11 +350,34 @@ std::optional<std::string> find_on_path(const std::string& program) {
   return std::nullopt;
 }
 
-Completed run_to_completion(const SpawnSpec& spec, std::chrono::milliseconds timeout) {
+Completed run_to_completion(const SpawnSpec& spec, std::chrono::milliseconds timeout, const std::string& input) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
   Completed r;
-  ChildProcess c = ChildProcess::spawn(spec);
+  if (input.size() > 65536) throw std::invalid_argument("run_to_completion: more input than a pipe holds");
+  SpawnSpec with_input = spec;
+  with_input.stdin_pipe = with_input.stdin_pipe || !input.empty();
+  ChildProcess c = ChildProcess::spawn(with_input);
+  if (!input.empty()) {
+    // A child that exits before reading would raise SIGPIPE here: blocked for the write, and a
+    // pending one taken back, so the caller sees a short write instead of dying.
+    sigset_t pipe_only, before;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &before);
+    for (size_t done = 0; done < input.size();) {
+      const ssize_t n = ::write(c.stdin_fd(), input.data() + done, input.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {  // EPIPE: the child closed its stdin and reads no more
+        const timespec now{0, 0};
+        sigtimedwait(&pipe_only, nullptr, &now);
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    c.close_stdin();
+  }
   bool out_open = c.stdout_fd() >= 0, err_open = c.stderr_fd() >= 0;
   // Read until both pipes reach end of file (the child and anything it forked closed them).
   while ((out_open || err_open) && Clock::now() < deadline) {

@@ -111,8 +111,10 @@ struct Completed {
   std::string err;         // stderr, when the spec asked for stderr_pipe
 };
 // Runs `spec` until it exits or `timeout` passes (then SIGKILL). Reads both pipes while it runs, so
-// a chatty child cannot block on a full pipe. A spawn failure throws (see spawn()).
-Completed run_to_completion(const SpawnSpec& spec, std::chrono::milliseconds timeout);
+// a chatty child cannot block on a full pipe. A spawn failure throws (see spawn()). A non-empty
+// `input` is written to the child's stdin, which is then closed (at most 64 KiB: one pipe's worth,
+// written before anything is read).
+Completed run_to_completion(const SpawnSpec& spec, std::chrono::milliseconds timeout, const std::string& input = {});
 
 // Runs a short command to completion and returns (status, stdout). For `--version`, `--help`,
 // `git rev-parse`: bounded by `timeout` (the child is killed after it). stderr goes to /dev/null.

@@ -65,6 +65,10 @@ TEST(Config, contradictions_are_usage_errors) {
       {"--port", "1", "--deflate", "--deflate-offer", "x-webkit-deflate-frame"},
       {"--port", "1", "--deflate", "--deflate-offer", "permessage-deflate; server_max_window_bits=16"},
       {"--port", "1", "--deflate", "--deflate-offer", "permessage-deflate, permessage-deflate"},
+      {"--port", "1", "--hold", "--idle"},
+      {"--port", "1", "--hold", "--churn", "10"},
+      {"--port", "1", "--hold", "--messages", "100"},
+      {"--port", "1", "--hold", "--broadcast", "--broadcast-shard", "1/2"},
   };
   for (const auto& args : bad) {
     const auto r = parse(args);

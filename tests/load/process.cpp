@@ -56,7 +56,7 @@ Server::~Server() {
 }
 
 RunOutput run_to_completion(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                            const std::vector<std::string>& extra_env) {
+                            const std::vector<std::string>& extra_env, const std::string& input) {
   process::SpawnSpec spec;
   spec.argv = argv;
   spec.env = as_pairs(extra_env);
@@ -64,7 +64,7 @@ RunOutput run_to_completion(const std::vector<std::string>& argv, std::chrono::m
   spec.stderr_pipe = true;
   RunOutput r;
   try {
-    process::Completed c = process::run_to_completion(spec, timeout);
+    process::Completed c = process::run_to_completion(spec, timeout, input);
     r.exit_code = c.status.shell_code();
     r.timed_out = c.timed_out;
     r.out = std::move(c.out);

@@ -42,10 +42,10 @@ struct RunOutput {
   std::string err;
 };
 
-// Runs argv to completion (stdin from /dev/null), capturing stdout and stderr. `extra_env`
+// Runs argv to completion (stdin from /dev/null, or `input`, then end of file), capturing stdout and stderr. `extra_env`
 // ("NAME=value") is added to this process's environment for the child.
 RunOutput run_to_completion(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                            const std::vector<std::string>& extra_env = {});
+                            const std::vector<std::string>& extra_env = {}, const std::string& input = {});
 
 // A loopback TCP port that nothing listens on (bound, then closed again).
 uint16_t closed_port();

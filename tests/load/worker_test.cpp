@@ -35,6 +35,7 @@ TEST(Worker, connection_refused_is_counted_and_the_worker_still_finishes) {
   sh.window_start_ns = now;
   sh.window_end_ns = now + 200'000'000;
   sh.start_ns.store(now);
+  sh.windows_released.store(1);  // the release: window 1
   w.wake();
   for (int i = 0; i < 500 && !w.finished.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_TRUE(w.finished.load());

@@ -354,6 +354,93 @@ TEST(WsloadCli, hard_timeout_stops_a_run_with_partial_results) {
   EXPECT_TRUE(o.j["timed_out"].get<bool>());
 }
 
+// ------------------------------------------------------------------------------------ --hold
+
+// wsload --hold fed `commands` on stdin: each window's JSON line, and what it said on stderr.
+struct Held {
+  int exit_code = -1;
+  std::vector<nlohmann::json> windows;
+  std::string err;
+};
+
+Held hold(uint16_t port, std::vector<std::string> args, const std::string& commands) {
+  args.insert(args.begin(), {WSLOAD_BIN, "--json", "--quiet", "--hold", "--port", std::to_string(port), "--drain", "0.5"});
+  const auto r = test::run_to_completion(args, std::chrono::seconds(40), {}, commands);
+  EXPECT_FALSE(r.timed_out) << "wsload --hold did not end at the end of its input";
+  Held h{r.exit_code, {}, r.err};
+  size_t from = 0, nl;
+  while ((nl = r.out.find('\n', from)) != std::string::npos) {
+    h.windows.push_back(nlohmann::json::parse(r.out.substr(from, nl - from), nullptr, false));
+    from = nl + 1;
+  }
+  return h;
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// One window per command, all on the connections made once: the handshakes are in the first
+// window's result only, and every window is verified clean and marked on stderr.
+TEST(WsloadCli, hold_measures_one_window_per_command_on_the_same_connections) {
+  auto s = fixture("echo");
+  const Held h = hold(s.port(), {"--connections", "4", "--threads", "2", "--pipeline", "4"},
+                      "window 0.05 0.3\nwindow 0 0.3\nwindow 0.05 0.2\nquit\n");
+  EXPECT_EQ(h.exit_code, 0) << h.err;
+  ASSERT_EQ(h.windows.size(), 3u) << h.err;
+  for (size_t i = 0; i < h.windows.size(); ++i) {
+    const nlohmann::json& w = h.windows[i];
+    ASSERT_TRUE(w.is_object()) << "window " << i;
+    EXPECT_GT(w["messages"].get<uint64_t>(), 0u) << "window " << i;
+    EXPECT_EQ(w["errors"]["total"], 0) << "window " << i;
+    EXPECT_EQ(w["connections"]["established"], 4) << "window " << i;
+    EXPECT_EQ(w["handshakes"], i == 0 ? 4 : 0) << "window " << i << ": no reconnection between windows";
+  }
+  EXPECT_NEAR(h.windows[2]["duration_s"].get<double>(), 0.2, 0.05) << "each window takes its command's duration";
+  EXPECT_EQ(count_of(h.err, "window start"), 3u) << h.err;
+  EXPECT_EQ(count_of(h.err, "window done"), 3u) << h.err;
+}
+
+// Broadcast, closed and open loop: every window's messages reach every receiver.
+TEST(WsloadCli, hold_broadcast_reaches_every_receiver_in_every_window) {
+  auto s = fixture("broadcast");
+  for (const std::vector<std::string>& loop : {std::vector<std::string>{"--pipeline", "2"}, std::vector<std::string>{"--rate", "500"}}) {
+    std::vector<std::string> args = {"--broadcast", "--connections", "5", "--threads", "2"};
+    args.insert(args.end(), loop.begin(), loop.end());
+    const Held h = hold(s.port(), args, "window 0.05 0.3\nwindow 0.05 0.3\n");
+    EXPECT_EQ(h.exit_code, 0) << h.err;
+    ASSERT_EQ(h.windows.size(), 2u) << h.err;
+    for (const nlohmann::json& w : h.windows) {
+      ASSERT_TRUE(w.is_object());
+      const auto sent = w["broadcast"]["sent"].get<uint64_t>();
+      EXPECT_GT(sent, 0u);
+      EXPECT_EQ(w["messages"].get<uint64_t>(), 5 * sent) << "every measured message reaches all 5 receivers";
+      EXPECT_EQ(w["errors"]["total"], 0);
+    }
+  }
+}
+
+// A window whose drain times out closes the connections: outstanding echoes must not land in the
+// next window. wsload ends after that window, with its errors.
+TEST(WsloadCli, hold_ends_after_a_window_that_left_messages_missing) {
+  auto s = fixture("stall");
+  const Held h = hold(s.port(), {"--pipeline", "4", "--connections", "2"}, "window 0 0.3\nwindow 0 0.3\n");
+  EXPECT_EQ(h.exit_code, 1) << h.err;
+  ASSERT_EQ(h.windows.size(), 1u) << h.err;
+  EXPECT_GE(h.windows[0]["errors"]["missing"].get<uint64_t>(), 1u);
+}
+
+// What is not a command ends the hold with a usage error, after the windows before it.
+TEST(WsloadCli, hold_refuses_what_is_not_a_command) {
+  auto s = fixture("echo");
+  const Held h = hold(s.port(), {}, "window 0 0.2\nwindow 0.1\n");
+  EXPECT_EQ(h.exit_code, 2) << h.err;
+  ASSERT_EQ(h.windows.size(), 1u) << h.err;
+  EXPECT_NE(h.err.find("\"window 0.1\" is not a command"), std::string::npos) << h.err;
+}
+
 TEST(WsloadCli, usage_error_exits_2) {
   const auto r = test::run_to_completion({WSLOAD_BIN, "--port", "1", "--rate", "5", "--pipeline", "3"}, std::chrono::seconds(10));
   EXPECT_EQ(r.exit_code, 2);
