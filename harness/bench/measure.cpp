@@ -57,17 +57,20 @@ std::optional<malloccount::CounterSnapshot> snapshot(const std::string& path) {
 
 // The load of one run: wsload here, pinned, or (--load-hosts) one shard per load host through the
 // engine. Returns null with rec.reason set when the case cannot be split over the hosts.
+// wsload here, pinned: its whole command.
+std::vector<std::string> local_wsload_argv(const MeasureEnv& env, const MeasureRequest& req, const RunRecord& rec, uint16_t port) {
+  std::vector<std::string> argv;
+  if (env.load_cpu >= 0) argv = {"taskset", "-c", std::to_string(env.load_cpu)};
+  argv.push_back(env.wsload);
+  for (std::string& a : wsload_args(rec.load, req.scenario->kind, req.target->raw_tcp, env.host, port)) argv.push_back(std::move(a));
+  return argv;
+}
+
 std::unique_ptr<LoadRun> start_load(const MeasureEnv& env, const MeasureRequest& req, RunRecord& rec, uint16_t port,
-                                    const fs::path& dir, double deadline_s) {
+                                    const fs::path& dir, double deadline_s, HeldLoad* held) {
   const ScenarioKind kind = req.scenario->kind;
-  const bool raw = req.target->raw_tcp;
-  if (!env.engine) {
-    std::vector<std::string> argv;
-    if (env.load_cpu >= 0) argv = {"taskset", "-c", std::to_string(env.load_cpu)};
-    argv.push_back(env.wsload);
-    for (std::string& a : wsload_args(rec.load, kind, raw, env.host, port)) argv.push_back(std::move(a));
-    return start_local_load(std::move(argv), dir / "wsload.json");
-  }
+  if (held) return held->window(rec.load.warmup_s, rec.load.duration_s);
+  if (!env.engine) return start_local_load(local_wsload_argv(env, req, rec, port), dir / "wsload.json");
   auto split = split_load(rec.load, kind, env.load_hosts);
   if (const auto* why = std::get_if<std::string>(&split)) {
     rec.reason = *why;
@@ -79,7 +82,7 @@ std::unique_ptr<LoadRun> start_load(const MeasureEnv& env, const MeasureRequest&
     ShardPlan p{s.host,
                 {{"shard", shard}, {"connections", s.load.connections},
                  {"rate", s.load.rate > 0 ? nlohmann::json(s.load.rate) : nlohmann::json(nullptr)}},
-                wsload_args(s.load, kind, raw, env.host, port)};
+                wsload_args(s.load, kind, req.target->raw_tcp, env.host, port)};
     // One broadcast group, one publisher per host: receivers must know the others' messages.
     if (kind == ScenarioKind::Broadcast && s.count > 1) p.wsload_args.insert(p.wsload_args.end(), {"--broadcast-shard", shard});
     shards.push_back(std::move(p));
@@ -332,7 +335,7 @@ struct RunFailure {
 // watched until it ends. The server is left running either way.
 std::optional<RunFailure> run_load(const MeasureEnv& env, const MeasureRequest& req, const RunningServer& server,
                                    const fs::path& dir, const std::string& counter_file, RunRecord& rec, LoadWatch& w,
-                                   LoadResult& loaded) {
+                                   LoadResult& loaded, HeldLoad* held) {
   const bool counting = !counter_file.empty();
   // Fallback window: the load's whole life. Taken just before it starts.
   w.life_start = sample_process(server.server_pid);
@@ -342,7 +345,7 @@ std::optional<RunFailure> run_load(const MeasureEnv& env, const MeasureRequest& 
                             static_cast<double>(req.load.connections) / 1000.0;
   std::unique_ptr<LoadRun> load;
   try {
-    load = start_load(env, req, rec, server.port, dir, backstop_s);
+    load = start_load(env, req, rec, server.port, dir, backstop_s, held);
   } catch (const std::exception& e) {
     return RunFailure{RunStatus::Failed, fmt::format("wsload: {}", e.what())};
   }
@@ -489,7 +492,7 @@ struct LoadPhase {
 // The server's /proc before the load (RSS with no connection when fresh), the speed probe around
 // the load, the load itself, and its window settled.
 LoadPhase load_phase(const MeasureEnv& env, const MeasureRequest& req, const RunningServer& server, const fs::path& dir,
-                     const std::string& counter_file, RunRecord& rec) {
+                     const std::string& counter_file, RunRecord& rec, HeldLoad* held = nullptr) {
   LoadPhase p;
   auto before = sample_process(server.server_pid);
   if (!before) {
@@ -500,7 +503,7 @@ LoadPhase load_phase(const MeasureEnv& env, const MeasureRequest& req, const Run
   p.w.sw.rss_max_kib = before->rss_kib;
   const bool probing = judges_disturbance(env, req.pass);
   const auto probe_before = probing ? probe_core_ms(env.server_cpu) : std::nullopt;
-  if ((p.failed = run_load(env, req, server, dir, counter_file, rec, p.w, p.loaded))) return p;
+  if ((p.failed = run_load(env, req, server, dir, counter_file, rec, p.w, p.loaded, held))) return p;
   const auto probe_after = probing ? probe_core_ms(env.server_cpu) : std::nullopt;
   settle_window(p.w, req.scenario->kind, req.pass, env, rec);
   if (rec.disturbance) {
@@ -552,6 +555,13 @@ RunStatus conclude(RunRecord& rec, const LoadPhase& p, const CountDelta& cd, con
     return RunStatus::Failed;
   }
   return RunStatus::Ok;
+}
+
+// Whether a held server's runs can share one wsload --hold: wsload here (not the load hosts' shards),
+// and connections that last (an idle case holds and closes them, churn reconnects).
+bool holds_its_load(const MeasureEnv& env, const MeasureRequest& req, const RunRecord& rec) {
+  return !env.engine && req.pass == RunPass::Time && req.scenario->kind != ScenarioKind::Idle &&
+         req.scenario->kind != ScenarioKind::Churn && rec.load.churn == 0;
 }
 
 fs::path run_dir(const MeasureEnv& env, const MeasureRequest& req) {
@@ -608,7 +618,7 @@ std::variant<HeldServer, RunRecord> hold_server(const MeasureEnv& env, const Mea
     rec.server_command = f->command;
     return finish_record(rec, started, RunStatus::Failed, "server: " + f->reason);
   }
-  return HeldServer{std::move(std::get<RunningServer>(launched)), req.target, rec.server_args};
+  return HeldServer{std::move(std::get<RunningServer>(launched)), req.target, rec.server_args, false, nullptr};
 }
 
 RunRecord measure_held(const MeasureEnv& env, const MeasureRequest& req, HeldServer& held) {
@@ -620,7 +630,16 @@ RunRecord measure_held(const MeasureEnv& env, const MeasureRequest& req, HeldSer
   const fs::path dir = run_dir(env, req);
   std::error_code ec;
   fs::create_directories(dir, ec);  // the load's logs; the server's are in its launch's folder
-  LoadPhase p = load_phase(env, req, held.server, dir, "", rec);
+  if (!held.load && holds_its_load(env, req, rec)) {
+    try {
+      std::vector<std::string> argv = local_wsload_argv(env, req, rec, held.server.port);
+      argv.emplace_back("--hold");
+      held.load = std::make_unique<HeldLoad>(std::move(argv));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "          held load for {} did not start ({}): a wsload per run\n", held.target->name, e.what());
+    }
+  }
+  LoadPhase p = load_phase(env, req, held.server, dir, "", rec, held.load.get());
   if (p.failed) {
     held.died = true;  // its load is in an unknown state: no later run trusts it
     return finish_record(rec, run_start, p.failed->status, p.failed->reason);
@@ -632,6 +651,7 @@ RunRecord measure_held(const MeasureEnv& env, const MeasureRequest& req, HeldSer
 }
 
 void release_held(const MeasureEnv& env, HeldServer& held, RunRecord* last) {
+  if (held.load) held.load->close();  // its Close handshakes, before the server stops
   if (last) {
     stop_and_collect_stats(env, *held.target, held.server, held.died, *last);
   } else {

@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "bench/held_load.hpp"
 #include "bench/locust_engine.hpp"
 #include "bench/process_costs.hpp"
 #include "bench/run_record.hpp"
@@ -66,6 +67,9 @@ struct HeldServer {
   const Target* target = nullptr;
   std::vector<std::string> server_args;
   bool died = false;  // exited, or left in an unknown state by a failed load
+  // Its load (held_load.hpp), started by the first measure_held that can use one: wsload here, a
+  // case whose connections last (not idle, not churn). Null: each run starts its own wsload.
+  std::unique_ptr<HeldLoad> load;
 };
 std::variant<HeldServer, RunRecord> hold_server(const MeasureEnv& env, const MeasureRequest& req);
 RunRecord measure_held(const MeasureEnv& env, const MeasureRequest& req, HeldServer& held);

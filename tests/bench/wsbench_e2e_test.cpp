@@ -148,13 +148,20 @@ TEST(WsbenchEndToEnd, precision_rounds_measure_malloc_and_the_imprecise_variants
   // measured runs (a broken block's run is "disturbed").
   std::map<int, std::vector<std::string>> rounds;
   int blocks = 0;
+  // Per target: its held windows, and those that made connections (wsload --hold connects once).
+  std::map<std::string, std::pair<int, int>> windows_connecting;
   auto read_rounds = [&](const nlohmann::json& j) {
     rounds.clear();
     blocks = 0;
+    windows_connecting.clear();
     std::map<int, std::map<int, std::string>> slots;
     for (const auto& r : j["records"]) {
       if (r["pass"] != "time" || !has(r, "held_round")) continue;
       EXPECT_GT(r["repetition"].get<int>(), 2) << "rounds come after the repetitions";
+      EXPECT_NE(r["commands"]["load"].get<std::string>().find("--hold"), std::string::npos) << r["commands"].dump();
+      auto& [windows, connecting] = windows_connecting[r["target"]];
+      ++windows;
+      if (r["wsload"].is_object() && r["wsload"].value("handshakes", 0) > 0) ++connecting;
       slots[r["repetition"].get<int>()][r["round_slot"].get<int>()] = r["target"];
       if (r["target"] == "zerocopy" && (r["status"] == "ok" || r["status"] == "errors")) ++blocks;
     }
@@ -177,6 +184,10 @@ TEST(WsbenchEndToEnd, precision_rounds_measure_malloc_and_the_imprecise_variants
   for (const auto& [rep, order] : rounds) {
     EXPECT_EQ(order, (std::vector<std::string>{"malloc", "zerocopy", "malloc"})) << "round " << rep;
   }
+  for (const auto& [target, counts] : windows_connecting) {
+    EXPECT_EQ(counts.second, 1) << target << ": " << counts.first << " held windows, connected in " << counts.second;
+  }
+  EXPECT_GE(windows_connecting["malloc"].first, 2) << "malloc brackets every round";
   const nlohmann::json c = server_cpu_comparison(tight);
   ASSERT_TRUE(c.is_object());
   EXPECT_EQ(c["servers"], "held");
