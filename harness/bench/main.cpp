@@ -109,7 +109,7 @@ struct RunFlags {
     cmd->add_option("--precision-target", run.precision_target, "relative half-width of the 95 % interval to reach")
         ->capture_default_str()->check(CLI::Range(0.001, 1.0));
     cmd->add_option("--precision-budget", precision_budget,
-                    "seconds the precision rounds may take in the whole run, shared over its cases (default --quick 140, else 300)")
+                    "seconds the precision rounds may take in the whole run, shared over its cases (default --quick 160, else 300)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quick", run.quick, "the embedded default set for `make bench`: scenarios with a [quick] section, shortened");
     cmd->add_option("--out", out, "results root: writes OUT/runs/<date>-<sha>/ and OUT/latest (default <repo>/results)");
@@ -134,9 +134,9 @@ struct RunFlags {
 
   int execute(const BenchPaths& paths, const std::string& command_line) {
     if (repetitions) run.repetitions = repetitions;
-    // make bench's ten minutes hold about 140 s of precision rounds (harness/bench/README.md).
+    // make bench's ten minutes hold about 160 s of precision rounds (harness/bench/README.md).
     run.max_blocks = max_blocks.value_or(run.quick ? 12 : 16);
-    run.precision_budget_s = precision_budget.value_or(run.quick ? 140 : 300);
+    run.precision_budget_s = precision_budget.value_or(run.quick ? 160 : 300);
     // Allocation counts are exact, but growth (an arena's first 64 KiB blocks, ~20 allocations in
     // echo-large's first second) is divided by the window's messages: at 0.5 s it read 0.00115 per
     // message for the arena, past the 0.001 that counts as none; at 1 s, 0.00032.
