@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -272,23 +272,28 @@ bool supervise(Watch& w, uint64_t start, bool can_run) {
   return timed_out;
 }
 
+// One worker's figures (a Worker, or its Worker::WindowResults under --hold: the same fields)
+// added into `result`; returns its send-stop instant.
+template <class Figures>
+uint64_t add_figures(const Figures& f, RunResult& result) {
+  result.counters.add(f.counters);
+  result.latency.merge(f.latency);
+  result.handshake_latency.merge(f.handshake_latency);
+  result.cpu.user_s += f.cpu.user_s;
+  result.cpu.sys_s += f.cpu.sys_s;
+  for (const auto& e : f.first_errors) {
+    if (result.first_errors.size() < 16 &&
+        std::find(result.first_errors.begin(), result.first_errors.end(), e) == result.first_errors.end()) {
+      result.first_errors.push_back(e);
+    }
+  }
+  return f.send_stop_ns;
+}
+
 // Sums the workers' counters, histograms and CPU into `result`; returns the last send-stop instant.
 uint64_t collect_results(const Workers& workers, RunResult& result) {
   uint64_t stop_ns = 0;
-  for (const auto& w : workers) {
-    result.counters.add(w->counters);
-    result.latency.merge(w->latency);
-    result.handshake_latency.merge(w->handshake_latency);
-    result.cpu.user_s += w->cpu.user_s;
-    result.cpu.sys_s += w->cpu.sys_s;
-    stop_ns = std::max(stop_ns, w->send_stop_ns);
-    for (const auto& e : w->first_errors) {
-      if (result.first_errors.size() < 16 &&
-          std::find(result.first_errors.begin(), result.first_errors.end(), e) == result.first_errors.end()) {
-        result.first_errors.push_back(e);
-      }
-    }
-  }
+  for (const auto& w : workers) stop_ns = std::max(stop_ns, add_figures(*w, result));
   return stop_ns;
 }
 
@@ -356,20 +361,7 @@ uint64_t collect_window(const Workers& workers, RunResult& result) {
   uint64_t stop_ns = 0;
   for (const auto& w : workers) {
     const bool held = !w->finished.load(std::memory_order_acquire);
-    const Counters& counters = held ? w->window.counters : w->counters;
-    result.counters.add(counters);
-    result.latency.merge(held ? w->window.latency : w->latency);
-    result.handshake_latency.merge(held ? w->window.handshake_latency : w->handshake_latency);
-    const CpuTimes& cpu = held ? w->window.cpu : w->cpu;
-    result.cpu.user_s += cpu.user_s;
-    result.cpu.sys_s += cpu.sys_s;
-    stop_ns = std::max(stop_ns, held ? w->window.send_stop_ns : w->send_stop_ns);
-    for (const auto& e : held ? w->window.first_errors : w->first_errors) {
-      if (result.first_errors.size() < 16 &&
-          std::find(result.first_errors.begin(), result.first_errors.end(), e) == result.first_errors.end()) {
-        result.first_errors.push_back(e);
-      }
-    }
+    stop_ns = std::max(stop_ns, held ? add_figures(w->window, result) : add_figures(*w, result));
   }
   return stop_ns;
 }

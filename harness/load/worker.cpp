@@ -300,13 +300,19 @@ void Worker::begin_drain(uint64_t now) noexcept {
 }
 
 void Worker::enter_held() noexcept {
-  window = {counters, latency, handshake_latency, cpu, send_stop_ns, first_errors};
+  // Swapped, not copied: after the first window the histograms' storage is reused, nothing allocated.
+  std::swap(window.counters, counters);
+  std::swap(window.latency, latency);
+  std::swap(window.handshake_latency, handshake_latency);
+  std::swap(window.first_errors, first_errors);
+  window.cpu = cpu;
+  window.send_stop_ns = send_stop_ns;
   counters = Counters{};
   latency.reset();
   handshake_latency.reset();
+  first_errors.clear();
   cpu = CpuTimes{};
   send_stop_ns = 0;
-  first_errors.clear();
   phase_ = Phase::Held;
   sh_.held.fetch_add(1, std::memory_order_release);
 }
