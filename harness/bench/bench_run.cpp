@@ -46,7 +46,8 @@ constexpr double kInitialOverheadS = 0.8;
 constexpr double kShortCountFraction = 0.4;
 // Longest stretch of measuring between two writes of results.json (SIGINT/SIGTERM write it too).
 constexpr int kSaveEveryS = 60;
-// First guess of a precision round's run cost beyond warm-up + window (wsload's start and connect).
+// First guess of a precision round's run cost beyond warm-up + window (the first round starts each
+// held server's wsload and connects it; later runs cost about 0.06 s more than their load).
 constexpr double kRoundOverheadS = 0.15;
 // A timed run whose window was disturbed (disturbance.hpp) is measured again, at most this often
 // in all; the last attempt is kept even when disturbed, flagged, so a busy machine loses nothing.

@@ -6,8 +6,9 @@
 // Why held servers and short runs: on a shared machine the same work costs 5-40 % more or less in
 // phases lasting seconds. A block of fresh servers with 1-s runs spans ten seconds or more, so a
 // phase often hits only part of it and pairing cannot cancel it. A round here starts no process:
-// every server was started once, before the first round, and each run is a kRoundWindowS window
-// after a short warm-up (about 0.5 s in all).
+// every server, and its load (held_load.hpp: one wsload --hold, connected once), was started
+// before the first round, and each run is a kRoundWindowS window after a short warm-up on the
+// open connections (about 0.4 s in all).
 //
 // A round is a chain: malloc, a variant, malloc, the next variant, ..., malloc (the variants in a
 // fresh random order). Each variant's block is the three runs around it, which span about 1.5 s:
