@@ -1,10 +1,7 @@
 #include "bench/held_load.hpp"
 
 #include <poll.h>
-#include <signal.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <thread>
 
 #include <fmt/core.h>
@@ -17,20 +14,9 @@ class HeldWindow final : public LoadRun {
  public:
   HeldWindow(HeldLoad& load, double warmup_s, double duration_s) : load_(load) {
     command_ = fmt::format("{} (held; window {}: {} s + {} s)", load.command(), ++load.windows_, warmup_s, duration_s);
-    const std::string line = fmt::format("window {} {}\n", warmup_s, duration_s);
-    // wsload's stdin is a pipe it reads only between windows: a line always fits. A write that
-    // fails (wsload exited) leaves the window to end with the process.
-    sigset_t pipe_only, before;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_only, &before);
-    const int fd = load.child_.stdin_fd();
-    const ssize_t n = fd >= 0 ? ::write(fd, line.data(), line.size()) : -1;
-    if (n < 0 && errno == EPIPE) {
-      const timespec now{0, 0};
-      sigtimedwait(&pipe_only, nullptr, &now);
-    }
-    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    // A line always fits in the pipe. A write that fails (wsload exited) leaves the window to end
+    // with the process: wait() sees the exit.
+    load.child_.write_stdin(fmt::format("window {} {}\n", warmup_s, duration_s));
   }
 
   bool wait(std::chrono::milliseconds max_wait) override {

@@ -242,6 +242,29 @@ void ChildProcess::close_stdin() noexcept {
   stdin_fd_ = -1;
 }
 
+size_t ChildProcess::write_stdin(std::string_view bytes) noexcept {
+  if (stdin_fd_ < 0) return 0;
+  // A child that exited raises SIGPIPE on this write: blocked for it, and a pending one taken
+  // back, so the caller sees a short write instead of dying.
+  sigset_t pipe_only, before;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &before);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(stdin_fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const timespec now{0, 0};
+      sigtimedwait(&pipe_only, nullptr, &now);
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  return done;
+}
+
 void ChildProcess::signal(int sig) noexcept {
   if (running()) ::kill(pid_, sig);
 }
@@ -359,23 +382,7 @@ Completed run_to_completion(const SpawnSpec& spec, std::chrono::milliseconds tim
   with_input.stdin_pipe = with_input.stdin_pipe || !input.empty();
   ChildProcess c = ChildProcess::spawn(with_input);
   if (!input.empty()) {
-    // A child that exits before reading would raise SIGPIPE here: blocked for the write, and a
-    // pending one taken back, so the caller sees a short write instead of dying.
-    sigset_t pipe_only, before;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_only, &before);
-    for (size_t done = 0; done < input.size();) {
-      const ssize_t n = ::write(c.stdin_fd(), input.data() + done, input.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {  // EPIPE: the child closed its stdin and reads no more
-        const timespec now{0, 0};
-        sigtimedwait(&pipe_only, nullptr, &now);
-        break;
-      }
-      done += static_cast<size_t>(n);
-    }
-    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    c.write_stdin(input);  // short when the child exits before reading: it reads no more
     c.close_stdin();
   }
   bool out_open = c.stdout_fd() >= 0, err_open = c.stderr_fd() >= 0;

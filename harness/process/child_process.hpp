@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -70,6 +71,9 @@ class ChildProcess {
   int stderr_fd() const noexcept { return stderr_fd_; }  // -1 unless stderr_pipe; non-blocking
   int stdin_fd() const noexcept { return stdin_fd_; }    // -1 unless stdin_pipe; blocking
   void close_stdin() noexcept;                           // the child then reads end of file
+  // Writes `bytes` to the child's stdin (blocking). Returns how many went: fewer when the child
+  // closed its stdin or exited, and never SIGPIPE (blocked for the write, a pending one taken back).
+  size_t write_stdin(std::string_view bytes) noexcept;
   const std::optional<ExitStatus>& status() const noexcept { return status_; }
 
   // Reaps the child if it has exited (non-blocking).

@@ -122,6 +122,31 @@ TEST(ChildProcess, stdout_and_stdin_pipes_carry_a_conversation) {
   EXPECT_EQ(out, "got ping\n");
 }
 
+// Writing to a child that has exited is a short write, not a SIGPIPE that ends the caller.
+TEST(ChildProcess, write_stdin_to_a_child_that_exited_is_short_and_harmless) {
+  SpawnSpec s;
+  s.argv = {"sh", "-c", "read word; echo \"got $word\""};
+  s.stdin_pipe = true;
+  s.stdout_pipe = true;
+  ChildProcess c = ChildProcess::spawn(s);
+  EXPECT_EQ(c.write_stdin("ping\n"), 5u);
+  ASSERT_TRUE(c.wait_for(10s));
+  EXPECT_EQ(c.write_stdin("again\n"), 0u) << "its stdin is closed: nothing goes, and we are still here";
+  std::string out;
+  c.drain_stdout(out);
+  EXPECT_EQ(out, "got ping\n");
+}
+
+// run_to_completion's input reaches the child's stdin, then end of file.
+TEST(ChildProcess, run_to_completion_feeds_the_input_then_end_of_file) {
+  SpawnSpec s;
+  s.argv = {"sh", "-c", "cat; echo end"};
+  s.stdout_pipe = true;
+  Completed r = run_to_completion(s, 10s, "one\ntwo\n");
+  EXPECT_TRUE(r.status.ok()) << r.status.describe();
+  EXPECT_EQ(r.out, "one\ntwo\nend\n");
+}
+
 TEST(ChildProcess, cpu_pins_the_child_to_that_cpu) {
   auto r = run_to_completion([] {
     SpawnSpec s;
