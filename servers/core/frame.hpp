@@ -43,18 +43,38 @@ struct FrameHeader {
 
 enum class HeaderParse : uint8_t { Complete, NeedMore };
 
+// What a header's first two bytes tell: FIN, RSV, opcode, MASK, and the 7-bit length field, which
+// is the payload length itself below 126 (126 and 127 announce a 16- or 64-bit length).
+struct FramePrefix {
+  uint8_t opcode = 0;  // raw 4-bit opcode
+  uint8_t rsv = 0;     // RSV1..3 as bits 0x40/0x20/0x10 of byte 0
+  uint8_t len7 = 0;
+  bool fin = false;
+  bool masked = false;
+
+  bool length_known() const noexcept { return len7 < 126; }
+  size_t header_len() const noexcept { return 2 + (len7 < 126 ? 0 : len7 == 126 ? 2 : 8) + (masked ? 4 : 0); }
+};
+
+inline FramePrefix read_frame_prefix(uint8_t b0, uint8_t b1) noexcept {
+  return {.opcode = static_cast<uint8_t>(b0 & 0x0F),
+          .rsv = static_cast<uint8_t>(b0 & 0x70),
+          .len7 = static_cast<uint8_t>(b1 & 0x7F),
+          .fin = (b0 & 0x80) != 0,
+          .masked = (b1 & 0x80) != 0};
+}
+
 // Parses the header at the start of `in`. NeedMore when `in` holds fewer bytes than the header
 // needs (the needed count is known after 2 bytes); `out` is then unspecified.
 inline HeaderParse parse_frame_header(std::span<const uint8_t> in, FrameHeader& out) noexcept {
   if (in.size() < 2) return HeaderParse::NeedMore;
-  const uint8_t b0 = in[0], b1 = in[1];
-  const uint8_t len7 = b1 & 0x7F;
-  const bool masked = (b1 & 0x80) != 0;
-  const size_t ext = len7 < 126 ? 0 : len7 == 126 ? 2 : 8;
-  const size_t need = 2 + ext + (masked ? 4 : 0);
+  const FramePrefix pre = read_frame_prefix(in[0], in[1]);
+  const size_t need = pre.header_len();
   if (in.size() < need) return HeaderParse::NeedMore;
+  const size_t ext = need - 2 - (pre.masked ? 4 : 0);
+  const bool masked = pre.masked;
   const uint8_t* p = in.data() + 2;
-  uint64_t len = len7;
+  uint64_t len = pre.len7;
   if (ext == 2) {
     len = (uint64_t{p[0]} << 8) | p[1];
   } else if (ext == 8) {
@@ -67,9 +87,9 @@ inline HeaderParse parse_frame_header(std::span<const uint8_t> in, FrameHeader& 
   out.payload_len = len;
   out.mask_key = key;
   out.header_len = static_cast<uint8_t>(need);
-  out.opcode = b0 & 0x0F;
-  out.rsv = b0 & 0x70;
-  out.fin = (b0 & 0x80) != 0;
+  out.opcode = pre.opcode;
+  out.rsv = pre.rsv;
+  out.fin = pre.fin;
   out.masked = masked;
   return HeaderParse::Complete;
 }

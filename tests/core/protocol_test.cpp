@@ -525,6 +525,66 @@ TEST(ProtocolRules, limit_errors_name_the_value_and_the_limit) {
   EXPECT_LE(longest.size(), kMaxCloseReason);
 }
 
+// A peer that stops inside a frame header is judged on the bytes it sent: a rule they already break
+// fails the connection at once, with the code and reason the whole header gets, while a rule that
+// needs the missing bytes waits for them. (The hardening suite found every variant waiting on the
+// first case's 5 bytes, then dropping the connection without a close frame when the peer gave up.)
+TEST(ProtocolRules, a_header_cut_short_is_judged_by_the_bytes_it_has) {
+  struct Cut {
+    const char* name;
+    Bytes header;  // a whole frame header
+    size_t sent;   // how much of it arrives
+    bool fails_now;
+    ProtocolLimits limits = {};
+  };
+  const std::vector<Cut> cuts = {
+      {"RSV2+RSV3 and a reserved opcode", {0x6E, 0xCA, 0x74, 0x81, 0x8D, 0x00}, 5, true},
+      {"unmasked, 16-bit length", header_only(0x2, 200, true, std::nullopt), 2, true},
+      {"RSV1 without an extension", frame(0x1, "x", true, kKey, 0x40), 2, true},
+      {"reserved opcode", header_only(0x3, 0), 2, true},
+      {"fragmented ping", header_only(0x9, 1, false), 2, true},
+      {"continuation without a message", header_only(0x0, 1), 3, true},
+      {"over max_message in the 7-bit length", header_only(0x2, 11), 2, true, {.max_message = 10}},
+      {"ping whose 16-bit length has not arrived", header_only(0x9, 126), 2, false},
+      {"ping whose mask key has not arrived", header_only(0x9, 126), 7, false},
+      {"64-bit length with the top bit, cut inside it", {0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}, 9, false},
+      {"valid binary header", header_only(0x2, 5), 5, false},
+  };
+  for (const Cut& c : cuts) {
+    ASSERT_LT(c.sent, c.header.size()) << c.name;
+    const FeedResult whole = run_whole(cat({text("ok"), c.header}), c.limits);
+    const Bytes cut_short = cat({text("ok"), Bytes(c.header.begin(), c.header.begin() + static_cast<long>(c.sent))});
+    for (const FeedResult& r : {run_whole(cut_short, c.limits), run_bytewise(cut_short, c.limits)}) {
+      if (!c.fails_now) {
+        EXPECT_EQ(r.state, ParserState::Open) << c.name;
+        EXPECT_EQ(r.canon(), (std::vector<std::string>{"text:ok"})) << c.name;
+        continue;
+      }
+      ASSERT_EQ(r.state, ParserState::Failed) << c.name;
+      ASSERT_EQ(whole.state, ParserState::Failed) << c.name;
+      EXPECT_EQ(r.events.back().code, whole.events.back().code) << c.name;
+      EXPECT_EQ(r.events.back().why, whole.events.back().why) << c.name;
+    }
+  }
+}
+
+// Wherever the input stops, the parser either waits or has failed exactly as it fails on the whole
+// input: stopping early never changes a verdict, it can only bring it forward.
+TEST(ProtocolRules, input_that_stops_anywhere_waits_or_fails_as_the_whole_input_does) {
+  for (const auto& rc : rule_cases()) {
+    const Bytes s = cat({text("ok"), rc.bad});
+    const FeedResult whole = run_whole(s, rc.limits);
+    ASSERT_EQ(whole.state, ParserState::Failed) << rc.name;
+    for (size_t stop = 1; stop < s.size(); ++stop) {
+      const FeedResult r = run_whole(Bytes(s.begin(), s.begin() + static_cast<long>(stop)), rc.limits);
+      if (r.state == ParserState::Open) continue;
+      ASSERT_EQ(r.state, ParserState::Failed) << rc.name << " stopping at " << stop;
+      EXPECT_EQ(r.events.back().code, whole.events.back().code) << rc.name << " stopping at " << stop;
+      EXPECT_EQ(r.events.back().why, whole.events.back().why) << rc.name << " stopping at " << stop;
+    }
+  }
+}
+
 TEST(ProtocolRules, oversize_continuation_is_refused_before_its_payload) {
   const FeedResult r = run_whole(cat({binary(repeat(60, 'a'), false), cont(repeat(41, 'b'))}), {.max_message = 100});
   ASSERT_EQ(r.events.size(), 2u);

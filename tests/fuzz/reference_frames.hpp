@@ -8,6 +8,7 @@
 // order protocol.hpp lists them (the order only decides between 1002 and 1009 when a frame breaks
 // both), and checks text with the reference UTF-8 oracle, failing as soon as a present byte is
 // impossible (so a truncated frame's invalid text fails too, like the parser's fail-fast check).
+// A header cut short by the end of the input is judged by the rules its bytes already decide.
 //
 // permessage-deflate (RefDeflate.on): RSV1 marks a message's first frame as compressed; RSV1
 // elsewhere, RSV2/RSV3, or RSV1 without the extension are 1002. A compressed message's wire size
@@ -119,15 +120,14 @@ inline Outcome reference_parse(std::span<const uint8_t> in, bool masked_frames, 
     if (len == 127) header += 8;
     const size_t len_bytes = header - 2;
     if (mask) header += 4;
-    if (n - pos < header) break;
-    if (len_bytes > 0) {
+    // A header cut short is judged by the rules its bytes decide: those before the length always,
+    // the rest too when the 7-bit field is the length itself.
+    const bool whole = n - pos >= header;
+    const bool len_known = whole || len_bytes == 0;
+    if (whole && len_bytes > 0) {
       len = 0;
       for (size_t i = 0; i < len_bytes; ++i) len = len * 256 + in[pos + 2 + i];
     }
-    uint8_t key[4] = {0, 0, 0, 0};
-    if (mask)
-      for (size_t i = 0; i < 4; ++i) key[i] = in[pos + 2 + len_bytes + i];
-    pos += header;
 
     const bool control = op >= 0x8;
     // RSV1 on the first frame of a data message, with the extension agreed: compressed.
@@ -135,20 +135,30 @@ inline Outcome reference_parse(std::span<const uint8_t> in, bool masked_frames, 
     if (rsv != 0 && !rsv1_ok) return error(1002), out;
     if (!(op <= 0x2 || (op >= 0x8 && op <= 0xA))) return error(1002), out;
     if (mask != masked_frames) return error(1002), out;
+    if (!len_known) break;
     if (len >> 63) return error(1002), out;
+    const bool packed = op != 0 ? rsv != 0 : compressed;
     if (control) {
       if (!fin || len > 125) return error(1002), out;
     } else {
       if (op == 0 && !open) return error(1002), out;
       if (op != 0 && open) return error(1002), out;
-      if (op != 0) msg_len = 0;
-      const bool packed = op != 0 ? rsv != 0 : compressed;
+      const uint64_t so_far = op != 0 ? 0 : msg_len;
       const uint64_t limit = packed ? core::compressed_wire_limit(max_message) : max_message;
-      if (limit != 0 && msg_len + len > limit) return error(1009), out;
+      if (limit != 0 && so_far + len > limit) return error(1009), out;
+    }
+    if (!whole) break;
+
+    uint8_t key[4] = {0, 0, 0, 0};
+    if (mask)
+      for (size_t i = 0; i < 4; ++i) key[i] = in[pos + 2 + len_bytes + i];
+    pos += header;
+    if (!control) {
       if (op != 0) {
         open = true;
         msg_op = op;
         msg.clear();
+        msg_len = 0;
         compressed = packed;
         if (compressed) inflater.begin_message();
       }
