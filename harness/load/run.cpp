@@ -1,15 +1,10 @@
 #include "load/run.hpp"
 
 #include <netdb.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -17,21 +12,17 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
+#include "load/hold.hpp"
 #include "load/payload.hpp"
 #include "load/prng.hpp"
+#include "load/run_watch.hpp"
 #include "load/shared_state.hpp"
 #include "load/worker.hpp"
 #include "net/fd_limit.hpp"
-#include "process/cpu_time.hpp"
 
 namespace wsalloc::load {
 
 namespace {
-
-constexpr auto kTick = std::chrono::milliseconds(20);
-constexpr uint64_t kAbortGraceNs = 3'000'000'000;  // after the hard timeout, for workers to notice
 
 // The signal handler's view of the run (async-signal-safe: atomics and eventfd writes only).
 std::atomic<SharedState*> g_shared{nullptr};
@@ -47,24 +38,6 @@ extern "C" void on_signal(int) {
   }
 }
 
-class Progress {
- public:
-  explicit Progress(bool on) : on_(on) {}
-  void show(const std::string& text) {
-    if (!on_) return;
-    std::fprintf(stderr, "\r%s\x1b[K", text.c_str());
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void done() {
-    if (shown_) std::fprintf(stderr, "\r\x1b[K");
-  }
-
- private:
-  bool on_;
-  bool shown_ = false;
-};
-
 }  // namespace
 
 ExitCode exit_code_for(const RunResult& r) {
@@ -77,8 +50,6 @@ ExitCode exit_code_for(const RunResult& r) {
 }
 
 namespace {
-
-using Workers = std::vector<std::unique_ptr<Worker>>;
 
 // Resolves the target into sh.addr and arms the message budget. False (with the reason in
 // `result`) when the host does not resolve.
@@ -136,165 +107,10 @@ void install_signal_handlers(SharedState& sh, Workers& workers) {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-bool all_finished(const Workers& workers) {
-  for (const auto& w : workers) {
-    if (!w->finished.load(std::memory_order_acquire)) return false;
-  }
-  return true;
-}
-
-uint64_t sum_live(const Workers& workers, std::atomic<uint64_t> Worker::*field) {
-  uint64_t s = 0;
-  for (const auto& w : workers) s += ((*w).*field).load(std::memory_order_relaxed);
-  return s;
-}
-
-// The run as the main thread watches it: the clock, the deadline, the progress line.
-struct Watch {
-  const Config& cfg;
-  SharedState& sh;
-  Workers& workers;
-  Progress progress;
-  uint64_t t0 = 0;
-  uint64_t hard_deadline = 0;
-};
-
-// What set-up achieved.
-struct Setup {
-  uint64_t established = 0;
-  bool sender_ok = false;
-  bool can_run = false;
-};
-
-// Set-up: every worker connects its share; the window opens for all of them at once.
-Setup wait_for_setup(Watch& w, size_t total_conns, RunResult& result) {
-  uint64_t next_progress = w.t0 + 1'000'000'000;
-  while (w.sh.setup_done.load(std::memory_order_acquire) < w.workers.size() && !all_finished(w.workers)) {
-    std::this_thread::sleep_for(kTick);
-    const uint64_t now = mono_ns();
-    if (now >= w.hard_deadline) {
-      w.sh.abort.store(true);
-      break;
-    }
-    if (now >= next_progress) {
-      w.progress.show(fmt::format("[{:5.1f} s] connecting: {} of {} handshakes", (now - w.t0) / 1e9,
-                                  sum_live(w.workers, &Worker::live_handshakes), total_conns));
-      next_progress += 1'000'000'000;
-    }
-  }
-  Setup s;
-  uint64_t setup_end = mono_ns();
-  s.sender_ok = w.cfg.mode != Mode::Broadcast;
-  if (w.sh.setup_done.load(std::memory_order_acquire) == w.workers.size()) {
-    setup_end = w.t0;
-    for (auto& worker : w.workers) {
-      s.established += worker->established;
-      s.sender_ok = s.sender_ok || worker->sender_established;
-      setup_end = std::max(setup_end, worker->setup_end_ns);
-    }
-  }
-  result.setup_s = (setup_end - w.t0) / 1e9;
-  s.can_run = s.established > 0 && s.sender_ok && (w.cfg.mode != Mode::Broadcast || s.established > 1);
-  return s;
-}
-
-// Opens a measuring window of `warmup_s` + `duration_s` (or stops at once when set-up left nothing
-// to run) and wakes the workers. Returns the instant the window's warm-up started.
-uint64_t open_window(Watch& w, bool can_run, double warmup_s, double duration_s) {
-  if (!can_run) w.sh.stop.store(true);
-  const uint64_t start = mono_ns();
-  w.sh.window_start_ns = start + static_cast<uint64_t>(warmup_s * 1e9);
-  w.sh.window_end_ns = duration_s > 0 ? w.sh.window_start_ns + static_cast<uint64_t>(duration_s * 1e9) : UINT64_MAX;
-  w.sh.start_ns.store(start, std::memory_order_relaxed);
-  w.sh.windows_released.fetch_add(1, std::memory_order_release);
-  for (auto& worker : w.workers) worker->wake();
-  return start;
-}
-
-// Watches the workers until all have finished (--hold: or drained the window): window markers,
-// progress, the hard timeout (and, when workers ignore it, exit). Returns whether the hard timeout
-// fired.
-bool supervise(Watch& w, uint64_t start, bool can_run) {
-  SharedState& sh = w.sh;
-  uint64_t last_msgs = 0, last_t = start;
-  uint64_t next_progress = start + 1'000'000'000;
-  bool timed_out = false;
-  // Window markers on stderr (even with --quiet), printed at the instants themselves, so a
-  // harness can read the server's CPU and allocation counters exactly at the window's edges.
-  bool start_marked = !can_run, end_marked = !can_run || sh.window_end_ns == UINT64_MAX;
-  auto mark = [](const char* what) {
-    std::fprintf(stderr, "wsload: window %s\n", what);
-    std::fflush(stderr);
-  };
-  auto over = [&] {
-    if (!w.cfg.hold) return all_finished(w.workers);
-    size_t finished = 0;
-    for (const auto& worker : w.workers) finished += worker->finished.load(std::memory_order_acquire);
-    return finished + sh.held.load(std::memory_order_acquire) >= w.workers.size();
-  };
-  while (!over()) {
-    uint64_t wait_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(kTick).count();
-    const uint64_t before = mono_ns();
-    const uint64_t next_mark = !start_marked ? sh.window_start_ns : !end_marked ? sh.window_end_ns : UINT64_MAX;
-    if (next_mark > before && next_mark - before < wait_ns) wait_ns = next_mark - before;
-    std::this_thread::sleep_for(std::chrono::nanoseconds(wait_ns));
-    const uint64_t now = mono_ns();
-    if (!start_marked && now >= sh.window_start_ns) {
-      mark("start");
-      start_marked = true;
-    }
-    if (start_marked && !end_marked && now >= sh.window_end_ns) {
-      mark("end");
-      end_marked = true;
-    }
-    if (now >= w.hard_deadline && !sh.abort.load()) {
-      timed_out = true;
-      sh.abort.store(true);
-      for (auto& worker : w.workers) worker->wake();
-      std::fprintf(stderr, "\nwsload: hard timeout after %.1f s: stopping with partial results\n", w.cfg.effective_hard_timeout());
-    }
-    if (timed_out && now >= w.hard_deadline + kAbortGraceNs) {
-      std::fprintf(stderr, "wsload: workers did not stop within 3 s of the hard timeout; exiting\n");
-      std::fflush(nullptr);
-      _exit(static_cast<int>(ExitCode::Timeout));
-    }
-    if (now >= next_progress) {
-      const uint64_t msgs = sum_live(w.workers, &Worker::live_messages);
-      const char* phase = now < sh.window_start_ns ? "warm-up" : now < sh.window_end_ns ? "measuring" : "draining";
-      w.progress.show(fmt::format("[{:5.1f} s] {}: {} msgs  {:.0f} msg/s  errors {}", (now - w.t0) / 1e9, phase, msgs,
-                                  (msgs - last_msgs) * 1e9 / static_cast<double>(now - last_t),
-                                  sum_live(w.workers, &Worker::live_errors)));
-      last_msgs = msgs;
-      last_t = now;
-      next_progress += 1'000'000'000;
-    }
-  }
-  return timed_out;
-}
-
-// One worker's figures (a Worker, or its Worker::WindowResults under --hold: the same fields)
-// added into `result`; returns its send-stop instant.
-template <class Figures>
-uint64_t add_figures(const Figures& f, RunResult& result) {
-  result.counters.add(f.counters);
-  result.latency.merge(f.latency);
-  result.handshake_latency.merge(f.handshake_latency);
-  result.cpu.user_s += f.cpu.user_s;
-  result.cpu.sys_s += f.cpu.sys_s;
-  for (const auto& e : f.first_errors) {
-    if (result.first_errors.size() < 16 &&
-        std::find(result.first_errors.begin(), result.first_errors.end(), e) == result.first_errors.end()) {
-      result.first_errors.push_back(e);
-    }
-  }
-  return f.send_stop_ns;
-}
-
-// Sums the workers' counters, histograms and CPU into `result`; returns the last send-stop instant.
-uint64_t collect_results(const Workers& workers, RunResult& result) {
-  uint64_t stop_ns = 0;
-  for (const auto& w : workers) stop_ns = std::max(stop_ns, add_figures(*w, result));
-  return stop_ns;
+// Once the workers have stopped (or before they go out of scope): a late signal finds nothing.
+void forget_signal_targets() {
+  g_workers.store(nullptr);
+  g_shared.store(nullptr);
 }
 
 void report_cannot_run(const Config& cfg, const Setup& setup, const RunResult& result, size_t total_conns) {
@@ -306,123 +122,6 @@ void report_cannot_run(const Config& cfg, const Setup& setup, const RunResult& r
     std::fprintf(stderr, "wsload: %s (%llu of %zu connections established)\n", first.c_str(),
                  static_cast<unsigned long long>(setup.established), total_conns);
   }
-}
-
-// --hold: how long wsload waits for the next command before it closes and exits by itself.
-constexpr int kHoldIdleMs = 120'000;
-
-// --hold: the next command on stdin. Returns the window's warm-up and duration, or nullopt to end
-// the hold (quit, end of input, kHoldIdleMs without a command, SIGINT/SIGTERM, or a line that is
-// not a command: then `bad` is set and the reason printed).
-// Lines are read with read(2) into `pending`, not through stdio: a line stdio had buffered would be
-// invisible to poll().
-std::optional<std::pair<double, double>> next_hold_command(const SharedState& sh, std::string& pending, bool& bad) {
-  size_t nl;
-  bool ended = false;
-  for (int waited = 0; (nl = pending.find('\n')) == std::string::npos;) {
-    if (ended || waited >= kHoldIdleMs || sh.stop.load()) return std::nullopt;
-    pollfd p{STDIN_FILENO, POLLIN, 0};
-    const int ready = ::poll(&p, 1, 100);
-    waited += 100;
-    if (ready < 0 && errno != EINTR) return std::nullopt;
-    if (ready <= 0) continue;
-    char buf[256];
-    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ended = true;  // end of input: a last line without its newline still counts
-      if (!pending.empty()) pending += '\n';
-      continue;
-    }
-    pending.append(buf, static_cast<size_t>(n));
-    if (pending.size() > 4096) pending.erase(0, pending.size() - 4096);  // garbage: keep it bounded
-  }
-  char line[256] = {0};
-  const std::string text = pending.substr(0, std::min(nl, sizeof line - 1));
-  pending.erase(0, nl + 1);
-  std::memcpy(line, text.data(), text.size());
-  char verb[32] = {0};
-  double warmup = -1, duration = -1;
-  char extra = 0;
-  const int n = std::sscanf(line, "%31s %lf %lf %c", verb, &warmup, &duration, &extra);
-  if (n >= 1 && std::strcmp(verb, "quit") == 0 && n == 1) return std::nullopt;
-  if (n == 3 && std::strcmp(verb, "window") == 0 && warmup >= 0 && warmup <= 3600 && duration > 0 && duration <= 3600) {
-    return std::pair{warmup, duration};
-  }
-  line[std::strcspn(line, "\r")] = 0;
-  std::fprintf(stderr, "wsload: --hold: \"%s\" is not a command (expected \"window W D\", W >= 0 and 0 < D <= 3600 s, or \"quit\")\n", line);
-  bad = true;
-  return std::nullopt;
-}
-
-// --hold: one window's result from the workers (a drained worker's snapshot, or the live figures
-// of one that finished: its drain timed out); returns the last send-stop instant.
-uint64_t collect_window(const Workers& workers, RunResult& result) {
-  uint64_t stop_ns = 0;
-  for (const auto& w : workers) {
-    const bool held = !w->finished.load(std::memory_order_acquire);
-    stop_ns = std::max(stop_ns, held ? add_figures(w->window, result) : add_figures(*w, result));
-  }
-  return stop_ns;
-}
-
-CpuTimes process_cpu_now() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return {process::seconds(ru.ru_utime), process::seconds(ru.ru_stime)};
-}
-
-// --hold: after set-up, one window per command, each printed as it ends (stdout, then "wsload:
-// window done" on stderr); then the Close handshakes. Returns the worst window's exit code.
-ExitCode hold_windows(Watch& watch, std::vector<std::thread>& threads, const Setup& setup, size_t total_conns,
-                      RunResult& result) {
-  const Config& cfg = watch.cfg;
-  SharedState& sh = watch.sh;
-  ExitCode worst = ExitCode::Ok;
-  bool bad = false, any_finished = false;
-  std::string pending;
-  for (uint64_t n = 1; !any_finished; ++n) {
-    const auto command = next_hold_command(sh, pending, bad);
-    if (!command) break;
-    const auto [warmup_s, duration_s] = *command;
-    RunResult window;
-    window.config = cfg.to_json();
-    window.config["warmup_s"] = warmup_s;
-    window.config["duration_s"] = duration_s;
-    window.connections_requested = total_conns;
-    window.connections_established = setup.established;
-    window.setup_s = n == 1 ? result.setup_s : 0.0;
-    const CpuTimes cpu_before = process_cpu_now();
-    sh.held.store(0, std::memory_order_relaxed);
-    sh.broadcast.sending_done.store(false, std::memory_order_release);
-    watch.hard_deadline = mono_ns() + static_cast<uint64_t>((warmup_s + duration_s + cfg.drain_s + 10) * 1e9);
-    const uint64_t start = open_window(watch, true, warmup_s, duration_s);
-    window.timed_out = supervise(watch, start, true) || sh.abort.load();
-    watch.progress.done();
-    const uint64_t stop_ns = collect_window(watch.workers, window);
-    window.duration_s = stop_ns > sh.window_start_ns ? (stop_ns - sh.window_start_ns) / 1e9 : 0.0;
-    const CpuTimes cpu_after = process_cpu_now();
-    window.process_cpu = {cpu_after.user_s - cpu_before.user_s, cpu_after.sys_s - cpu_before.sys_s};
-    for (const auto& w : watch.workers) any_finished = any_finished || w->finished.load(std::memory_order_acquire);
-    if (cfg.json) {
-      std::printf("%s\n", to_json(window).dump().c_str());
-    } else {
-      std::printf("%s", human_summary(window).c_str());
-    }
-    std::fflush(stdout);
-    std::fprintf(stderr, "wsload: window done\n");
-    std::fflush(stderr);
-    ++result.windows_printed;
-    const ExitCode code = exit_code_for(window);
-    if (worst == ExitCode::Ok) worst = code;
-    if (window.timed_out) break;
-  }
-  sh.end_hold.store(true, std::memory_order_release);
-  for (auto& w : watch.workers) w->wake();
-  for (auto& t : threads) t.join();
-  g_workers.store(nullptr);
-  g_shared.store(nullptr);
-  return bad && worst == ExitCode::Ok ? ExitCode::Usage : worst;
 }
 
 }  // namespace
@@ -462,25 +161,27 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
     sh.abort.store(true);
     for (auto& w : workers) w->wake();
     for (auto& t : threads) t.join();
+    forget_signal_targets();
     return ExitCode::Internal;
   }
 
   const Setup setup = wait_for_setup(watch, total_conns, result);
-  if (cfg.hold && setup.can_run) return hold_windows(watch, threads, setup, total_conns, result);
+  if (cfg.hold && setup.can_run) {
+    const ExitCode code = hold_windows(watch, threads, setup, total_conns, result);
+    forget_signal_targets();
+    return code;
+  }
   const uint64_t start = open_window(watch, setup.can_run, cfg.warmup_s, cfg.duration_s);
   const bool timed_out = supervise(watch, start, setup.can_run);
   for (auto& t : threads) t.join();
   watch.progress.done();
-  g_workers.store(nullptr);
-  g_shared.store(nullptr);
+  forget_signal_targets();
 
   const uint64_t stop_ns = collect_results(workers, result);
   result.duration_s = setup.can_run && stop_ns > sh.window_start_ns ? (stop_ns - sh.window_start_ns) / 1e9 : 0.0;
   result.connections_established = setup.can_run ? setup.established : 0;
   result.timed_out = timed_out || sh.abort.load();
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  result.process_cpu = {process::seconds(ru.ru_utime), process::seconds(ru.ru_stime)};
+  result.process_cpu = process_cpu_now();
   if (!setup.can_run) report_cannot_run(cfg, setup, result, total_conns);
   return exit_code_for(result);
 }
