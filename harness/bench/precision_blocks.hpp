@@ -8,10 +8,10 @@
 // phase often hits only part of it and pairing cannot cancel it. A round here starts no process:
 // every server, and its load (held_load.hpp: one wsload --hold, connected once), was started
 // before the first round, and each run is a kRoundWindowS window after a short warm-up on the
-// open connections (about 0.4 s in all).
+// open connections (about 0.25 s in all).
 //
 // A round is a chain: malloc, a variant, malloc, the next variant, ..., malloc (the variants in a
-// fresh random order). Each variant's block is the three runs around it, which span about 1.5 s:
+// fresh random order). Each variant's block is the three runs around it, which span under a second:
 // the variant against the geometric mean of the malloc runs just before and after it (a drift
 // cancels). Those two are the block's own noise floor: when they differ by more than
 // kBracketLimit the machine changed speed inside the block, and the variant's run is kept as
@@ -42,7 +42,7 @@
 
 namespace wsalloc::bench {
 
-inline constexpr double kRoundWindowS = 0.3;      // each run's window (at most the case's) ...
+inline constexpr double kRoundWindowS = 0.15;     // each run's window (at most the case's) ...
 inline constexpr double kRoundMinSends = 15;      // ... and, open loop, long enough for this many sends
 inline constexpr double kRoundWarmupS = 0.05;     // each run's warm-up after the first round's
 inline constexpr double kBracketLimit = 0.07;     // malloc after / before a variant beyond 1 ± this: not a block
