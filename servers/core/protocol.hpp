@@ -401,13 +401,13 @@ void ProtocolParser<R, Sink>::deliver_data(uint8_t* p, size_t n, bool frame_done
 // RSV1 means "compressed" on the first frame of a data message once permessage-deflate is agreed
 // (7.2.3.1); on a continuation or a control frame it is an error (6.1), RSV2/RSV3 always are.
 template <Role R, class Sink>
-bool ProtocolParser<R, Sink>::accept_rsv(const FramePrefix& h) noexcept {
-  if ((h.rsv & 0x30) != 0) return fail(CloseCode::ProtocolError, "RSV2 or RSV3 set: no extension defines them");
+bool ProtocolParser<R, Sink>::accept_rsv(const FramePrefix& pre) noexcept {
+  if ((pre.rsv & 0x30) != 0) return fail(CloseCode::ProtocolError, "RSV2 or RSV3 set: no extension defines them");
   if (inflater_ == nullptr && source_ == nullptr) {
     return fail(CloseCode::ProtocolError, "RSV bit set without a negotiated extension");
   }
-  if (opcode_is_control(h.opcode)) return fail(CloseCode::ProtocolError, "RSV1 on a control frame");
-  if (h.opcode == 0) return fail(CloseCode::ProtocolError, "RSV1 on a continuation frame");
+  if (opcode_is_control(pre.opcode)) return fail(CloseCode::ProtocolError, "RSV1 on a control frame");
+  if (pre.opcode == 0) return fail(CloseCode::ProtocolError, "RSV1 on a continuation frame");
   return true;
 }
 
