@@ -119,10 +119,11 @@ class ProtocolParser {
  private:
   bool begin_frame(const FrameHeader& h) noexcept;
   bool take_header_slow(uint8_t*& p, uint8_t* end, FrameHeader& h) noexcept;
-  bool header_rules_ok(const FramePrefix& pre, std::optional<uint64_t> payload_len) noexcept;
+  template <bool kLengthKnown>
+  [[gnu::always_inline]] bool header_rules_ok(const FrameHeader& h) noexcept;
   bool judge_stashed_header() noexcept;
   void deliver_data(uint8_t* p, size_t n, bool frame_done) noexcept;
-  [[gnu::noinline]] bool accept_rsv(const FramePrefix& pre) noexcept;
+  [[gnu::noinline]] bool accept_rsv(const FrameHeader& h) noexcept;
   [[gnu::noinline]] void deliver_inflated(uint8_t* p, size_t n, bool msg_end) noexcept;
   bool inflate_chunk(std::span<const uint8_t> in, bool tail) noexcept;
   void deliver_window(bool msg_end) noexcept;
@@ -279,8 +280,8 @@ bool ProtocolParser<R, Sink>::fail_over(CloseCode code, std::string_view what, u
 template <Role R, class Sink>
 bool ProtocolParser<R, Sink>::judge_stashed_header() noexcept {
   if (hdr_have_ < 2) return true;
-  const FramePrefix pre = read_frame_prefix(hdr_[0], hdr_[1]);
-  return header_rules_ok(pre, pre.length_known() ? std::optional<uint64_t>{pre.len7} : std::nullopt);
+  const FrameHeader h = read_frame_prefix(hdr_[0], hdr_[1]);
+  return h.payload_len < 126 ? header_rules_ok<true>(h) : header_rules_ok<false>(h);
 }
 
 // Completes a header split across feeds. Returns false when all input went into the stash (or the
@@ -306,39 +307,42 @@ bool ProtocolParser<R, Sink>::take_header_slow(uint8_t*& p, uint8_t* end, FrameH
 
 // Every rule a frame header can break, in one order whether the header came whole or in pieces,
 // so a connection fails with the same code and reason however the peer's bytes were split.
-// `payload_len` is nullopt while a split header's extended length has not arrived: the rules from
-// the first one that needs it wait for the rest. Returns false after failing the connection.
+// Without kLengthKnown (a split header whose 16/64-bit length has not arrived), the rules from the
+// first one that needs the length wait for the rest. Returns false after failing the connection.
+// Inlined into both callers as a template: begin_frame runs once per frame, and the gate's
+// instruction counts (core/frame_parse, */echo_32) hold it to the cost of the checks themselves.
 template <Role R, class Sink>
-bool ProtocolParser<R, Sink>::header_rules_ok(const FramePrefix& pre, std::optional<uint64_t> payload_len) noexcept {
-  if (pre.rsv != 0 && !accept_rsv(pre)) [[unlikely]] return false;
-  if (!opcode_is_known(pre.opcode)) return fail(CloseCode::ProtocolError, "reserved opcode");
+template <bool kLengthKnown>
+inline bool ProtocolParser<R, Sink>::header_rules_ok(const FrameHeader& h) noexcept {
+  if (h.rsv != 0 && !accept_rsv(h)) [[unlikely]] return false;
+  if (!opcode_is_known(h.opcode)) return fail(CloseCode::ProtocolError, "reserved opcode");
   if constexpr (R == Role::Server) {
-    if (!pre.masked) return fail(CloseCode::ProtocolError, "unmasked client frame");
+    if (!h.masked) return fail(CloseCode::ProtocolError, "unmasked client frame");
   } else {
-    if (pre.masked) return fail(CloseCode::ProtocolError, "masked server frame");
+    if (h.masked) return fail(CloseCode::ProtocolError, "masked server frame");
   }
-  if (!payload_len) return true;
-  const uint64_t len = *payload_len;
-  if (len >> 63) return fail(CloseCode::ProtocolError, "64-bit payload length with the top bit set");
-  if (opcode_is_control(pre.opcode)) {
-    if (!pre.fin) return fail(CloseCode::ProtocolError, "fragmented control frame");
-    if (len > kMaxControlPayload)
-      return fail_over(CloseCode::ProtocolError, "control frame", len, " B >", kMaxControlPayload);
+  if constexpr (!kLengthKnown) return true;
+  if (h.payload_len >> 63) return fail(CloseCode::ProtocolError, "64-bit payload length with the top bit set");
+  if (opcode_is_control(h.opcode)) {
+    if (!h.fin) return fail(CloseCode::ProtocolError, "fragmented control frame");
+    if (h.payload_len > kMaxControlPayload)
+      return fail_over(CloseCode::ProtocolError, "control frame", h.payload_len, " B >", kMaxControlPayload);
     return true;
   }
-  const bool continuation = pre.opcode == 0;
+  const bool continuation = h.opcode == 0;
   if (continuation && !msg_open_) return fail(CloseCode::ProtocolError, "continuation frame without an open message");
   if (!continuation && msg_open_) return fail(CloseCode::ProtocolError, "new data message while a fragmented message is open");
   // accept_rsv let RSV1 through only on a first frame with an inflater set.
-  const bool compressed = continuation ? msg_compressed_ : pre.rsv != 0;
+  const bool compressed = continuation ? msg_compressed_ : h.rsv != 0;
   const uint64_t so_far = continuation ? msg_len_ : 0;
   uint64_t limit = limits_.max_message;
   if (compressed) [[unlikely]] limit = compressed_wire_limit(limit);
   // Refused here, before any payload is delivered or buffered. Written as a subtraction because
   // so_far <= limit always holds, while the sum could overflow.
-  if (limit != 0 && len > limit - so_far) {
-    return compressed ? fail_over(CloseCode::MessageTooBig, "compressed message", so_far + len, " B > its wire limit", limit)
-                      : fail_over(CloseCode::MessageTooBig, "message", so_far + len, " B > max_message", limit);
+  if (limit != 0 && h.payload_len > limit - so_far) {
+    return compressed ? fail_over(CloseCode::MessageTooBig, "compressed message", so_far + h.payload_len,
+                                  " B > its wire limit", limit)
+                      : fail_over(CloseCode::MessageTooBig, "message", so_far + h.payload_len, " B > max_message", limit);
   }
   return true;
 }
@@ -346,9 +350,7 @@ bool ProtocolParser<R, Sink>::header_rules_ok(const FramePrefix& pre, std::optio
 // Applies every header-time rule, then sets up the frame. Returns false after failing the connection.
 template <Role R, class Sink>
 bool ProtocolParser<R, Sink>::begin_frame(const FrameHeader& h) noexcept {
-  // header_rules_ok takes the length whole, so len7 is not read.
-  const FramePrefix pre{.opcode = h.opcode, .rsv = h.rsv, .len7 = 0, .fin = h.fin, .masked = h.masked};
-  if (!header_rules_ok(pre, h.payload_len)) return false;
+  if (!header_rules_ok<true>(h)) return false;
   if (h.opcode == 0) {
     msg_len_ += h.payload_len;
   } else if (!opcode_is_control(h.opcode)) {
@@ -401,13 +403,13 @@ void ProtocolParser<R, Sink>::deliver_data(uint8_t* p, size_t n, bool frame_done
 // RSV1 means "compressed" on the first frame of a data message once permessage-deflate is agreed
 // (7.2.3.1); on a continuation or a control frame it is an error (6.1), RSV2/RSV3 always are.
 template <Role R, class Sink>
-bool ProtocolParser<R, Sink>::accept_rsv(const FramePrefix& pre) noexcept {
-  if ((pre.rsv & 0x30) != 0) return fail(CloseCode::ProtocolError, "RSV2 or RSV3 set: no extension defines them");
+bool ProtocolParser<R, Sink>::accept_rsv(const FrameHeader& h) noexcept {
+  if ((h.rsv & 0x30) != 0) return fail(CloseCode::ProtocolError, "RSV2 or RSV3 set: no extension defines them");
   if (inflater_ == nullptr && source_ == nullptr) {
     return fail(CloseCode::ProtocolError, "RSV bit set without a negotiated extension");
   }
-  if (opcode_is_control(pre.opcode)) return fail(CloseCode::ProtocolError, "RSV1 on a control frame");
-  if (pre.opcode == 0) return fail(CloseCode::ProtocolError, "RSV1 on a continuation frame");
+  if (opcode_is_control(h.opcode)) return fail(CloseCode::ProtocolError, "RSV1 on a control frame");
+  if (h.opcode == 0) return fail(CloseCode::ProtocolError, "RSV1 on a continuation frame");
   return true;
 }
 
