@@ -65,14 +65,17 @@ std::optional<std::pair<double, double>> next_hold_command(const SharedState& sh
 }
 
 // --hold: one window's result from the workers (a drained worker's snapshot, or the live figures
-// of one that finished: its drain timed out); returns the last send-stop instant.
-uint64_t collect_window(const Workers& workers, RunResult& result) {
-  uint64_t stop_ns = 0;
+// of one that finished: its drain timed out); returns how the window ended.
+WindowEnd collect_window(const Workers& workers, RunResult& result) {
+  WindowEnd end;
   for (const auto& w : workers) {
-    const bool held = !w->finished.load(std::memory_order_acquire);
-    stop_ns = std::max(stop_ns, held ? add_figures(w->window, result) : add_figures(*w, result));
+    if (w->finished.load(std::memory_order_acquire)) {
+      add_figures(*w, result, end);
+    } else {
+      add_figures(w->window, result, end);
+    }
   }
-  return stop_ns;
+  return end;
 }
 
 }  // namespace
@@ -102,8 +105,9 @@ ExitCode hold_windows(Watch& watch, std::vector<std::thread>& threads, const Set
     const uint64_t start = open_window(watch, true, warmup_s, duration_s);
     window.timed_out = supervise(watch, start, true) || sh.abort.load();
     watch.progress.done();
-    const uint64_t stop_ns = collect_window(watch.workers, window);
-    window.duration_s = stop_ns > sh.window_start_ns ? (stop_ns - sh.window_start_ns) / 1e9 : 0.0;
+    const WindowEnd end = collect_window(watch.workers, window);
+    window.duration_s = end.send_stop_ns > sh.window_start_ns ? (end.send_stop_ns - sh.window_start_ns) / 1e9 : 0.0;
+    window.drain_s = end.drain_s();
     const CpuTimes cpu_after = process_cpu_now();
     window.process_cpu = {cpu_after.user_s - cpu_before.user_s, cpu_after.sys_s - cpu_before.sys_s};
     for (const auto& w : watch.workers) any_finished = any_finished || w->finished.load(std::memory_order_acquire);

@@ -147,6 +147,7 @@ nlohmann::json to_json(const RunResult& r) {
         {"process_user_s", r.process_cpu.user_s},
         {"process_sys_s", r.process_cpu.sys_s}}},
       {"duration_s", r.duration_s},
+      {"drain_s", r.drain_s ? nlohmann::json(*r.drain_s) : nlohmann::json(nullptr)},
       {"setup_s", r.setup_s},
       {"timed_out", r.timed_out},
       {"first_errors", r.first_errors},
@@ -200,6 +201,7 @@ RunResult result_from_json(const nlohmann::json& j) {
   r.cpu = {field<double>(cpu, "user_s"), field<double>(cpu, "sys_s")};
   r.process_cpu = {field<double>(cpu, "process_user_s"), field<double>(cpu, "process_sys_s")};
   r.duration_s = field<double>(j, "duration_s");
+  if (j.contains("drain_s") && j["drain_s"].is_number()) r.drain_s = j["drain_s"].get<double>();  // older files: no key
   r.setup_s = field<double>(j, "setup_s");
   r.timed_out = field<bool>(j, "timed_out");
   r.first_errors = j.value("first_errors", std::vector<std::string>{});
@@ -237,6 +239,9 @@ RunResult merge_results(const std::vector<RunResult>& parts, MergeKind kind) {
     for (const auto& e : p.first_errors) {
       if (std::find(m.first_errors.begin(), m.first_errors.end(), e) == m.first_errors.end()) m.first_errors.push_back(e);
     }
+    // The longest drain; unknown when any part's is.
+    const bool first = &p == &parts.front();
+    m.drain_s = first ? p.drain_s : m.drain_s && p.drain_s ? std::optional(std::max(*m.drain_s, *p.drain_s)) : std::nullopt;
     if (kind == MergeKind::Sequential) {
       m.duration_s += p.duration_s;
       m.setup_s += p.setup_s;

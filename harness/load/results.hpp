@@ -83,6 +83,7 @@ struct RunResult {
   LatencyHistogram latency;            // message round trip (broadcast: send -> delivery), ns
   LatencyHistogram handshake_latency;  // connect start -> 101 verified, ns
   double duration_s = 0;               // measured window: window start -> sending stopped
+  std::optional<double> drain_s;       // sending stopped -> the last echo back (unset: a drain timed out)
   double setup_s = 0;                  // initial connects + handshakes
   CpuTimes cpu;                        // workers' CPU in the measured window (RUSAGE_THREAD, summed)
   CpuTimes process_cpu;                // whole process, whole run (RUSAGE_SELF)

@@ -177,8 +177,9 @@ ExitCode run_load(const Config& cfg, RunResult& result) {
   watch.progress.done();
   forget_signal_targets();
 
-  const uint64_t stop_ns = collect_results(workers, result);
-  result.duration_s = setup.can_run && stop_ns > sh.window_start_ns ? (stop_ns - sh.window_start_ns) / 1e9 : 0.0;
+  const WindowEnd end = collect_results(workers, result);
+  result.duration_s = setup.can_run && end.send_stop_ns > sh.window_start_ns ? (end.send_stop_ns - sh.window_start_ns) / 1e9 : 0.0;
+  result.drain_s = setup.can_run ? end.drain_s() : std::nullopt;
   result.connections_established = setup.can_run ? setup.established : 0;
   result.timed_out = timed_out || sh.abort.load();
   result.process_cpu = process_cpu_now();

@@ -16,6 +16,9 @@ namespace wsalloc::load {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(20);
+// After the window: how often to look whether the workers have drained. A held window's result
+// waits for that look (wsbench's precision rounds run hundreds of windows), so it is short.
+constexpr auto kDrainTick = std::chrono::milliseconds(2);
 constexpr uint64_t kAbortGraceNs = 3'000'000'000;  // after the hard timeout, for workers to notice
 
 }  // namespace
@@ -94,8 +97,8 @@ bool supervise(Watch& w, uint64_t start, bool can_run) {
     return finished + sh.held.load(std::memory_order_acquire) >= w.workers.size();
   };
   while (!over()) {
-    uint64_t wait_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(kTick).count();
     const uint64_t before = mono_ns();
+    uint64_t wait_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(before >= sh.window_end_ns ? kDrainTick : kTick).count();
     const uint64_t next_mark = !start_marked ? sh.window_start_ns : !end_marked ? sh.window_end_ns : UINT64_MAX;
     if (next_mark > before && next_mark - before < wait_ns) wait_ns = next_mark - before;
     std::this_thread::sleep_for(std::chrono::nanoseconds(wait_ns));
@@ -133,10 +136,10 @@ bool supervise(Watch& w, uint64_t start, bool can_run) {
   return timed_out;
 }
 
-uint64_t collect_results(const Workers& workers, RunResult& result) {
-  uint64_t stop_ns = 0;
-  for (const auto& w : workers) stop_ns = std::max(stop_ns, add_figures(*w, result));
-  return stop_ns;
+WindowEnd collect_results(const Workers& workers, RunResult& result) {
+  WindowEnd end;
+  for (const auto& w : workers) add_figures(*w, result, end);
+  return end;
 }
 
 CpuTimes process_cpu_now() {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,10 +73,23 @@ uint64_t open_window(Watch& w, bool can_run, double warmup_s, double duration_s)
 // fired.
 bool supervise(Watch& w, uint64_t start, bool can_run);
 
+// How a window ended over all workers: the last send stop and the last echo back.
+struct WindowEnd {
+  uint64_t send_stop_ns = 0;
+  uint64_t drained_ns = 0;
+  bool every_worker_drained = true;
+
+  // Sending stopped -> the last echo back; nullopt when a drain timed out or nothing was sent.
+  std::optional<double> drain_s() const noexcept {
+    if (!every_worker_drained || send_stop_ns == 0 || drained_ns < send_stop_ns) return std::nullopt;
+    return static_cast<double>(drained_ns - send_stop_ns) / 1e9;
+  }
+};
+
 // One worker's figures (a Worker, or its Worker::WindowResults under --hold: the same fields)
-// added into `result`; returns its send-stop instant.
+// added into `result`, and its window's end into `end`.
 template <class Figures>
-uint64_t add_figures(const Figures& f, RunResult& result) {
+void add_figures(const Figures& f, RunResult& result, WindowEnd& end) {
   result.counters.add(f.counters);
   result.latency.merge(f.latency);
   result.handshake_latency.merge(f.handshake_latency);
@@ -87,11 +101,13 @@ uint64_t add_figures(const Figures& f, RunResult& result) {
       result.first_errors.push_back(e);
     }
   }
-  return f.send_stop_ns;
+  end.send_stop_ns = std::max(end.send_stop_ns, f.send_stop_ns);
+  end.drained_ns = std::max(end.drained_ns, f.drained_ns);
+  end.every_worker_drained = end.every_worker_drained && f.drained_ns != 0;
 }
 
-// Sums the workers' counters, histograms and CPU into `result`; returns the last send-stop instant.
-uint64_t collect_results(const Workers& workers, RunResult& result);
+// Sums the workers' counters, histograms and CPU into `result`; returns how the window ended.
+WindowEnd collect_results(const Workers& workers, RunResult& result);
 
 // This process's CPU time so far (all threads).
 CpuTimes process_cpu_now();

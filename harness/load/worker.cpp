@@ -257,12 +257,16 @@ void Worker::advance_phase(uint64_t now) noexcept {
       // Nothing left to send on: every connection of this worker is gone.
       if (cfg_.mode != Mode::Idle && cfg_.mode != Mode::Broadcast) stop = stop || dead_ == conns_.size();
       if (sender_ && sender_->state == ConnState::Dead) stop = true;
-      if (stop) begin_drain(now);
-      return;
+      if (!stop) return;
+      begin_drain(now);
+      // Judged at once: open loop between two sends, nothing is in flight and no event would come
+      // to end the drain before the loop's next timeout (kMaxSleepNs, 100 ms a window).
+      [[fallthrough]];
     }
     case Phase::Drain: {
       if (sender_ && sender_->queue.pending() == 0) bc.sending_done.store(true, std::memory_order_release);
       const bool drained = queues_empty();
+      if (drained) drained_ns = now;
       if (drained && cfg_.hold && !sh_.stop.load(std::memory_order_relaxed) && !sh_.abort.load(std::memory_order_relaxed)) {
         enter_held();
       } else if (drained || now >= drain_deadline_ || sh_.abort.load(std::memory_order_relaxed)) {
@@ -307,12 +311,14 @@ void Worker::enter_held() noexcept {
   std::swap(window.first_errors, first_errors);
   window.cpu = cpu;
   window.send_stop_ns = send_stop_ns;
+  window.drained_ns = drained_ns;
   counters = Counters{};
   latency.reset();
   handshake_latency.reset();
   first_errors.clear();
   cpu = CpuTimes{};
   send_stop_ns = 0;
+  drained_ns = 0;
   phase_ = Phase::Held;
   sh_.held.fetch_add(1, std::memory_order_release);
 }

@@ -66,6 +66,7 @@ class Worker {
   LatencyHistogram handshake_latency;
   CpuTimes cpu;                      // this thread, measured window only
   uint64_t send_stop_ns = 0;         // when this worker stopped sending (0: never started)
+  uint64_t drained_ns = 0;           // when its last echo of the window came back (0: the drain timed out)
   uint64_t established = 0;          // connections open at the end of set-up
   bool sender_established = false;   // broadcast: this worker's sender was open after set-up
   uint64_t setup_end_ns = 0;         // when this worker's initial connects had all settled
@@ -79,6 +80,7 @@ class Worker {
     LatencyHistogram handshake_latency;
     CpuTimes cpu;
     uint64_t send_stop_ns = 0;
+    uint64_t drained_ns = 0;
     std::vector<std::string> first_errors;
   };
   WindowResults window;

@@ -233,6 +233,7 @@ TEST(WsloadCli, merge_adds_histograms_and_counters) {
   EXPECT_EQ(m["messages"].get<uint64_t>(), a.j["messages"].get<uint64_t>() + b.j["messages"].get<uint64_t>());
   EXPECT_EQ(m["histogram"]["count"], m["messages"]);
   EXPECT_EQ(m["runs"], 2);
+  EXPECT_EQ(m["drain_s"].get<double>(), std::max(a.j["drain_s"].get<double>(), b.j["drain_s"].get<double>())) << "the longer drain";
 }
 
 // ---------------------------------------------------------------------- misbehaving servers
@@ -422,6 +423,26 @@ TEST(WsloadCli, hold_broadcast_reaches_every_receiver_in_every_window) {
   }
 }
 
+// Open loop between two sends nothing is in flight when the window ends: the drain is over at
+// once. It used to wait for the worker's next timeout (100 ms), a third of each precision-round
+// run of wsbench's latency-at-rate case. 20 msgs/s: sends 50 ms apart, each echo back in well
+// under that, so every window ends with nothing in flight.
+TEST(WsloadCli, hold_open_loop_window_is_drained_when_its_last_echo_is_back) {
+  auto s = fixture("echo");
+  const Held h = hold(s.port(), {"--connections", "2", "--rate", "20"}, "window 0 0.12\nwindow 0 0.12\nwindow 0 0.12\nwindow 0 0.12\nwindow 0 0.12\n");
+  EXPECT_EQ(h.exit_code, 0) << h.err;
+  ASSERT_EQ(h.windows.size(), 5u) << h.err;
+  std::vector<double> drains;
+  for (const nlohmann::json& w : h.windows) {
+    ASSERT_TRUE(w.is_object() && w["drain_s"].is_number()) << "every worker drained, so the drain has a length";
+    EXPECT_GE(w["drain_s"].get<double>(), 0.0);
+    drains.push_back(w["drain_s"].get<double>());
+  }
+  // The median, so one window of a busy machine cannot fail it; the old wait was >= 0.1 s in each.
+  std::sort(drains.begin(), drains.end());
+  EXPECT_LT(drains[2], 0.05) << "median drain of 5 windows with nothing in flight";
+}
+
 // A window whose drain times out closes the connections: outstanding echoes must not land in the
 // next window. wsload ends after that window, with its errors.
 TEST(WsloadCli, hold_ends_after_a_window_that_left_messages_missing) {
@@ -430,6 +451,7 @@ TEST(WsloadCli, hold_ends_after_a_window_that_left_messages_missing) {
   EXPECT_EQ(h.exit_code, 1) << h.err;
   ASSERT_EQ(h.windows.size(), 1u) << h.err;
   EXPECT_GE(h.windows[0]["errors"]["missing"].get<uint64_t>(), 1u);
+  EXPECT_TRUE(h.windows[0]["drain_s"].is_null()) << "a drain that timed out has no length";
 }
 
 // What is not a command ends the hold with a usage error, after the windows before it.
