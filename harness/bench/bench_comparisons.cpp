@@ -93,6 +93,8 @@ std::vector<compare::Block> fresh_blocks(const std::map<Key, const RunRecord*>& 
 
 // The precision rounds' blocks of a variant against malloc: in each round, the variant against the
 // geometric mean of the malloc runs just before and after it (round_slot ± 1), so a drift cancels.
+// A round's first variant may be bracketed by the previous round's closing malloc run (a chained
+// round, precision_blocks.hpp): slots number the case's chain, so it is slot − 1 there.
 // `rounds`: each round's measured runs by (scenario, case, round), any order.
 using RoundKey = std::tuple<std::string, std::string, uint32_t>;
 std::vector<compare::Block> held_blocks(const std::map<RoundKey, std::vector<const RunRecord*>>& rounds, const std::string& scenario,
@@ -100,14 +102,19 @@ std::vector<compare::Block> held_blocks(const std::map<RoundKey, std::vector<con
   std::vector<compare::Block> blocks;
   for (const auto& [key, runs] : rounds) {
     if (std::get<0>(key) != scenario || std::get<1>(key) != case_name) continue;
-    auto at = [&runs](uint32_t slot, const std::string& name) -> std::optional<double> {
-      for (const RunRecord* r : runs)
-        if (r->round_slot == slot && r->target == name) return r->metrics.get(kPrecisionMetric);
+    auto in = [](const std::vector<const RunRecord*>& round, uint32_t slot) -> std::optional<double> {
+      for (const RunRecord* r : round)
+        if (r->round_slot == slot && r->target == "malloc") return r->metrics.get(kPrecisionMetric);
       return std::nullopt;
+    };
+    const auto previous = rounds.find({scenario, case_name, std::get<2>(key) - 1});
+    auto before_of = [&](uint32_t slot) {
+      const auto here = in(runs, slot);
+      return here || previous == rounds.end() ? here : in(previous->second, slot);
     };
     for (const RunRecord* r : runs) {
       if (r->target != target || r->round_slot < 2) continue;
-      const auto v = r->metrics.get(kPrecisionMetric), before = at(r->round_slot - 1, "malloc"), after = at(r->round_slot + 1, "malloc");
+      const auto v = r->metrics.get(kPrecisionMetric), before = before_of(r->round_slot - 1), after = in(runs, r->round_slot + 1);
       if (v && before && after && *v > 0 && *before > 0 && *after > 0) blocks.push_back({*v, std::sqrt(*before * *after)});
     }
   }

@@ -531,6 +531,8 @@ class CaseRunner {
     }
     uint32_t rep = pc.repetitions, rounds = 0;
     const size_t rounds_begin = content_.records.size();  // the case's first round's first record
+    uint32_t slot = 0;                   // each held run's place in the case's chain (RunRecord::round_slot)
+    std::optional<RunRecord> chain_end;  // the last round's closing malloc run, when measured: the next round opens with it
     double load_s = 0;
     // next_round() stops each variant at max_blocks blocks; rounds whose blocks were disturbed do not
     // count there, so the rounds themselves are bounded too.
@@ -553,8 +555,11 @@ class CaseRunner {
       ++rounds;
       std::vector<const Target*> shuffled;
       for (size_t i : compare::random_order(variants.size(), block_rng_)) shuffled.push_back(variants[i]);
-      const std::vector<const Target*> order = round_order(ref, shuffled);
+      const std::vector<const Target*> order = round_order(ref, shuffled, chain_end.has_value());
+      // A chained round is judged with the run that opens it, which is stored with its own round.
       std::vector<RunRecord> round;
+      if (chain_end) round.push_back(std::move(*chain_end));
+      const size_t first_new = round.size();
       const std::string label = fmt::format("round {}", rounds);
       for (size_t i = 0; i < order.size() && !g_stop_requested; ++i) {
         const Target* t = order[i];
@@ -563,12 +568,16 @@ class CaseRunner {
         RunRecord rec = measure(pc, *t, l, rep, RunPass::Time, label, cl.notes[t], &held.at(t));
         judge_core_speed(rec);
         rec.flags.emplace_back(kHeldRound);
-        rec.round_slot = static_cast<uint32_t>(i + 1);
+        rec.round_slot = ++slot;
         round.push_back(std::move(rec));
         load_s += l.warmup_s + l.duration_s;
       }
       judge_round(round);
-      for (RunRecord& r : round) {
+      chain_end.reset();
+      if (round.size() > first_new && round.back().target == ref->name && status_has_measurement(round.back().status))
+        chain_end = round.back();
+      for (size_t i = first_new; i < round.size(); ++i) {
+        RunRecord& r = round[i];
         (status_has_measurement(r.status) ? outcome_.measured : r.status == RunStatus::Disturbed ? outcome_.disturbed : outcome_.failed)++;
         last_record[r.target] = content_.records.size();
         content_.records.push_back(std::move(r));

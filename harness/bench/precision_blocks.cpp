@@ -24,8 +24,9 @@ std::optional<std::string> bracket_broken(double before, double after) {
                      ratio, 100 * kBracketLimit);
 }
 
-std::vector<const Target*> round_order(const Target* reference, const std::vector<const Target*>& variants) {
-  std::vector<const Target*> order = {reference};
+std::vector<const Target*> round_order(const Target* reference, const std::vector<const Target*>& variants, bool chained) {
+  std::vector<const Target*> order;
+  if (!chained) order.push_back(reference);
   for (const Target* v : variants) {
     order.push_back(v);
     order.push_back(reference);

@@ -49,7 +49,7 @@ struct RunRecord {
   std::string case_name;
   std::string target;
   uint32_t repetition = 0;  // 1-based; 0 for skipped/unavailable records
-  uint32_t round_slot = 0;  // a precision round's run: its place in the round, 1-based (0: not one)
+  uint32_t round_slot = 0;  // a precision round's run: its place in the case's chain of rounds, 1-based (0: not one)
   RunPass pass = RunPass::Time;
   RunStatus status = RunStatus::Failed;
   std::string reason;

@@ -144,6 +144,41 @@ TEST(BenchComparisons, precision_rounds_settle_the_variants_server_cpu_against_m
   }
 }
 
+// Chained rounds (precision_blocks.hpp): the slots number the case's chain, and a round's first
+// variant is bracketed by the previous round's closing malloc run.
+TEST(BenchComparisons, a_chained_rounds_first_variant_is_bracketed_by_the_last_rounds_malloc) {
+  const std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("pool", TargetKind::Variant),
+                                       target("arena", TargetKind::Variant)};
+  std::vector<RunRecord> recs;
+  auto held = [&](const std::string& name, uint32_t round, uint32_t slot, double cpu) {
+    RunRecord r = timed(name, round, cpu);
+    r.flags.emplace_back(kHeldRound);
+    r.round_slot = slot;
+    recs.push_back(r);
+  };
+  held("malloc", 4, 1, 10);
+  held("pool", 4, 2, 8);
+  held("malloc", 4, 3, 11);
+  held("arena", 4, 4, 7);
+  held("malloc", 4, 5, 12);
+  held("arena", 5, 6, 6);  // slot 5, round 4's closing malloc, before it
+  held("malloc", 5, 7, 9);
+  held("pool", 5, 8, 9);
+  held("malloc", 5, 9, 10);
+  const auto cs = compare_targets(recs, targets);
+  const BenchComparison* arena = find(cs, "arena", "malloc");
+  ASSERT_NE(arena, nullptr);
+  EXPECT_TRUE(arena->held_servers);
+  ASSERT_EQ(arena->result.blocks, 2u);
+  const double arena_logs = std::log(7 / std::sqrt(11.0 * 12)) + std::log(6 / std::sqrt(12.0 * 9));
+  EXPECT_NEAR(arena->result.ratio, std::exp(arena_logs / 2), 1e-9);
+  const BenchComparison* pool = find(cs, "pool", "malloc");
+  ASSERT_NE(pool, nullptr);
+  ASSERT_EQ(pool->result.blocks, 2u);
+  const double pool_logs = std::log(8 / std::sqrt(10.0 * 11)) + std::log(9 / std::sqrt(9.0 * 10));
+  EXPECT_NEAR(pool->result.ratio, std::exp(pool_logs / 2), 1e-9);
+}
+
 TEST(BenchComparisons, json_carries_the_contract_fields) {
   const std::vector<Target> targets = {target("malloc", TargetKind::Variant), target("arena", TargetKind::Variant)};
   std::vector<RunRecord> recs = {timed("malloc", 1, 10), timed("arena", 1, 11), timed("malloc", 2, 12), timed("arena", 2, 13)};

@@ -144,17 +144,21 @@ TEST(WsbenchEndToEnd, precision_rounds_measure_malloc_and_the_imprecise_variants
   auto has = [](const nlohmann::json& r, const char* flag) {
     return std::find(r["flags"].begin(), r["flags"].end(), flag) != r["flags"].end();
   };
-  // The rounds: round -> its targets in order (whatever their status); and zerocopy's blocks, its
-  // measured runs (a broken block's run is "disturbed").
+  // The rounds: round -> its targets in order (whatever their status); the case's chain of held
+  // runs in slot order, each "target status"; and zerocopy's blocks, its measured runs (a broken
+  // block's run is "disturbed").
   std::map<int, std::vector<std::string>> rounds;
+  std::vector<std::string> chain;
   int blocks = 0;
   // Per target: its held windows, and those that made connections (wsload --hold connects once).
   std::map<std::string, std::pair<int, int>> windows_connecting;
   auto read_rounds = [&](const nlohmann::json& j) {
     rounds.clear();
+    chain.clear();
     blocks = 0;
     windows_connecting.clear();
     std::map<int, std::map<int, std::string>> slots;
+    std::map<int, std::string> chain_slots;
     for (const auto& r : j["records"]) {
       if (r["pass"] != "time" || !has(r, "held_round")) continue;
       EXPECT_GT(r["repetition"].get<int>(), 2) << "rounds come after the repetitions";
@@ -163,10 +167,16 @@ TEST(WsbenchEndToEnd, precision_rounds_measure_malloc_and_the_imprecise_variants
       ++windows;
       if (r["wsload"].is_object() && r["wsload"].value("handshakes", 0) > 0) ++connecting;
       slots[r["repetition"].get<int>()][r["round_slot"].get<int>()] = r["target"];
+      EXPECT_TRUE(chain_slots.emplace(r["round_slot"].get<int>(), r["target"].get<std::string>() + " " + r["status"].get<std::string>()).second)
+          << "slots number the case's chain: each once";
       if (r["target"] == "zerocopy" && (r["status"] == "ok" || r["status"] == "errors")) ++blocks;
     }
     for (const auto& [rep, in_order] : slots)
       for (const auto& [slot, name] : in_order) rounds[rep].push_back(name);
+    for (const auto& [slot, run] : chain_slots) {
+      EXPECT_EQ(slot, static_cast<int>(chain.size()) + 1) << "the chain has no gaps";
+      chain.push_back(run);
+    }
   };
   auto server_cpu_comparison = [](const nlohmann::json& j) {
     for (const auto& c : j["comparisons"])
@@ -181,8 +191,21 @@ TEST(WsbenchEndToEnd, precision_rounds_measure_malloc_and_the_imprecise_variants
   EXPECT_GE(rounds.size(), 1u);
   EXPECT_LE(blocks, 4) << "never past --max-blocks";
   EXPECT_LE(rounds.size(), 8u) << "rounds are bounded even when their blocks are disturbed";
+  // The first round opens with malloc; a later one with the last round's closing malloc run, unless
+  // that was not measured: then it opens with malloc of its own.
+  size_t runs_before = 0;  // the rounds are consecutive stretches of the chain
   for (const auto& [rep, order] : rounds) {
-    EXPECT_EQ(order, (std::vector<std::string>{"malloc", "zerocopy", "malloc"})) << "round " << rep;
+    const std::string closed_by = runs_before ? chain[runs_before - 1] : "";  // the last round's last run
+    const bool chained = closed_by == "malloc ok" || closed_by == "malloc errors";
+    EXPECT_EQ(order, chained ? (std::vector<std::string>{"zerocopy", "malloc"}) : (std::vector<std::string>{"malloc", "zerocopy", "malloc"}))
+        << "round " << rep << " after " << closed_by;
+    runs_before += order.size();
+  }
+  ASSERT_FALSE(chain.empty());
+  EXPECT_EQ(chain.front().rfind("malloc ", 0), 0u);
+  for (size_t i = 1; i < chain.size(); ++i) {
+    const bool malloc_twice = chain[i].rfind("malloc ", 0) == 0 && chain[i - 1].rfind("malloc ", 0) == 0;
+    EXPECT_FALSE(malloc_twice && chain[i - 1] == "malloc ok") << "malloc runs right after itself only when the run before was not measured, at " << i;
   }
   for (const auto& [target, counts] : windows_connecting) {
     EXPECT_EQ(counts.second, 1) << target << ": " << counts.first << " held windows, connected in " << counts.second;
