@@ -20,16 +20,16 @@ class HeldWindow final : public LoadRun {
   }
 
   bool wait(std::chrono::milliseconds max_wait) override {
-    load_.drain();
-    scan();
-    if (done_ || load_.child_.poll()) return true;
+    if (look()) return true;
+    if (!markers_.empty()) return false;  // the caller samples the server at it now
+    // As LocalLoad: what woke us is read before returning, so a marker is acted on at once.
     if (load_.err_open_) {
       pollfd p{load_.child_.stderr_fd(), POLLIN, 0};
       ::poll(&p, 1, static_cast<int>(max_wait.count()));
     } else {
       std::this_thread::sleep_for(max_wait);
     }
-    return false;
+    return look();
   }
 
   std::vector<WindowMarker> take_markers() override { return std::exchange(markers_, {}); }
@@ -63,6 +63,13 @@ class HeldWindow final : public LoadRun {
   }
 
  private:
+  // Reads what wsload printed, picks out the markers; true once the window is done (or wsload exited).
+  bool look() {
+    load_.drain();
+    scan();
+    return done_ || load_.child_.poll().has_value();
+  }
+
   // This window's markers from the lines wsload printed on stderr since the last look.
   void scan() {
     size_t nl;

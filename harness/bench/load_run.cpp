@@ -47,17 +47,17 @@ class LocalLoad final : public LoadRun {
   }
 
   bool wait(std::chrono::milliseconds max_wait) override {
-    stderr_open_ = child_.drain_stderr(err_) && stderr_open_;
-    scan_markers();
-    if (child_.poll()) return true;
-    // Wake on stderr (a window marker is acted on within microseconds) or after max_wait.
+    if (look()) return true;
+    if (!markers_.empty()) return false;  // the caller samples the server at it now
+    // Wake on stderr or after max_wait, and read what woke us before returning: a marker left for
+    // the next call would be acted on only after that call's wait, max_wait late.
     if (stderr_open_) {
       pollfd p{child_.stderr_fd(), POLLIN, 0};
       ::poll(&p, 1, static_cast<int>(max_wait.count()));
     } else {
       std::this_thread::sleep_for(max_wait);
     }
-    return false;
+    return look();
   }
 
   std::vector<WindowMarker> take_markers() override { return std::exchange(markers_, {}); }
@@ -83,6 +83,13 @@ class LocalLoad final : public LoadRun {
   }
 
  private:
+  // Reads what wsload printed, picks out the markers; true once it has exited.
+  bool look() {
+    stderr_open_ = child_.drain_stderr(err_) && stderr_open_;
+    scan_markers();
+    return child_.poll().has_value();
+  }
+
   void scan_markers() {
     size_t nl;
     while ((nl = err_.find('\n', scanned_)) != std::string::npos) {
