@@ -8,7 +8,7 @@
 // phase often hits only part of it and pairing cannot cancel it. A round here starts no process:
 // every server, and its load (held_load.hpp: one wsload --hold, connected once), was started
 // before the first round, and each run is a kRoundWindowS window after a short warm-up on the
-// open connections (about 0.25 s in all).
+// open connections (about 0.21 s in all).
 //
 // A round is a chain: malloc, a variant, malloc, the next variant, ..., malloc (the variants in a
 // fresh random order), and the rounds of a case are one chain: each round opens with the last
