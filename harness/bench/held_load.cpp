@@ -1,7 +1,5 @@
 #include "bench/held_load.hpp"
 
-#include <poll.h>
-
 #include <thread>
 
 #include <fmt/core.h>
@@ -22,13 +20,7 @@ class HeldWindow final : public LoadRun {
   bool wait(std::chrono::milliseconds max_wait) override {
     if (look()) return true;
     if (!markers_.empty()) return false;  // the caller samples the server at it now
-    // As LocalLoad: what woke us is read before returning, so a marker is acted on at once.
-    if (load_.err_open_) {
-      pollfd p{load_.child_.stderr_fd(), POLLIN, 0};
-      ::poll(&p, 1, static_cast<int>(max_wait.count()));
-    } else {
-      std::this_thread::sleep_for(max_wait);
-    }
+    wait_for_stderr(load_.child_, load_.err_open_, max_wait);
     return look();
   }
 

@@ -35,6 +35,19 @@ std::string last_line_of(const std::string& text) {
   return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
+}  // namespace
+
+void wait_for_stderr(const ChildProcess& child, bool stderr_open, std::chrono::milliseconds max_wait) {
+  if (stderr_open) {
+    pollfd p{child.stderr_fd(), POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(max_wait.count()));
+  } else {
+    std::this_thread::sleep_for(max_wait);
+  }
+}
+
+namespace {
+
 class LocalLoad final : public LoadRun {
  public:
   LocalLoad(std::vector<std::string> argv, fs::path stdout_path) : stdout_path_(std::move(stdout_path)) {
@@ -49,14 +62,9 @@ class LocalLoad final : public LoadRun {
   bool wait(std::chrono::milliseconds max_wait) override {
     if (look()) return true;
     if (!markers_.empty()) return false;  // the caller samples the server at it now
-    // Wake on stderr or after max_wait, and read what woke us before returning: a marker left for
-    // the next call would be acted on only after that call's wait, max_wait late.
-    if (stderr_open_) {
-      pollfd p{child_.stderr_fd(), POLLIN, 0};
-      ::poll(&p, 1, static_cast<int>(max_wait.count()));
-    } else {
-      std::this_thread::sleep_for(max_wait);
-    }
+    // What woke us is read before returning: a marker left for the next call would be acted on
+    // only after that call's wait, max_wait late.
+    wait_for_stderr(child_, stderr_open_, max_wait);
     return look();
   }
 

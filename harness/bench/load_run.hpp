@@ -49,6 +49,10 @@ class LoadRun {
   std::string command_;
 };
 
+// Returns when `child` writes on stderr or after `max_wait` (a plain sleep once stderr is closed).
+// A LoadRun's wait() reads what woke it before returning, so a marker is acted on at once.
+void wait_for_stderr(const ChildProcess& child, bool stderr_open, std::chrono::milliseconds max_wait);
+
 // wsload on this machine; `argv` is the whole command (taskset prefix included). Its stdout goes to
 // `stdout_path` (removed once read). Throws std::system_error when it cannot be started.
 std::unique_ptr<LoadRun> start_local_load(std::vector<std::string> argv, const std::filesystem::path& stdout_path);
