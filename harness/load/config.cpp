@@ -161,7 +161,8 @@ Hold (--hold): connect once, then read commands on stdin, one per line:
   window W D  a warm-up of W s then a measured window of D s on the open connections, drained;
               its result on stdout (one JSON line with --json), then "wsload: window done" on stderr
   quit        (or end of input) close the connections and exit; so does no command for 120 s
-  Exit status: that of the worst window. Not with --idle, --churn, --messages, --broadcast-shard.
+  --messages M: each window sends at most M measured messages (ending early when they are sent)
+  Exit status: that of the worst window. Not with --idle, --churn, --broadcast-shard.
 Merge: wsload merge [--sequential] a.json b.json ...   (histograms and counters of --json runs)
 Examples:
   wsload --port 9000 --connections 64 --pipeline 16 --payload 32 --duration 10 --json
@@ -298,7 +299,6 @@ std::optional<std::string> check_combinations(const Config& c, const Flags& f) {
   if (c.hold) {
     if (c.mode == Mode::Idle) return "--hold with --idle: an idle run has no windows to repeat";
     if (c.churn != 0) return "--hold with --churn: held connections are never reconnected";
-    if (c.messages != 0) return "--hold with --messages: each window is bounded by its duration";
     if (c.publisher.tagged()) return "--hold with --broadcast-shard: the shards' windows are not held together";
   }
   return std::nullopt;

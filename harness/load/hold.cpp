@@ -100,6 +100,8 @@ ExitCode hold_windows(Watch& watch, std::vector<std::thread>& threads, const Set
     window.setup_s = n == 1 ? result.setup_s : 0.0;
     const CpuTimes cpu_before = process_cpu_now();
     sh.held.store(0, std::memory_order_relaxed);
+    // --messages is each window's own budget: the last window may have spent it.
+    if (sh.budget_limited) sh.budget.store(static_cast<int64_t>(cfg.messages), std::memory_order_relaxed);
     sh.broadcast.sending_done.store(false, std::memory_order_release);
     watch.hard_deadline = mono_ns() + static_cast<uint64_t>((warmup_s + duration_s + cfg.drain_s + 10) * 1e9);
     const uint64_t start = open_window(watch, true, warmup_s, duration_s);

@@ -67,7 +67,6 @@ TEST(Config, contradictions_are_usage_errors) {
       {"--port", "1", "--deflate", "--deflate-offer", "permessage-deflate, permessage-deflate"},
       {"--port", "1", "--hold", "--idle"},
       {"--port", "1", "--hold", "--churn", "10"},
-      {"--port", "1", "--hold", "--messages", "100"},
       {"--port", "1", "--hold", "--broadcast", "--broadcast-shard", "1/2"},
   };
   for (const auto& args : bad) {

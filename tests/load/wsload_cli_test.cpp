@@ -404,6 +404,23 @@ TEST(WsloadCli, hold_measures_one_window_per_command_on_the_same_connections) {
   EXPECT_EQ(count_of(h.err, "window done"), 3u) << h.err;
 }
 
+// --messages with --hold: each window sends exactly its own budget and ends when it is echoed, long
+// before its duration (30 s). wsbench gate's A/B measures fixed work per window this way.
+TEST(WsloadCli, hold_with_messages_gives_every_window_the_same_fixed_work) {
+  auto s = fixture("echo");
+  const Held h = hold(s.port(), {"--connections", "4", "--threads", "2", "--pipeline", "8", "--messages", "32"},
+                      "window 0 30\nwindow 0 30\nwindow 0 30\n");
+  EXPECT_EQ(h.exit_code, 0) << h.err;
+  ASSERT_EQ(h.windows.size(), 3u) << h.err;
+  for (size_t i = 0; i < h.windows.size(); ++i) {
+    const nlohmann::json& w = h.windows[i];
+    ASSERT_TRUE(w.is_object()) << "window " << i;
+    EXPECT_EQ(w["messages"], 32) << "window " << i << ": the budget is each window's, not the run's";
+    EXPECT_EQ(w["errors"]["total"], 0) << "window " << i;
+    EXPECT_LT(w["duration_s"].get<double>(), 10.0) << "window " << i << " ends when its messages are sent";
+  }
+}
+
 // Broadcast, closed and open loop: every window's messages reach every receiver.
 TEST(WsloadCli, hold_broadcast_reaches_every_receiver_in_every_window) {
   auto s = fixture("broadcast");
