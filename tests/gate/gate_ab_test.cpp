@@ -62,13 +62,15 @@ TEST_F(GateAb, measures_paired_blocks_of_server_cpu_per_message) {
   ASSERT_EQ(s.runs.size(), 8u + 2u * static_cast<size_t>(s.redone_pairs));
   for (size_t i = 0; i + 1 < s.runs.size(); i += 2) {
     const AbRun &a = s.runs[i], &b = s.runs[i + 1];
-    EXPECT_EQ(a.variant, b.variant) << "base and candidate back to back";
+    EXPECT_EQ(a.variant, b.variant) << "base and candidate side by side";
     EXPECT_EQ(a.block, b.block);
     EXPECT_EQ(a.attempt, b.attempt);
     EXPECT_NE(a.build, b.build);
     for (const AbRun& r : {a, b}) {
-      EXPECT_EQ(r.messages, 2000u);
+      EXPECT_EQ(r.window_ns.size(), 4u) << "four measured windows a side, after the warm-up";
+      EXPECT_EQ(r.messages, 4u * 2000u) << "each window the settings' fixed work";
       EXPECT_GT(r.run_ns, 0u);
+      EXPECT_GT(r.wall_s, 0.0);
     }
   }
   // Balanced: for each variant, one kept block ran the base first and the other the candidate first.
@@ -113,17 +115,18 @@ TEST_F(GateAb, candidate_that_does_not_start_is_a_harness_error) {
   EXPECT_THROW(run_ab(o_, session_), GateHarnessError);
 }
 
-TEST_F(GateAb, wsload_runs_fixed_work_from_the_settings) {
+TEST_F(GateAb, wsload_holds_its_connections_and_sends_each_window_at_once) {
+  o_.settings.connections = 256;
   const auto args = ab_wsload_args(o_, 4242);
   auto has = [&](const std::string& flag, const std::string& value) {
     auto it = std::find(args.begin(), args.end(), flag);
     return it != args.end() && it + 1 != args.end() && *(it + 1) == value;
   };
   EXPECT_TRUE(has("--port", "4242"));
-  EXPECT_TRUE(has("-m", "2000"));
-  EXPECT_TRUE(has("-d", "0")) << "no time limit: the same work for base and candidate";
-  EXPECT_TRUE(has("-c", "64"));
-  EXPECT_TRUE(has("-k", "32"));
+  EXPECT_NE(std::find(args.begin(), args.end(), "--hold"), args.end()) << "windows on connections made once";
+  EXPECT_TRUE(has("-m", "2000")) << "each window's fixed work";
+  EXPECT_TRUE(has("-c", "256"));
+  EXPECT_TRUE(has("-k", "8")) << "2000 over 256 connections, rounded up: every message in flight at once";
 }
 
 }  // namespace

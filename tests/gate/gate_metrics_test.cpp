@@ -13,7 +13,7 @@ namespace {
 TEST(GateMetrics, document_survives_a_round_trip_through_json) {
   GateDoc d = testing::fixture_baseline();
   d.ab = testing::ab_session({{"arena", 1.05}}, 3);
-  d.ab->runs.push_back(AbRun{"arena", "base", 2, 1, 60000, 180000000, 5000, 1200, 0.4, 0.0, 0.01});
+  d.ab->runs.push_back(AbRun{"arena", "base", 2, 1, 60000, 180000000, 5000, 1200, {2900.0, 3100.0}, 0.4, 0.0, 0.01});
   const GateDoc back = gate_doc_from_json(to_json(d), "test");
   ASSERT_EQ(back.metrics.size(), d.metrics.size());
   for (const auto& [k, m] : d.metrics) {
@@ -29,6 +29,7 @@ TEST(GateMetrics, document_survives_a_round_trip_through_json) {
   EXPECT_EQ(back.ab->blocks.at("arena")[1].target, d.ab->blocks.at("arena")[1].target);
   ASSERT_EQ(back.ab->runs.size(), 1u);
   EXPECT_EQ(back.ab->runs[0].run_ns, 180000000u);
+  EXPECT_EQ(back.ab->runs[0].window_ns, (std::vector<double>{2900.0, 3100.0}));
   EXPECT_EQ(back.ab->runs[0].ns_per_msg(), 3000.0);
   EXPECT_EQ(back.meta["build"]["compiler"], "GNU 12.2.0");
 }

@@ -39,6 +39,25 @@ TEST(GateThresholds, old_throughput_section_is_refused_pointing_at_ab) {
   }
 }
 
+// The A/B sends a window's messages at once: a pipeline of its own would bring back the steady
+// closed loop whose batches follow wsload's speed, so the old key is refused with the reason.
+TEST(GateThresholds, ab_pipeline_is_refused_and_derived_from_messages_and_connections) {
+  try {
+    load_thresholds(write_temp("[ab]\npipeline = 32\n"));
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("[ab] pipeline"), std::string::npos) << e.what();
+  }
+  const Thresholds th = load_thresholds(write_temp("[ab]\nmessages = 1000\nconnections = 3\n"));
+  EXPECT_EQ(th.ab.pipeline(), 334u) << "1000 over 3 connections, rounded up: every message in flight";
+  try {
+    load_thresholds(write_temp("[ab]\nmessages = 1000000\nconnections = 10\n"));
+    FAIL() << "100,000 in flight on a connection is past wsload's 65536";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("65536"), std::string::npos) << e.what();
+  }
+}
+
 TEST(GateThresholds, ab_values_out_of_range_are_refused_naming_the_key) {
   for (const char* text : {"[ab]\nconfidence = 1.0\n", "[ab]\nmin_blocks = 10\nmax_blocks = 8\n",
                            "[ab]\nmax_cpu_increase_pct = -5\n"}) {

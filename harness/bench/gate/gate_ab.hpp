@@ -2,11 +2,23 @@
 // in this job. Replaces throughput ratios stored in the baseline (measured on another day, maybe
 // another CPU model: a 30 % "regression" on an unchanged tree was common).
 //
-// What one run measures: a fresh server pinned to CPU 0 (`taskset -c 0`), wsload pinned to CPU 1
-// sending a fixed number of messages ([ab] messages, connections × pipeline in flight), and the
-// server's CPU time over wsload's life from /proc/PID/task/*/schedstat (ns; schedstat.hpp).
-// Metric: server CPU nanoseconds per echoed message. Unlike msgs/s it does not count the time the
-// server waited for a busy CPU or for wsload, which is most of this machine's noise.
+// What one run measures: a fresh server pinned to CPU 0 (`taskset -c 0`) and one `wsload --hold`
+// pinned to CPU 1, connected once. A window sends [ab] messages at once, spread over [ab]
+// connections (every message in flight from the start: pipeline = messages / connections), and
+// ends when all are echoed. The first window warms the fresh server; over the second, the server's
+// CPU time from /proc/PID/task/*/schedstat (ns; schedstat.hpp), read while the server is idle on
+// both sides. Metric: server CPU nanoseconds per echoed message.
+//
+// Why every message at once: the server's cost per message depends on how many messages each
+// wake-up and each read() finds, and in a steady closed loop that depends on how fast wsload is.
+// With 64 connections x 32 in flight, a busy neighbour on wsload's CPU made the server run dry
+// often: the base build's CPU per message rose 328 -> 435 ns while a build doing 25 % more work
+// per message, which ran dry less, stayed at 444-470 ns (x1.05: a regression the gate missed in 4
+// of 20 runs). Queued in full before the server can drain it, the input is read in the same large
+// batches whatever wsload's speed: a CPU hog beside wsload leaves the server's figure unchanged
+// (tests/gate/README.md). The price: per-batch costs (wake-ups, syscalls) are amortized over
+// hundreds of messages, so the A/B weighs the work per message; allocations and instructions per
+// message have their exact gates.
 //
 // Design (compare/block_schedule.hpp): a block runs every variant once in a random order; within a
 // variant, base and candidate back to back, AB in half the blocks and BA in the other half. A pair
@@ -28,6 +40,8 @@
 
 namespace wsalloc::bench::gate {
 
+inline constexpr int kAbServerCpu = 0, kAbLoadCpu = 1;  // when pinned (AbOptions::pin)
+
 struct AbOptions {
   std::filesystem::path base_server;
   std::filesystem::path candidate_server;
@@ -43,7 +57,7 @@ struct AbOptions {
 // base server failed, NotDone with the reason.
 AbSession run_ab(const AbOptions& o, AbSession session);
 
-// The wsload command line of one run (without taskset), for the record and the tests.
+// The held wsload of one run (without taskset), for the record and the tests.
 std::vector<std::string> ab_wsload_args(const AbOptions& o, uint16_t port);
 
 }  // namespace wsalloc::bench::gate

@@ -16,8 +16,8 @@ nlohmann::json to_json(const AbSession& s) {
   nlohmann::json runs = nlohmann::json::array();
   for (const AbRun& r : s.runs) {
     runs.push_back({{"variant", r.variant}, {"build", r.build}, {"block", r.block}, {"attempt", r.attempt},
-                    {"messages", r.messages}, {"run_ns", r.run_ns}, {"wait_ns", r.wait_ns}, {"slices", r.slices}, {"wall_s", r.wall_s},
-                    {"steal_server", r.steal_server}, {"steal_load", r.steal_load}});
+                    {"messages", r.messages}, {"run_ns", r.run_ns}, {"wait_ns", r.wait_ns}, {"slices", r.slices}, {"window_ns", r.window_ns},
+                    {"wall_s", r.wall_s}, {"steal_server", r.steal_server}, {"steal_load", r.steal_load}});
   }
   return {{"status", s.status == AbStatus::Done ? "done" : "not_done"},
           {"reason", s.reason},
@@ -57,9 +57,8 @@ AbSession ab_session_from_json(const nlohmann::json& j, std::string_view origin)
     for (const nlohmann::json& r : runs) {
       s.runs.push_back(AbRun{r.at("variant"), r.at("build"), r.value("block", 0u), r.value("attempt", 0u),
                              r.value("messages", uint64_t{0}), r.value("run_ns", uint64_t{0}),
-                             r.value("wait_ns", uint64_t{0}), r.value("slices", uint64_t{0}), r.value("wall_s", 0.0),
-                             r.value("steal_server", 0.0),
-                             r.value("steal_load", 0.0)});
+                             r.value("wait_ns", uint64_t{0}), r.value("slices", uint64_t{0}), r.value("window_ns", std::vector<double>{}),
+                             r.value("wall_s", 0.0), r.value("steal_server", 0.0), r.value("steal_load", 0.0)});
     }
     return s;
   } catch (const std::exception& e) {

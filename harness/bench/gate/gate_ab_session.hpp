@@ -7,7 +7,7 @@
 //          "base": {"sha": "569c708…", "source": "results/baseline.json", "build_seconds": 95.0, "reused": false},
 //          "workload": {...}, "redone_pairs": 0,
 //          "blocks": {"zerocopy": [[candidate_ns, base_ns], ...], ...},
-//          "runs": [{"variant", "build", "block", "attempt", "messages", "run_ns", "wait_ns", "slices", "wall_s",
+//          "runs": [{"variant", "build", "block", "attempt", "messages", "run_ns", "wait_ns", "slices", "window_ns", "wall_s",
 //                    "steal_server", "steal_load"}, ...]}
 #pragma once
 
@@ -40,11 +40,12 @@ struct AbRun {
   std::string build;         // "base" or "candidate"
   uint32_t block = 0;
   uint32_t attempt = 0;      // > 0: the pair was measured again (steal)
-  uint64_t messages = 0;     // echoed, per wsload
-  uint64_t run_ns = 0;       // server CPU (schedstat, all threads) over wsload's life
+  uint64_t messages = 0;     // echoed in the measured windows, per wsload
+  uint64_t run_ns = 0;       // server CPU (schedstat, all threads) over the measured windows
   uint64_t wait_ns = 0;      // server runnable but waiting for its CPU
   uint64_t slices = 0;       // times the server's threads were scheduled in (~ its wake-ups)
-  double wall_s = 0;
+  std::vector<double> window_ns;  // server CPU ns per message of each measured window, in order
+  double wall_s = 0;         // the measured windows' wall time
   double steal_server = 0;   // fraction of the server's CPU stolen by the hypervisor
   double steal_load = 0;
   double ns_per_msg() const noexcept { return messages ? double(run_ns) / double(messages) : 0; }

@@ -38,7 +38,16 @@ void load_ab(const toml::table& t, const std::string& path, AbSettings& ab) {
   }
   ab.messages = uint64_t(number(t, path, "ab", "messages", double(ab.messages), 1000, 1e9));
   ab.connections = int(number(t, path, "ab", "connections", ab.connections, 1, 10000));
-  ab.pipeline = int(number(t, path, "ab", "pipeline", ab.pipeline, 1, 65536));
+  if (t.at_path("ab.pipeline").node()) {
+    throw std::runtime_error(fmt::format("{}: [ab] pipeline: a window sends all its messages at once (pipeline = messages / "
+                                         "connections); drop the key (harness/bench/gate/gate_ab.hpp says why)",
+                                         path));
+  }
+  if (ab.pipeline() > 65536) {
+    throw std::runtime_error(fmt::format("{}: [ab] messages = {} over connections = {}: more than 65536 in flight on a "
+                                         "connection (wsload's limit); add connections",
+                                         path, ab.messages, ab.connections));
+  }
   ab.payload = int(number(t, path, "ab", "payload", ab.payload, 0, 16 << 20));
   ab.max_steal_pct = number(t, path, "ab", "max_steal_pct", ab.max_steal_pct, 0, 100);
 }

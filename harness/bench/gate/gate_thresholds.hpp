@@ -17,11 +17,12 @@ struct AbSettings {
   double delta_pct = 5.0;              // "equivalent" in the printed verdict: within ±5 %
   int min_blocks = 8;                  // 99 % needs >= 8 (compare/bootstrap.hpp)
   int max_blocks = 16;                 // undecided variants get more blocks, two at a time, up to this
-  uint64_t messages = 200'000;         // per run: fixed work, echoed by wsload
-  int connections = 64;
-  int pipeline = 32;
+  uint64_t messages = 512'000;         // per window: fixed work, all sent at once, echoed by wsload
+  int connections = 256;               // messages / connections in flight on each (gate_ab.hpp)
   int payload = 32;
   double max_steal_pct = 10.0;         // a pair with more steal on either CPU is measured again
+  // In flight per connection: all of a window's messages, spread over the connections (rounded up).
+  uint64_t pipeline() const noexcept { return (messages + uint64_t(connections) - 1) / uint64_t(connections); }
 };
 
 struct Thresholds {
