@@ -2,12 +2,13 @@
 // in this job. Replaces throughput ratios stored in the baseline (measured on another day, maybe
 // another CPU model: a 30 % "regression" on an unchanged tree was common).
 //
-// What one run measures: a fresh server pinned to CPU 0 (`taskset -c 0`) and one `wsload --hold`
-// pinned to CPU 1, connected once. A window sends [ab] messages at once, spread over [ab]
-// connections (every message in flight from the start: pipeline = messages / connections), and
-// ends when all are echoed. The first window warms the fresh server; over the second, the server's
-// CPU time from /proc/PID/task/*/schedstat (ns; schedstat.hpp), read while the server is idle on
-// both sides. Metric: server CPU nanoseconds per echoed message.
+// What one pair measures: for each of base and candidate (a *side*, gate_ab_side.hpp), a fresh
+// server pinned to CPU 0 (`taskset -c 0`) and one `wsload --hold` pinned to CPU 1, connected once.
+// A window sends [ab] messages at once, spread over [ab] connections (every message in flight from
+// the start: pipeline = messages / connections), and ends when all are echoed. The first window of
+// a side warms its fresh server; then four measured windows a side, the sides alternating ABBA
+// ABBA, each bracketed by the server's CPU time from /proc/PID/task/*/schedstat (ns;
+// schedstat.hpp), read while the server is idle. Metric: server CPU nanoseconds per echoed message.
 //
 // Why every message at once: the server's cost per message depends on how many messages each
 // wake-up and each read() finds, and in a steady closed loop that depends on how fast wsload is.
@@ -20,8 +21,9 @@
 // hundreds of messages, so the A/B weighs the work per message; allocations and instructions per
 // message have their exact gates.
 //
-// Design (compare/block_schedule.hpp): a block runs every variant once in a random order; within a
-// variant, base and candidate back to back, AB in half the blocks and BA in the other half. A pair
+// Design (compare/block_schedule.hpp): a block measures every variant once in a random order, as
+// one pair; the base's window comes first in half the blocks and the candidate's in the other half.
+// The block's ratio is the median over the pair's adjacent windows (gate_ab.cpp says why). A pair
 // during which the hypervisor stole more than [ab] max_steal_pct of either CPU is measured again
 // (at most 3 times, then kept and counted). After [ab] min_blocks, a variant whose interval still
 // contains the limit gets two more blocks at a time, up to [ab] max_blocks.
