@@ -115,6 +115,21 @@ TEST_F(GateAb, candidate_that_does_not_start_is_a_harness_error) {
   EXPECT_THROW(run_ab(o_, session_), GateHarnessError);
 }
 
+// No wsload: the first side (whichever build) cannot run its warm-up window. Base first, that is
+// an A/B not done; candidate first, a harness error. Either way at once, no server left behind.
+TEST_F(GateAb, wsload_that_does_not_run_ends_the_ab_with_the_reason) {
+  o_.wsload = dir_ / "no-such-wsload";
+  o_.variants = {"zerocopy"};
+  session_.variants = o_.variants;
+  try {
+    const AbSession s = run_ab(o_, session_);
+    EXPECT_EQ(s.status, AbStatus::NotDone);
+    EXPECT_NE(s.reason.find("warm-up window of wsload"), std::string::npos) << s.reason;
+  } catch (const GateHarnessError& e) {
+    EXPECT_NE(std::string(e.what()).find("warm-up window of wsload"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(GateAb, wsload_holds_its_connections_and_sends_each_window_at_once) {
   o_.settings.connections = 256;
   const auto args = ab_wsload_args(o_, 4242);

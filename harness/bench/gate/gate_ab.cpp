@@ -23,7 +23,7 @@ constexpr uint32_t kMaxAttempts = 3;  // a pair disturbed by steal is measured a
 // milliseconds apart. The machine here drifts between states in which every window costs ~1.5x
 // more (both builds alike), for seconds at a time; runs measured one after the other (a fresh
 // server each, ~0.5 s apart) were often split by such a change, and a 25 % slowdown came out
-// anywhere from x1.07 to x1.6 per block (tests/gate/README.md).
+// anywhere from x0.75 to x1.6 per block (tests/gate/README.md).
 constexpr int kMeasuredWindows = 4;
 
 bool disturbed(const AbRun& r, double max_steal) { return r.steal_server > max_steal || r.steal_load > max_steal; }

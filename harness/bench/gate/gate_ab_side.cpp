@@ -49,9 +49,13 @@ AbSide::AbSide(const AbOptions& o, const SidePlace& at) : o_(o), base_(at.base) 
   if (o.pin) argv = {"taskset", "-c", std::to_string(kAbLoadCpu)};
   for (std::string& a : ab_wsload_args(o, server_.port)) argv.push_back(std::move(a));
   try {
-    load_.emplace(std::move(argv));
+    try {
+      load_.emplace(std::move(argv));
+    } catch (const std::system_error& e) {
+      fail(fmt::format("wsload did not start: {}", e.what()));
+    }
     for (int w = 0; w < kWarmupWindows; ++w) held_window("warm-up");
-  } catch (...) {
+  } catch (...) {  // a constructor that throws runs no destructor: stop what was started here
     load_.reset();
     stop_server(server_, 5s);
     throw;
