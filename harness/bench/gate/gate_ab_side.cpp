@@ -24,11 +24,11 @@ constexpr double kWindowCapS = 30;
 }  // namespace
 
 void AbSide::fail(const std::string& what) const {
-  if (base_) throw BaseFailed("the base's " + what);
+  if (run_.build == "base") throw BaseFailed("the base's " + what);
   throw GateHarnessError("A/B: the candidate's " + what);
 }
 
-AbSide::AbSide(const AbOptions& o, const SidePlace& at) : o_(o), base_(at.base) {
+AbSide::AbSide(const AbOptions& o, const SidePlace& at) : o_(o) {
   run_.variant = at.variant;
   run_.build = at.base ? "base" : "candidate";
   run_.block = at.block;

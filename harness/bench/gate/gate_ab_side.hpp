@@ -48,7 +48,6 @@ class AbSide {
   [[noreturn]] void fail(const std::string& what) const;
 
   const AbOptions& o_;
-  bool base_;
   RunningServer server_;
   std::optional<HeldLoad> load_;
   AbRun run_;
