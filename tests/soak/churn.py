@@ -78,7 +78,7 @@ async def one_connection(ctx: RunContext, rng, maker: MessageMaker) -> None:
                 if not pending:
                     raise AssertionError(f"a message nobody sent: {len(b''.join(parts))} B")
                 want_op, want = pending.pop(0)
-                wrong = verify.mismatch(want_op, want, opcode, b"".join(parts))
+                wrong = verify.mismatch(want_op, want, opcode, b"".join(parts), in_flight=pending)
                 if wrong:
                     raise AssertionError(wrong)
                 ctx.tally.verified(len(want))

@@ -198,7 +198,7 @@ class GoodClient:
             raise AssertionError(f"a message nobody sent: {verify.OPCODE_NAMES[opcode]} {verify.tag_of(payload)} "
                                  f"({len(payload)} B)")
         want_op, want, fragmented = self.expected.popleft()
-        wrong = verify.mismatch(want_op, want, opcode, payload)
+        wrong = verify.mismatch(want_op, want, opcode, payload, in_flight=self.expected)
         if wrong:
             raise AssertionError(wrong)
         self.outstanding -= len(want)
