@@ -286,9 +286,9 @@ nlohmann::json run_settings(const RunOptions& opts, const MeasureSetup& m, const
                                 {"budget_s", opts.precision_budget_s}, {"metric", kPrecisionMetric}, {"reference", "malloc"},
                                 {"servers", "held"}, {"round_window_s", kRoundWindowS}, {"round_warmup_s", kRoundWarmupS},
                                 {"bracket_limit", kBracketLimit}}},
-          {"disturbance_limits", {{"max_server_wait_share", DisturbanceLimits{}.max_server_wait_share},
-                                  {"max_steal", DisturbanceLimits{}.max_steal},
-                                  {"max_core_slowdown", DisturbanceLimits{}.max_slowdown}, {"max_attempts", kMaxAttempts}}},
+          {"disturbance_limits", {{"max_server_wait_share", opts.disturbance_limits.max_server_wait_share},
+                                  {"max_steal", opts.disturbance_limits.max_steal},
+                                  {"max_core_slowdown", opts.disturbance_limits.max_slowdown}, {"max_attempts", kMaxAttempts}}},
           {"interrupted", false}};
 }
 
@@ -504,10 +504,10 @@ class CaseRunner {
 
   // Why a measured timed run does not count as a measurement of its target, if it does not. Idle
   // cases measure memory, which a crowded core does not change.
-  static std::optional<std::string> disturbed_run(const PlannedCase& pc, const RunRecord& rec) {
+  std::optional<std::string> disturbed_run(const PlannedCase& pc, const RunRecord& rec) const {
     if (rec.pass != RunPass::Time || !status_has_measurement(rec.status) || !rec.disturbance) return std::nullopt;
     if (pc.scenario->kind == ScenarioKind::Idle) return std::nullopt;
-    return disturbed_because(*rec.disturbance);
+    return disturbed_because(*rec.disturbance, opts_.disturbance_limits);
   }
 
   // After the case's repetitions: the precision rounds (precision_blocks.hpp) on servers held for
@@ -572,7 +572,7 @@ class CaseRunner {
         round.push_back(std::move(rec));
         load_s += l.warmup_s + l.duration_s;
       }
-      judge_round(round);
+      judge_round(round, opts_.disturbance_limits);
       chain_end.reset();
       if (round.size() > first_new && round.back().target == ref->name && status_has_measurement(round.back().status))
         chain_end = round.back();

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/disturbance.hpp"
 #include "bench/load_hosts.hpp"
 #include "bench/paths.hpp"
 
@@ -52,6 +53,9 @@ struct RunOptions {
   uint32_t max_blocks = 0;
   double precision_target = 0.05;
   double precision_budget_s = 0;
+  // When a timed run is not a measurement of its target (disturbance.hpp): --max-server-wait,
+  // --max-steal, --max-core-slowdown. A VM whose steal never drops below 5 % needs them raised.
+  DisturbanceLimits disturbance_limits;
   LoadHostsConfig load_hosts;             // --load-hosts: every run's load split over these hosts (Locust)
   std::string server_host = "127.0.0.1";  // --server-host: where the servers listen (load hosts connect there)
   std::string command_line;               // recorded in settings

@@ -111,6 +111,17 @@ struct RunFlags {
     cmd->add_option("--precision-budget", precision_budget,
                     "seconds the precision rounds may take in the whole run, shared over its cases (default --quick 160, else 300)")
         ->check(CLI::NonNegativeNumber);
+    // A disturbed run is measured again (harness/bench/README.md, "Disturbed runs"); 1 turns the
+    // first two rules off, a large factor the third.
+    cmd->add_option("--max-server-wait", run.disturbance_limits.max_server_wait_share,
+                    "a timed run is disturbed (measured again) when its server waited for its core more than this share of the window")
+        ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--max-steal", run.disturbance_limits.max_steal,
+                    "... when the hypervisor stole more than this share of a pinned core's time")
+        ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--max-core-slowdown", run.disturbance_limits.max_slowdown,
+                    "... when a fixed probe on the server's core ran more than this many times slower than its median")
+        ->capture_default_str()->check(CLI::Range(1.0, 1e9));
     cmd->add_flag("--quick", run.quick, "the embedded default set for `make bench`: scenarios with a [quick] section, shortened");
     cmd->add_option("--out", out, "results root: writes OUT/runs/<date>-<sha>/ and OUT/latest (default <repo>/results)");
     cmd->add_option("--duration", duration, "override every case's measured window, seconds")->check(CLI::PositiveNumber);

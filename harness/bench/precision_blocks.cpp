@@ -61,7 +61,7 @@ std::optional<double> slowdown_against_bracket(const RunRecord& variant, const R
   return *std::max_element(mine.begin(), mine.end()) / median_of(std::move(around));
 }
 
-void judge_round(std::vector<RunRecord>& round) {
+void judge_round(std::vector<RunRecord>& round, const DisturbanceLimits& limits) {
   auto disturb = [](RunRecord& r, const std::string& why) {
     r.status = RunStatus::Disturbed;
     r.reason = why;
@@ -77,7 +77,7 @@ void judge_round(std::vector<RunRecord>& round) {
       }
     }
     if (r.pass != RunPass::Time || !status_has_measurement(r.status) || !r.disturbance) continue;
-    const auto why = disturbed_because(*r.disturbance);
+    const auto why = disturbed_because(*r.disturbance, limits);
     if (!why) continue;
     if (variant) {
       disturb(r, *why);

@@ -83,7 +83,7 @@ std::optional<double> slowdown_against_bracket(const RunRecord& variant, const R
 //  - malloc's own runs answer to the bracket alone, which sees what matters (their figure against
 //    their neighbour's): a rule firing on one is a flag, where making it "disturbed" would take
 //    both blocks around it for a slowdown the bracket may show to be none.
-void judge_round(std::vector<RunRecord>& round);
+void judge_round(std::vector<RunRecord>& round, const DisturbanceLimits& limits = {});
 
 class PrecisionBlocks {
  public:

@@ -186,6 +186,24 @@ TEST(PrecisionBlocks, a_core_slow_around_the_variant_alone_leaves_it_out) {
   EXPECT_EQ(round[2].status, RunStatus::Ok);
 }
 
+// The limits are the run's (wsbench --max-server-wait and the like): a variant's run whose server
+// waited 12 % of its window for its core is out of the round by default, in it under a 20 % limit.
+TEST(PrecisionBlocks, the_round_is_judged_by_the_runs_disturbance_limits) {
+  for (const double limit : {DisturbanceLimits{}.max_server_wait_share, 0.20}) {
+    std::vector<RunRecord> round = probed_round({1.5, 1.5, 1.5}, {10, 8, 10}, 1.0);
+    round[1].disturbance->server_wait_share = 0.12;
+    DisturbanceLimits limits;
+    limits.max_server_wait_share = limit;
+    judge_round(round, limits);
+    if (limit < 0.12) {
+      EXPECT_EQ(round[1].status, RunStatus::Disturbed);
+      EXPECT_NE(round[1].reason.find("waited 12.0 %"), std::string::npos) << round[1].reason;
+    } else {
+      EXPECT_EQ(round[1].status, RunStatus::Ok) << round[1].reason;
+    }
+  }
+}
+
 // The bracket and a round cut short: a variant without both malloc runs around it, measured and
 // close, is no block.
 TEST(PrecisionBlocks, a_variant_without_its_bracket_is_left_out) {
