@@ -129,9 +129,10 @@ server_args = ["--wsbench-test-no-such-flag"]
 // of rounds. Either way the variant's server-CPU comparison with malloc is of the accepted rounds
 // ("servers": "held"), and the rounds' runs are not in the summary's rows.
 // The disturbance limits are off: what is checked here is how rounds are chained, bounded and
-// counted, and with another process on CPU 0 every held run was "disturbed" and the comparison fell
-// back to fresh servers (CI, and by hand: a busy loop pinned to CPU 0 failed it 1 of 1). How a
-// round treats a disturbed run is precision_blocks_test's.
+// counted. With them on, another process on CPU 0 made every held run "disturbed" and the
+// comparison fell back to fresh servers: a fresh .ci/run beside a gate loop failed here, and so
+// did a busy loop pinned to CPU 0 (1 of 1; with the limits off it passed 4 of 4 beside busy loops
+// on CPU 0, CPU 1 and both). How a round treats a disturbed run is precision_blocks_test's.
 TEST(WsbenchEndToEnd, precision_rounds_measure_malloc_and_the_imprecise_variants_on_held_servers) {
   testing::TempDir dir;
   testing::write_tiny_echo(dir);

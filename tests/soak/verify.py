@@ -18,10 +18,11 @@ def mismatch(expected_op: int, expected: bytes, got_op: int, got: bytes,
     """None when the echo is exactly what was sent; otherwise what differs, naming both messages.
 
     `in_flight` holds the messages sent after `expected` and not yet echoed, as tuples that begin
-    with (opcode, payload); it is read only when the echo is wrong. An echo equal to one of them is a lost or reordered message; an echo equal to none of
-    them, of the expected type and length, was corrupted. The tags alone cannot tell these apart:
-    a message shorter than its tag carries only a cut of it ("ec" for "echo1#7:"), and a byte
-    changed inside a tag makes it look like another message's."""
+    with (opcode, payload); it is read only when the echo is wrong. An echo equal to one of them
+    is a lost or reordered message; one equal to none of them, of the expected type and length,
+    was corrupted. The tags alone cannot tell these apart: a message shorter than its tag carries
+    only a cut of it ("ec" for "echo1#7:"), and a byte changed inside a tag makes it look like
+    another message's."""
     if got_op == expected_op and got == expected:
         return None
     what = f"expected {OPCODE_NAMES[expected_op]} {tag_of(expected)} ({len(expected)} B), " \
