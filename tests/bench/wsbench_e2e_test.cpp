@@ -225,7 +225,9 @@ TEST(WsbenchEndToEnd, precision_rounds_measure_malloc_and_the_imprecise_variants
   EXPECT_EQ(c["servers"], "held");
   EXPECT_EQ(c["blocks"], blocks);
   for (const auto& row : tight["summary"]) {
-    if (row["target"] == "zerocopy") EXPECT_EQ(row["time_runs_planned"], 2) << "the rounds are not in the rows: " << row.dump();
+    if (row["target"] == "zerocopy") {
+      EXPECT_EQ(row["time_runs_planned"], 2) << "the rounds are not in the rows: " << row.dump();
+    }
   }
 
   const nlohmann::json loose = run("1.0", "loose");
